@@ -1,0 +1,27 @@
+using InferMesh.Engine.Sampling;
+
+namespace InferMesh.Engine.Serving;
+
+/// <summary>One sequence to generate: prompt token ids plus how to sample and when to stop.</summary>
+public sealed record GenerationRequest
+{
+    public required IReadOnlyList<int> PromptTokenIds { get; init; }
+
+    public SamplingParams Sampling { get; init; } = SamplingParams.Greedy;
+
+    public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Token ids that end generation (the model's EOS ids are added unless <see cref="IgnoreEos"/>).</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
+    /// <summary>Strings that end generation; the matched string is not emitted.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>
+    /// Optional key of a conversation. When set, the engine keeps this sequence's KV (including a partial last block)
+    /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
+    /// </summary>
+    public string? SessionKey { get; init; }
+}

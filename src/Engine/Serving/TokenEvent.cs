@@ -1,0 +1,25 @@
+namespace InferMesh.Engine.Serving;
+
+/// <summary>
+/// One step of a sequence's output stream. <see cref="TextDelta"/> is the newly decodable text (never half a UTF-8
+/// character, never part of a matched stop string). The last event has <see cref="Finish"/> set and carries usage.
+/// </summary>
+public sealed record TokenEvent
+{
+    public int TokenId { get; init; } = -1;
+
+    public string TextDelta { get; init; } = "";
+
+    public TokenLogprob? Logprob { get; init; }
+
+    public FinishReason Finish { get; init; }
+
+    public int PromptTokens { get; init; }
+
+    /// <summary>Prompt tokens whose KV came from a cache (prefix or session) instead of being computed.</summary>
+    public int CachedPromptTokens { get; init; }
+
+    public int CompletionTokens { get; init; }
+
+    public string? Error { get; init; }
+}

@@ -1,0 +1,80 @@
+namespace InferMesh.Kernels;
+
+/// <summary>
+/// The seam between the Engine and one compute device. The Engine calls these operations in model order and never
+/// asks which device it runs on; the CPU backend computes in fp32, the CUDA backend in bf16/fp16 storage with fp32
+/// accumulation. Operations are enqueued in order on the device's stream; <see cref="Synchronize"/> waits for them,
+/// and downloads synchronize implicitly.
+/// Every operation works row by row: a row's result never depends on which other rows share the call, so a
+/// sequence gets the same numbers alone, batched or in prefill chunks of any size.
+/// </summary>
+public interface IComputeBackend : IDisposable
+{
+    /// <summary>Human-readable device name, e.g. "cpu (16 threads)" or "cuda:0 NVIDIA H100".</summary>
+    string DeviceName { get; }
+
+    /// <summary>Type used for activations when <see cref="Allocate"/> is given no type.</summary>
+    DType ActivationType { get; }
+
+    /// <summary>Type the KV cache is stored in.</summary>
+    DType CacheType { get; }
+
+    /// <summary>Bytes of device memory free for allocations now (host RAM for the CPU backend).</summary>
+    long FreeMemoryBytes { get; }
+
+    DeviceTensor Allocate(int rows, int cols, DType? dtype = null);
+
+    /// <summary>Creates a weight tensor from raw little-endian bytes of <paramref name="sourceType"/>; the backend picks its storage type.</summary>
+    DeviceTensor LoadWeight(ReadOnlySpan<byte> raw, DType sourceType, int rows, int cols);
+
+    void Upload(ReadOnlySpan<float> source, DeviceTensor destination);
+
+    void Upload(ReadOnlySpan<int> source, DeviceTensor destination);
+
+    /// <summary>Copies a tensor to the host as fp32 (converting from its storage type).</summary>
+    void Download(DeviceTensor source, Span<float> destination);
+
+    void Download(DeviceTensor source, Span<int> destination);
+
+    void Copy(DeviceTensor source, DeviceTensor destination);
+
+    /// <summary>output[i] = table[ids[i]].</summary>
+    void Embedding(DeviceTensor table, DeviceTensor ids, DeviceTensor output);
+
+    /// <summary>output[i] = x[i] / sqrt(mean(x[i]²) + eps) · weight (weight is [1×cols]).</summary>
+    void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
+
+    /// <summary>accumulator += x, elementwise (residual connections).</summary>
+    void Add(DeviceTensor accumulator, DeviceTensor x);
+
+    /// <summary>y = x · weightᵀ (+ bias): x is [T×in], weight is [out×in] as Hugging Face stores linear layers, bias is [1×out].</summary>
+    void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y);
+
+    /// <summary>output = silu(gate) · up, elementwise (SwiGLU).</summary>
+    void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output);
+
+    /// <summary>
+    /// Rotates each head of x in place by the rotary embedding of its row's position (the rotate-half form of
+    /// Hugging Face Llama): angle = position · invFreq[i], cos/sin multiplied by <paramref name="attentionScaling"/>.
+    /// invFreq is F32 [1×headDim/2].
+    /// </summary>
+    void Rope(DeviceTensor x, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling);
+
+    /// <summary>Writes key/value rows into the cache pools at the given slots (I32 [T×1]); a negative slot skips the row.</summary>
+    void WriteKv(DeviceTensor keys, DeviceTensor values, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots);
+
+    /// <summary>
+    /// Causal attention of every query row over its sequence's paged KV (see <see cref="AttentionBatch"/>).
+    /// output is [T × NumHeads·HeadDim]; lse is F32 [T × NumHeads], the natural log-sum-exp of the scaled scores,
+    /// so partial results over disjoint key sets can be merged exactly.
+    /// </summary>
+    void PagedAttention(DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output, DeviceTensor lse);
+
+    /// <summary>output[i] = source[rowIndices[i]].</summary>
+    void GatherRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor output);
+
+    /// <summary>ids[i] = argmax of logits row i (lowest index wins ties).</summary>
+    void Argmax(DeviceTensor logits, DeviceTensor ids);
+
+    void Synchronize();
+}
