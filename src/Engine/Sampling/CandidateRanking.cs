@@ -76,6 +76,40 @@ internal static class CandidateRanking
         return count;
     }
 
+    /// <summary>
+    /// HF's TopKLogitsWarper and vLLM keep every token whose logit equals the k-th best (they mask <c>logit &lt; kth</c>),
+    /// so top-k can keep more than k tokens when logits tie — common with bf16 weights. Appends those ties after the
+    /// first <paramref name="count"/> ranked ids (they have higher ids, so rank order holds) and returns the new count.
+    /// </summary>
+    public static int AppendTiesOfLast(ReadOnlySpan<float> logits, Span<int> ranked, int count)
+    {
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        float last = logits[ranked[count - 1]];
+        int id = ranked[count - 1] + 1;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lastVector = new Vector<float>(last);
+            while (id <= logits.Length - Vector<float>.Count && !Vector.EqualsAny(new Vector<float>(logits[id..]), lastVector))
+            {
+                id += Vector<float>.Count;
+            }
+        }
+
+        for (; id < logits.Length; id++)
+        {
+            if (logits[id] == last)
+            {
+                ranked[count++] = id;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Sorts token ids best first (heap sort: O(n log n), no allocation).</summary>
     public static void Sort(Span<int> ids, ReadOnlySpan<float> logits)
     {

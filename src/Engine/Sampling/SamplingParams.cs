@@ -24,7 +24,10 @@ public sealed record SamplingParams
     /// <summary>Nucleus mass in (0, 1]; 1 disables top-p.</summary>
     public float TopP { get; init; } = 1f;
 
-    /// <summary>0 or -1 disables top-k; values at or above the vocabulary size keep everything.</summary>
+    /// <summary>
+    /// Keep the TopK most likely tokens, plus any tied with the k-th (as HF and vLLM do). 0 or -1 disables top-k;
+    /// values at or above the vocabulary size keep everything.
+    /// </summary>
     public int TopK { get; init; }
 
     /// <summary>In [0, 1]: drop tokens whose probability is below MinP times the most likely token's; 0 disables.</summary>

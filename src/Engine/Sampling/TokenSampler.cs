@@ -6,20 +6,25 @@ namespace InferMesh.Engine.Sampling;
 
 /// <summary>
 /// Picks the next token of one sequence from its fp32 logits. Create one per sequence; it holds the sequence's
-/// random generator and token counts. Order of operations, as vLLM and HF transformers apply them:
-/// penalties (<see cref="TokenPenalties"/>) → temperature (below <see cref="GreedyBelowTemperature"/>: argmax, lowest
-/// id on ties) → top-k → top-p → min-p (HF's warper order: TopK, TopP, MinP) → a draw from the renormalised rest.
+/// random generator and token counts. Order of operations: penalties as vLLM applies them (<see cref="TokenPenalties"/>)
+/// → temperature (below <see cref="GreedyBelowTemperature"/>: argmax, lowest id on ties) → top-k → top-p → min-p, HF
+/// transformers' warper order (vLLM V1 applies min-p before top-k/top-p, which can give a different nucleus) → an
+/// inverse-CDF draw from the renormalised rest. Top-k keeps ties with the k-th logit; among equal logits top-p ranks
+/// lower ids first.
 /// <para>
 /// Reproducible: the same seed and the same logits give the same tokens on any machine and .NET version — the
 /// generator is our xoshiro256** (<see cref="Xoshiro256StarStar"/>), exp and sums are <see cref="ReproducibleMath"/>,
-/// and ranking is a total order (logit, then id). Without a seed a random one is drawn; <see cref="Seed"/> tells which.
+/// and ranking is a total order (logit, then id). The tests pin the draws to an independent C program and pass with
+/// SIMD off and at 128, 256 and 512 bits. Without a seed a random one is drawn; <see cref="Seed"/> tells which.
 /// </para>
 /// <para>
 /// Logprobs are vLLM's default <c>logprobs_mode="raw_logprobs"</c>: log-softmax of the logits exactly as the model
 /// produced them — before penalties, temperature and truncation — so they describe the model, not the sampler's
-/// reshaped distribution (and equal what OpenAI-compatible clients compare between engines).
+/// reshaped distribution.
 /// </para>
-/// After construction, <see cref="Sample(Span{float})"/> allocates nothing unless logprobs are requested.
+/// After construction, <see cref="Sample(Span{float})"/> allocates nothing unless logprobs are requested (then one
+/// <see cref="TokenLogprob"/> per token). Memory per sampler: nothing for plain greedy; 8 bytes per vocabulary entry
+/// for penalties, 4 for logprobs, and a <see cref="SamplingWorkspace"/> (shareable) when sampling or logprobs.
 /// Not thread-safe; one call at a time per sampler and per <see cref="SamplingWorkspace"/>.
 /// </summary>
 public sealed class TokenSampler
@@ -49,7 +54,7 @@ public sealed class TokenSampler
 
         _parameters = parameters;
         _vocabSize = vocabSize;
-        _greedy = parameters.Temperature < GreedyBelowTemperature || parameters.TopK == 1;
+        _greedy = parameters.Temperature < GreedyBelowTemperature;
         _topK = parameters.TopK > 0 && parameters.TopK < vocabSize ? parameters.TopK : 0;
         Seed = parameters.Seed ?? Random.Shared.NextInt64(long.MinValue, long.MaxValue);
         _random = new Xoshiro256StarStar(Seed);
@@ -144,6 +149,7 @@ public sealed class TokenSampler
         if (_topK > 0)
         {
             int count = CandidateRanking.SelectBest(logits, ranked.AsSpan(0, _topK));
+            count = CandidateRanking.AppendTiesOfLast(logits, ranked, count);
             double total = 0;
             for (int j = 0; j < count; j++)
             {

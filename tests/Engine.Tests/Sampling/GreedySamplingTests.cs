@@ -31,7 +31,7 @@ public sealed class GreedySamplingTests
     }
 
     [Fact]
-    public void Top_k_of_one_is_greedy()
+    public void Top_k_of_one_picks_the_unique_best()
     {
         float[] logits = SamplingReference.RandomLogits(3000, 2, seed: 3);
         int expected = Array.IndexOf(logits, logits.Max());

@@ -24,7 +24,10 @@ internal static class SamplingReference
     public static double[] Distribution(float[] logits, double temperature = 1, int topK = 0, double topP = 1, double minP = 0)
     {
         int[] ranked = Ranked(logits);
-        int kept = topK > 0 ? Math.Min(topK, ranked.Length) : ranked.Length;
+        // HF's TopKLogitsWarper removes scores < the k-th best score: ties with the k-th stay.
+        int kept = topK > 0 && topK < ranked.Length
+            ? ranked.Count(i => logits[i] >= logits[ranked[topK - 1]])
+            : ranked.Length;
         double max = logits[ranked[0]] / temperature;
         double[] weight = new double[logits.Length];
         for (int j = 0; j < kept; j++)

@@ -10,10 +10,28 @@ public sealed class TruncationTests
     public void Top_k_never_draws_outside_the_k_best()
     {
         float[] logits = SamplingReference.RandomLogits(32_000, 1, seed: 20);
-        var best = SamplingReference.Ranked(logits).Take(40).ToHashSet();
+        float fortieth = logits[SamplingReference.Ranked(logits)[39]];
+        var best = Enumerable.Range(0, logits.Length).Where(i => logits[i] >= fortieth).ToHashSet();
         var sampler = new TokenSampler(new SamplingParams { TopK = 40, Temperature = 2f, Seed = 20 }, logits.Length);
 
         Assert.All(RandomSamplingTests.Draw(sampler, logits, 2000), token => Assert.Contains(token, best));
+    }
+
+    [Fact]
+    public void Top_k_keeps_every_token_tied_with_the_kth_best()
+    {
+        // Best logits 5, 4, then 3 at ids 9, 30 and 700: top-k 3 keeps all five, as HF's warper does.
+        float[] logits = new float[1000];
+        logits[500] = 5f;
+        logits[2] = 4f;
+        logits[9] = logits[30] = logits[700] = 3f;
+        var sampler = new TokenSampler(new SamplingParams { TopK = 3, Seed = 19 }, logits.Length);
+
+        int[] counts = SamplingReference.Histogram(sampler, logits, Samples);
+
+        Assert.Equal(Samples, counts[500] + counts[2] + counts[9] + counts[30] + counts[700]);
+        Assert.All(new[] { 9, 30, 700 }, id => Assert.True(counts[id] > 0, $"tied token {id} was never drawn"));
+        SamplingReference.AssertFollows(counts, SamplingReference.Distribution(logits, topK: 3));
     }
 
     [Fact]
