@@ -26,11 +26,23 @@ internal static class CpuArguments
         }
     }
 
-    public static void Length(int actual, long expected, string what, string name)
+    /// <summary>Checks that a host span of <paramref name="name"/> has as many elements as <paramref name="tensor"/>.</summary>
+    public static void Length(int actual, CpuTensor tensor, string name)
     {
+        if (actual != tensor.ElementCount)
+        {
+            throw new ArgumentException($"{name} has {actual} elements but {tensor} holds {tensor.ElementCount}.", name);
+        }
+    }
+
+    /// <summary>Checks that raw weight bytes hold exactly rows·cols elements of <paramref name="type"/>.</summary>
+    public static void ByteLength(int actual, DType type, int elementSize, int rows, int cols, string name)
+    {
+        long expected = (long)rows * cols * elementSize;
         if (actual != expected)
         {
-            throw new ArgumentException($"{name} has {actual} elements but {what} holds {expected}.", name);
+            throw new ArgumentException(
+                $"{name} has {actual} bytes but {type}[{rows}x{cols}] needs {expected} bytes ({elementSize} per element).", name);
         }
     }
 

@@ -78,21 +78,21 @@ public sealed class CpuBackend : IComputeBackend
     public void Upload(ReadOnlySpan<float> source, DeviceTensor destination)
     {
         CpuTensor d = F32(destination, nameof(destination));
-        Length(source.Length, d.ElementCount, d.ToString(), nameof(source));
+        Length(source.Length, d, nameof(source));
         source.CopyTo(d.AsFloatSpan());
     }
 
     public void Upload(ReadOnlySpan<int> source, DeviceTensor destination)
     {
         CpuTensor d = I32(destination, nameof(destination));
-        Length(source.Length, d.ElementCount, d.ToString(), nameof(source));
+        Length(source.Length, d, nameof(source));
         source.CopyTo(d.AsIntSpan());
     }
 
     public void Download(DeviceTensor source, Span<float> destination)
     {
         CpuTensor s = OnCpu(source, nameof(source));
-        Length(destination.Length, s.ElementCount, s.ToString(), nameof(destination));
+        Length(destination.Length, s, nameof(destination));
         if (s.DType == DType.F32)
         {
             s.AsFloatSpan().CopyTo(destination);
@@ -109,7 +109,7 @@ public sealed class CpuBackend : IComputeBackend
     public void Download(DeviceTensor source, Span<int> destination)
     {
         CpuTensor s = I32(source, nameof(source));
-        Length(destination.Length, s.ElementCount, s.ToString(), nameof(destination));
+        Length(destination.Length, s, nameof(destination));
         s.AsIntSpan().CopyTo(destination);
     }
 

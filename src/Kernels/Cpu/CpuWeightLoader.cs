@@ -25,14 +25,14 @@ internal sealed unsafe class CpuWeightLoader : ICpuWork
         long elements = (long)rows * cols;
         if (sourceType == DType.I32)
         {
-            CpuArguments.Length(raw.Length, elements * 4, $"I32[{rows}x{cols}]", nameof(raw));
+            CpuArguments.ByteLength(raw.Length, DType.I32, 4, rows, cols, nameof(raw));
             int[] ints = new int[CpuBackend.CheckedLength(elements)];
             MemoryMarshal.Cast<byte, int>(raw).CopyTo(ints);
             return new CpuTensor(ints, 0, rows, cols);
         }
 
         int size = FloatConversion.SizeOf(sourceType);
-        CpuArguments.Length(raw.Length, elements * size, $"{sourceType}[{rows}x{cols}] ({size} bytes each)", nameof(raw));
+        CpuArguments.ByteLength(raw.Length, sourceType, size, rows, cols, nameof(raw));
         float[] floats = CpuBackend.NewFloats(elements);
         fixed (byte* source = raw)
         {
