@@ -21,7 +21,7 @@ internal sealed class CpuMatMul : ICpuWork
     private const int WeightTileBytes = 128 * 1024;
 
     /// <summary>Token rows per tile: bounds the x rows streamed per weight tile.</summary>
-    private const int TokenTileRows = 64;
+    private const int TokenTileRows = 32;
 
     /// <summary>Below this many multiply-adds the call runs on the calling thread (waking workers costs more).</summary>
     private const long ParallelThresholdMacs = 64 * 1024;
