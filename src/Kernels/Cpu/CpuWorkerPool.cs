@@ -20,8 +20,8 @@ internal interface ICpuWork
 internal sealed class CpuWorkerPool : IDisposable
 {
     private readonly Thread[] _threads;
-    private readonly ManualResetEventSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly CpuSignal[] _start;
+    private readonly CpuSignal _done = new();
     private ICpuWork? _work;
     private int _count;
     private int _next;
@@ -35,10 +35,10 @@ internal sealed class CpuWorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         WorkerCount = workers;
         _threads = new Thread[workers - 1];
-        _start = new ManualResetEventSlim[workers - 1];
+        _start = new CpuSignal[workers - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _start[i] = new ManualResetEventSlim(false);
+            _start[i] = new CpuSignal();
             int worker = i + 1;
             _threads[i] = new Thread(() => WorkerLoop(worker))
             {
@@ -124,7 +124,7 @@ internal sealed class CpuWorkerPool : IDisposable
         }
 
         _disposed = true;
-        foreach (ManualResetEventSlim start in _start)
+        foreach (CpuSignal start in _start)
         {
             start.Set();
         }
@@ -133,13 +133,6 @@ internal sealed class CpuWorkerPool : IDisposable
         {
             thread.Join();
         }
-
-        foreach (ManualResetEventSlim start in _start)
-        {
-            start.Dispose();
-        }
-
-        _done.Dispose();
     }
 
     private void Drain(int worker)
@@ -160,7 +153,7 @@ internal sealed class CpuWorkerPool : IDisposable
 
     private void WorkerLoop(int worker)
     {
-        ManualResetEventSlim start = _start[worker - 1];
+        CpuSignal start = _start[worker - 1];
         while (true)
         {
             start.Wait();
