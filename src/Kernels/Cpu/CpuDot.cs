@@ -47,6 +47,20 @@ internal static class CpuDot
             CpuDot<CpuVector256>.Dot4x4(ref w, wStride, ref x, xStride, length, ref y, yStride);
         }
     }
+
+    /// <summary>acc[i] = scale·v[i] + acc[i], each element one fused multiply-add (same bits in vector and scalar code).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddScaled(ref float acc, float scale, ref float v, int length)
+    {
+        if (Wide)
+        {
+            CpuDot<CpuVector512>.AddScaled(ref acc, scale, ref v, length);
+        }
+        else
+        {
+            CpuDot<CpuVector256>.AddScaled(ref acc, scale, ref v, length);
+        }
+    }
 }
 
 /// <summary>The kernels of <see cref="CpuDot"/> for one vector width.</summary>
@@ -152,6 +166,21 @@ internal static class CpuDot<TVector>
         Unsafe.Add(ref y3, 1) = Finish(a31, ref w1, ref x3, vectorEnd, length);
         Unsafe.Add(ref y3, 2) = Finish(a32, ref w2, ref x3, vectorEnd, length);
         Unsafe.Add(ref y3, 3) = Finish(a33, ref w3, ref x3, vectorEnd, length);
+    }
+
+    public static void AddScaled(ref float acc, float scale, ref float v, int length)
+    {
+        int vectorEnd = length - (length % TVector.Lanes);
+        TVector s = TVector.Broadcast(scale);
+        for (int i = 0; i < vectorEnd; i += TVector.Lanes)
+        {
+            TVector.Store(TVector.FusedMultiplyAdd(s, Load(ref v, i), Load(ref acc, i)), ref acc, i);
+        }
+
+        for (int i = vectorEnd; i < length; i++)
+        {
+            Unsafe.Add(ref acc, i) = MathF.FusedMultiplyAdd(scale, Unsafe.Add(ref v, i), Unsafe.Add(ref acc, i));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -31,6 +31,24 @@ public sealed class CpuAttentionTests
         CpuTestData.Close(expectedLse, lse, 2e-6, 1e-6);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void A_single_row_split_into_head_ranges_that_cross_kv_groups_matches_reference(int threads)
+    {
+        // One row leaves workers idle, so its 12 heads are split into ranges (of 3 heads: across the groups of 4).
+        var shape = new AttentionShape(12, 3, 16, 0.25f, 0, 4);
+        var data = new PagedAttentionCase(shape, [37], seed: 64);
+        float[] query = data.Queries(1, 65);
+        using var backend = new CpuBackend(threads);
+
+        (float[] output, float[] lse) = data.Run(backend, query, [0], [36]);
+
+        (double[] expectedOutput, double[] expectedLse) = data.Reference(query, [0], [36]);
+        CpuTestData.Close(expectedOutput, output, 2e-6, 1e-5);
+        CpuTestData.Close(expectedLse, lse, 2e-6, 1e-6);
+    }
+
     [Fact]
     public void Lse_merge_of_attention_over_two_key_ranges_equals_attention_over_both()
     {

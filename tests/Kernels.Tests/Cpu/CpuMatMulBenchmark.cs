@@ -70,6 +70,40 @@ public sealed class CpuMatMulBenchmark(ITestOutputHelper output)
         output.WriteLine($"Parallel.For allocates {(GC.GetAllocatedBytesForCurrentThread() - before) / 100} bytes per call on the calling thread");
     }
 
+    [Theory]
+    [InlineData(32, 8)]
+    [InlineData(32, 1)]
+    [InlineData(8, 8)]
+    public void Measure_decode_attention(int heads, int kvHeads)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        // Head size 128 (Llama-3-8B has 32 query and 8 KV heads); 16 sequences decoding at context 1024.
+        const int sequences = 16, context = 1024;
+        var shape = new AttentionShape(heads, kvHeads, 128, 1f / MathF.Sqrt(128), 0, 16);
+        var data = new PagedAttentionCase(shape, Enumerable.Repeat(context, sequences).ToArray(), seed: 85);
+        using var backend = new CpuBackend();
+        var tables = new int[data.BlockTables.Length];
+        Buffer.BlockCopy(data.BlockTables, 0, tables, 0, tables.Length * sizeof(int));
+        var batch = new AttentionBatch(
+            backend.Column(Enumerable.Range(0, sequences).ToArray()),
+            backend.Column(Enumerable.Repeat(context - 1, sequences).ToArray()),
+            backend.Ints(tables, sequences, data.MaxBlocks),
+            context);
+        DeviceTensor q = backend.Tensor(data.Queries(sequences, 86), sequences, shape.QueryWidth);
+        DeviceTensor keys = backend.Tensor(data.KeyCache, data.CacheSlots, shape.KvWidth);
+        DeviceTensor values = backend.Tensor(data.ValueCache, data.CacheSlots, shape.KvWidth);
+        DeviceTensor o = backend.Allocate(sequences, shape.QueryWidth);
+        DeviceTensor lse = backend.Allocate(sequences, shape.NumHeads);
+
+        double seconds = Time(() => backend.PagedAttention(q, keys, values, batch, shape, o, lse), 20);
+        long kvBytes = 2L * sequences * context * shape.KvWidth * sizeof(float);
+        output.WriteLine($"decode attention, {sequences} sequences at context {context}, {heads}/{kvHeads} heads of 128: {seconds * 1e3:F2} ms, KV read at {kvBytes / seconds / 1e9:F1} GB/s");
+    }
+
     private void MeasureCopyBandwidth()
     {
         var a = new float[32 << 20];

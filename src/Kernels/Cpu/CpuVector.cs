@@ -16,6 +16,10 @@ internal interface ICpuVector<TSelf>
 
     static abstract TSelf Load(ref float source, int offset);
 
+    static abstract TSelf Broadcast(float value);
+
+    static abstract void Store(TSelf value, ref float destination, int offset);
+
     /// <summary>a·b + c rounded once.</summary>
     static abstract TSelf FusedMultiplyAdd(TSelf a, TSelf b, TSelf c);
 
@@ -37,6 +41,12 @@ internal readonly struct CpuVector256 : ICpuVector<CpuVector256>
     public static CpuVector256 Load(ref float source, int offset) => new(Vector256.LoadUnsafe(ref source, (nuint)offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static CpuVector256 Broadcast(float value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(CpuVector256 value, ref float destination, int offset) => value._value.StoreUnsafe(ref destination, (nuint)offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static CpuVector256 FusedMultiplyAdd(CpuVector256 a, CpuVector256 b, CpuVector256 c) =>
         new(Vector256.FusedMultiplyAdd(a._value, b._value, c._value));
 
@@ -56,6 +66,12 @@ internal readonly struct CpuVector512 : ICpuVector<CpuVector512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static CpuVector512 Load(ref float source, int offset) => new(Vector512.LoadUnsafe(ref source, (nuint)offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static CpuVector512 Broadcast(float value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(CpuVector512 value, ref float destination, int offset) => value._value.StoreUnsafe(ref destination, (nuint)offset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static CpuVector512 FusedMultiplyAdd(CpuVector512 a, CpuVector512 b, CpuVector512 c) =>
