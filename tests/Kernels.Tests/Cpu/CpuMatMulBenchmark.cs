@@ -52,7 +52,26 @@ public sealed class CpuMatMulBenchmark(ITestOutputHelper output)
             long macs = (long)outputs * inputs;
             Report($"{outputs}x{inputs} GEMV, fp32 weights converted on load", Time(() => ParallelGemv(fp32, vector, result, outputs, inputs), 100), macs, macs * 4);
             Report($"{outputs}x{inputs} GEMV, bf16 weights widened per call", Time(() => ParallelGemvBFloat16(bf16, vector, result, outputs, inputs), 100), macs, macs * 2);
-            if (outputs != Outputs)
+            if (outputs == Outputs)
+            {
+                var scratch = new float[fp32.Length];
+                DeviceTensor converted = backend.Allocate(outputs, inputs);
+                DeviceTensor x1 = backend.Tensor(vector, 1, inputs);
+                DeviceTensor y1 = backend.Allocate(1, outputs);
+                Report(
+                    $"{outputs}x{inputs} GEMV, bf16 converted to an fp32 copy per call, then MatMul",
+                    Time(
+                        () =>
+                        {
+                            FloatConversion.BFloat16ToSingle(MemoryMarshal.AsBytes(bf16.AsSpan()), scratch);
+                            backend.Upload(scratch, converted);
+                            backend.MatMul(x1, converted, null, y1);
+                        },
+                        60),
+                    macs,
+                    macs * 2);
+            }
+            else
             {
                 DeviceTensor big = backend.Tensor(fp32, outputs, inputs);
                 DeviceTensor bigX = backend.Tensor(vector, 1, inputs);
