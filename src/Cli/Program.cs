@@ -1,1 +1,13 @@
-return 0;
+using System.CommandLine;
+using InferMesh.Cli.Commands;
+
+var root = new RootCommand("InferMesh: distributed LLM inference in C#")
+{
+    GenerateCommand.Create(),
+    ChatCommand.Create(),
+    CheckCommand.Create(),
+    TokenizeCommand.Create(),
+    RenderTemplateCommand.Create(),
+};
+
+return await CommandLineErrors.InvokeAsync(root, args);

@@ -15,7 +15,6 @@ public sealed class LlamaModel : IDisposable
 {
     private readonly IComputeBackend _backend;
     private readonly LlamaWeights _weights;
-    private readonly KvCachePool _cache;
     private readonly AttentionShape[] _layerShapes;
     private readonly float _ropeScaling;
 
@@ -25,18 +24,17 @@ public sealed class LlamaModel : IDisposable
     private readonly DeviceTensor _invFreq;
     private AttentionBatch? _attentionBatch;
 
-    public LlamaModel(IComputeBackend backend, LlamaWeights weights, KvCachePool cache, int maxTokens, int maxSequences, int maxBlocksPerSequence)
+    public LlamaModel(IComputeBackend backend, LlamaWeights weights, int blockSize, int maxTokens, int maxSequences, int maxBlocksPerSequence)
     {
         _backend = backend;
         _weights = weights;
-        _cache = cache;
         var c = weights.Config;
         Config = c;
         var headDim = c.HeadDim;
         _layerShapes = new AttentionShape[weights.Layers.Count];
         for (var i = 0; i < _layerShapes.Length; i++)
         {
-            _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, cache.BlockSize);
+            _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize);
         }
 
         var (invFreq, scaling) = RotaryFrequencies.Compute(c);
@@ -82,7 +80,7 @@ public sealed class LlamaModel : IDisposable
     /// rows that sample; on other stages returns null and leaves the output in <see cref="HiddenStates"/>.
     /// A stage other than the first reads its input from <see cref="HiddenStates"/>, which the caller filled.
     /// </summary>
-    public DeviceTensor? Forward(StepBatch batch)
+    public DeviceTensor? Forward(StepBatch batch, KvCachePool cache)
     {
         var t = batch.TokenCount;
         var s = batch.SequenceCount;
@@ -133,8 +131,8 @@ public sealed class LlamaModel : IDisposable
             b.MatMul(h, w.ValueProjection, w.ValueBias, v);
             b.Rope(q, headDim, positions, _invFreq, _ropeScaling);
             b.Rope(k, headDim, positions, _invFreq, _ropeScaling);
-            b.WriteKv(k, v, _cache.Keys(l), _cache.Values(l), slots);
-            b.PagedAttention(q, _cache.Keys(l), _cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
+            b.WriteKv(k, v, cache.Keys(l), cache.Values(l), slots);
+            b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
             b.Add(x, o);
 

@@ -18,7 +18,7 @@ public sealed class StepBatch
         Slots = new int[maxTokens];
         QuerySequence = new int[maxTokens];
         BlockTables = new int[maxSequences * maxBlocksPerSequence];
-        LogitRows = new int[maxSequences];
+        LogitRows = new int[Math.Max(maxTokens, maxSequences)];
     }
 
     public int MaxTokens { get; }
@@ -64,9 +64,10 @@ public sealed class StepBatch
 
     /// <summary>
     /// Adds tokens [start, start+count) of a sequence whose token ids are <paramref name="tokens"/> and whose
-    /// blocks cover them. Returns the sequence's index in the batch.
+    /// blocks cover them. Returns the sequence's index in the batch. <paramref name="allLogits"/> asks for the logits
+    /// of every row (teacher forcing), not only the last.
     /// </summary>
-    public int Add(ReadOnlySpan<int> tokens, int start, int count, IReadOnlyList<int> blocks, bool needsLogits)
+    public int Add(ReadOnlySpan<int> tokens, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits = false)
     {
         if (TokenCount + count > MaxTokens || SequenceCount == MaxSequences)
         {
@@ -97,7 +98,14 @@ public sealed class StepBatch
 
         TokenCount += count;
         MaxContext = Math.Max(MaxContext, start + count);
-        if (needsLogits)
+        if (allLogits)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                LogitRows[LogitCount++] = TokenCount - count + i;
+            }
+        }
+        else if (needsLogits)
         {
             LogitRows[LogitCount++] = TokenCount - 1;
         }

@@ -7,9 +7,10 @@ namespace InferMesh.Engine.Scheduling;
 /// budget (chunked prefill, as vLLM's scheduler does), admits waiting sequences between steps, and preempts the
 /// newest running sequence — freeing its blocks to be recomputed later — when KV blocks run out.
 /// Prefix caching: at admission, full blocks of the prompt whose chained hash is cached are shared, not computed.
+/// Before preempting anything it asks <c>reclaim</c> to give back idle KV (resident sessions), one at a time.
 /// Not thread-safe: the engine's step loop owns it.
 /// </summary>
-public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options)
+public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options, Func<bool>? reclaim = null)
 {
     private readonly LinkedList<Sequence> _waiting = new();
     private readonly List<Sequence> _running = [];
@@ -153,9 +154,12 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
             return true;
         }
 
-        if (need > allocator.AvailableBlocks)
+        while (need > allocator.AvailableBlocks)
         {
-            return false;
+            if (reclaim is null || !reclaim())
+            {
+                return false;
+            }
         }
 
         for (var i = 0; i < need; i++)
