@@ -8,6 +8,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     CheckCommand.Create(),
     TokenizeCommand.Create(),
     RenderTemplateCommand.Create(),
+    MakeModelCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);
