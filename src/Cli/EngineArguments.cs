@@ -43,7 +43,7 @@ internal sealed class EngineArguments
     public InferenceEngine Load(ParseResult result, int maxSequences = 64)
     {
         var dir = ModelDirectory(result);
-        var progress = new Progress<string>(m => Console.Error.WriteLine($"[infermesh] {m}"));
+        var progress = new ConsoleProgress();
         return InferenceEngine.Load(dir, Options(result, maxSequences), progress);
     }
 }

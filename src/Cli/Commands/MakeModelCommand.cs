@@ -30,7 +30,7 @@ internal static class MakeModelCommand
                 "fp32" or "f32" or "float32" => DType.F32,
                 var other => throw new ArgumentException($"unknown dtype '{other}'; use bf16, fp16 or fp32."),
             };
-            var progress = new Progress<string>(m => Console.Error.WriteLine($"[infermesh] {m}"));
+            var progress = new ConsoleProgress();
             RandomModelWriter.Write(s, result.GetValue(output)!, type, result.GetValue(seed), (long)result.GetValue(shardMiB) << 20, progress);
             return 0;
         });

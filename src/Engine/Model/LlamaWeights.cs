@@ -42,7 +42,7 @@ public sealed class LlamaWeights : IDisposable
     public bool IsLastStage => FirstLayer + Layers.Count == Config.NumHiddenLayers;
 
     /// <summary>Uploads the weights of layers [firstLayer, firstLayer+layerCount) (all by default) to the backend.</summary>
-    public static LlamaWeights Load(IComputeBackend backend, ModelConfig config, WeightStore store, int firstLayer = 0, int? layerCount = null, IProgress<double>? progress = null)
+    public static LlamaWeights Load(IComputeBackend backend, ModelConfig config, WeightStore store, int firstLayer = 0, int? layerCount = null, IProgress<string>? progress = null)
     {
         var count = layerCount ?? config.NumHiddenLayers - firstLayer;
         if (firstLayer < 0 || count < 1 || firstLayer + count > config.NumHiddenLayers)
@@ -79,7 +79,10 @@ public sealed class LlamaWeights : IDisposable
                 DownBias = LoadOptional(p + "mlp.down_proj.bias"),
                 SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
             };
-            progress?.Report((i + 1.0) / count);
+            if (progress is not null && ((i + 1) % Math.Max(1, count / 4) == 0 || i + 1 == count))
+            {
+                progress.Report($"loaded layer {firstLayer + i + 1} of {config.NumHiddenLayers}");
+            }
         }
 
         DeviceTensor? finalNorm = null, lmHead = null;

@@ -44,7 +44,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
         try
         {
             progress?.Report($"loading {folder.Name} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}) onto {_backend.DeviceName}");
-            _weights = LlamaWeights.Load(_backend, config, folder.Weights, progress: progress is null ? null : new Progress<double>(f => progress.Report($"layers {f:P0}")));
+            _weights = LlamaWeights.Load(_backend, config, folder.Weights, progress: progress);
             MaxContextLength = Math.Min(options.MaxContextLength ?? config.MaxPositionEmbeddings, config.MaxPositionEmbeddings);
             var maxBlocksPerSequence = (MaxContextLength + options.BlockSize - 1) / options.BlockSize;
             var maxTokens = Math.Max(options.MaxBatchTokens, options.MaxSequences);
