@@ -9,6 +9,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     TokenizeCommand.Create(),
     RenderTemplateCommand.Create(),
     MakeModelCommand.Create(),
+    BenchEngineCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

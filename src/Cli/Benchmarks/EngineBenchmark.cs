@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using InferMesh.Engine.Serving;
+
+namespace InferMesh.Cli.Benchmarks;
+
+/// <summary>
+/// Measures one engine: steady-state decode throughput at a batch size and context, and prefill time of one prompt.
+/// Prompts are deterministic pseudo-random token ids (same seed → same prompts as the transformers peer script).
+/// </summary>
+internal static class EngineBenchmark
+{
+    public static int[] Prompt(int length, int vocab, int seed)
+    {
+        var rng = new Random(seed);
+        var ids = new int[length];
+        for (var i = 0; i < length; i++)
+        {
+            ids[i] = rng.Next(Math.Min(vocab, 32000));
+        }
+
+        return ids;
+    }
+
+    /// <summary>Decode tokens/s of <paramref name="batch"/> sequences after their prefill, and the mean step time.</summary>
+    public static async Task<DecodeResult> DecodeAsync(InferenceEngine engine, int batch, int context, int tokens, int vocab, CancellationToken ct)
+    {
+        var firstTokenAt = new long[batch];
+        var doneAt = new long[batch];
+        var counts = new int[batch];
+        var clock = Stopwatch.StartNew();
+        var runs = Enumerable.Range(0, batch).Select(async b =>
+        {
+            var request = new GenerationRequest { PromptTokenIds = Prompt(context, vocab, 1000 + b), MaxTokens = tokens, IgnoreEos = true };
+            await foreach (var e in engine.GenerateAsync(request, ct))
+            {
+                if (e.TokenId < 0)
+                {
+                    continue;
+                }
+
+                if (counts[b]++ == 0)
+                {
+                    firstTokenAt[b] = clock.ElapsedTicks;
+                }
+
+                doneAt[b] = clock.ElapsedTicks;
+            }
+        }).ToArray();
+        var steps0 = engine.Stats.Steps;
+        await Task.WhenAll(runs);
+        var start = firstTokenAt.Max();
+        var end = doneAt.Max();
+        var seconds = (end - start) / (double)Stopwatch.Frequency;
+
+        // Tokens produced after every sequence had its first token: the steady decode window.
+        var decoded = 0L;
+        var window = 0;
+        for (var b = 0; b < batch; b++)
+        {
+            decoded += counts[b] - 1;
+        }
+
+        window = tokens - 1;
+        var tokensPerSecond = seconds > 0 ? decoded / seconds : 0;
+        var stepMs = seconds > 0 && window > 0 ? seconds * 1000 / window : 0;
+        return new DecodeResult(batch, context, tokensPerSecond, stepMs, engine.Stats.Steps - steps0);
+    }
+
+    /// <summary>Time to first token of one prompt of <paramref name="length"/> tokens (the prefill, plus one sample).</summary>
+    public static async Task<double> PrefillMsAsync(InferenceEngine engine, int length, int vocab, CancellationToken ct)
+    {
+        var request = new GenerationRequest { PromptTokenIds = Prompt(length, vocab, 7 + length), MaxTokens = 1, IgnoreEos = true };
+        var clock = Stopwatch.StartNew();
+        await foreach (var _ in engine.GenerateAsync(request, ct))
+        {
+        }
+
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    public sealed record DecodeResult(int Batch, int Context, double TokensPerSecond, double StepMs, long Steps);
+}
