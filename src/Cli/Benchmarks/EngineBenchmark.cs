@@ -21,48 +21,35 @@ internal static class EngineBenchmark
         return ids;
     }
 
-    /// <summary>Decode tokens/s of <paramref name="batch"/> sequences after their prefill, and the mean step time.</summary>
+    /// <summary>
+    /// Decode tokens/s of <paramref name="batch"/> sequences: counted in the window after every sequence has its
+    /// first token (all prefills done) until the last finishes, so prefill never inflates or deflates the rate.
+    /// </summary>
     public static async Task<DecodeResult> DecodeAsync(InferenceEngine engine, int batch, int context, int tokens, int vocab, CancellationToken ct)
     {
-        var firstTokenAt = new long[batch];
-        var doneAt = new long[batch];
+        var stamps = new long[batch][];
         var counts = new int[batch];
         var clock = Stopwatch.StartNew();
         var runs = Enumerable.Range(0, batch).Select(async b =>
         {
+            stamps[b] = new long[tokens];
             var request = new GenerationRequest { PromptTokenIds = Prompt(context, vocab, 1000 + b), MaxTokens = tokens, IgnoreEos = true };
             await foreach (var e in engine.GenerateAsync(request, ct))
             {
-                if (e.TokenId < 0)
+                if (e.TokenId >= 0)
                 {
-                    continue;
+                    stamps[b][counts[b]++] = clock.ElapsedTicks;
                 }
-
-                if (counts[b]++ == 0)
-                {
-                    firstTokenAt[b] = clock.ElapsedTicks;
-                }
-
-                doneAt[b] = clock.ElapsedTicks;
             }
         }).ToArray();
         var steps0 = engine.Stats.Steps;
         await Task.WhenAll(runs);
-        var start = firstTokenAt.Max();
-        var end = doneAt.Max();
+        var start = stamps.Max(s => s[0]);
+        var end = stamps.Select((s, b) => s[counts[b] - 1]).Max();
+        var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start)).Sum();
         var seconds = (end - start) / (double)Stopwatch.Frequency;
-
-        // Tokens produced after every sequence had its first token: the steady decode window.
-        var decoded = 0L;
-        var window = 0;
-        for (var b = 0; b < batch; b++)
-        {
-            decoded += counts[b] - 1;
-        }
-
-        window = tokens - 1;
         var tokensPerSecond = seconds > 0 ? decoded / seconds : 0;
-        var stepMs = seconds > 0 && window > 0 ? seconds * 1000 / window : 0;
+        var stepMs = decoded > 0 ? seconds * 1000 * batch / decoded : 0;
         return new DecodeResult(batch, context, tokensPerSecond, stepMs, engine.Stats.Steps - steps0);
     }
 
