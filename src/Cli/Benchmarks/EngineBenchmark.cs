@@ -9,13 +9,23 @@ namespace InferMesh.Cli.Benchmarks;
 /// </summary>
 internal static class EngineBenchmark
 {
+    /// <summary>
+    /// Benchmark prompt ids: SplitMix64 over the seed, id = x mod min(vocab, 32000). bench/peers/hf_transformers.py
+    /// computes the same ids, so both engines see identical prompts.
+    /// </summary>
     public static int[] Prompt(int length, int vocab, int seed)
     {
-        var rng = new Random(seed);
         var ids = new int[length];
+        var x = (ulong)seed;
+        var range = (ulong)Math.Min(vocab, 32000);
         for (var i = 0; i < length; i++)
         {
-            ids[i] = rng.Next(Math.Min(vocab, 32000));
+            x += 0x9E3779B97F4A7C15UL;
+            var z = x;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            ids[i] = (int)(z % range);
         }
 
         return ids;
