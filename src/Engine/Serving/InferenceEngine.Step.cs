@@ -145,8 +145,8 @@ public sealed partial class InferenceEngine
             return;
         }
 
-        var text = active.StopMatcher.Push(active.Decoder.Push(token), out var stopped);
-        if (stopped)
+        var text = active.StopMatcher.Push(active.Decoder.Push(token));
+        if (active.StopMatcher.IsStopped)
         {
             active.Output.Writer.TryWrite(new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob });
             Finish(active, FinishReason.Stop, null, flushText: false);
@@ -204,7 +204,11 @@ public sealed partial class InferenceEngine
         var tail = "";
         if (flushText && reason != FinishReason.Cancelled)
         {
-            tail = active.StopMatcher.Push(active.Decoder.Flush(), out _) + active.StopMatcher.Flush();
+            tail = active.StopMatcher.Push(active.Decoder.Flush());
+            if (!active.StopMatcher.IsStopped)
+            {
+                tail += active.StopMatcher.Flush();
+            }
         }
 
         active.Output.Writer.TryWrite(new TokenEvent
