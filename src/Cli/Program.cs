@@ -1,4 +1,5 @@
 using System.CommandLine;
+using InferMesh.Cli;
 using InferMesh.Cli.Commands;
 
 var root = new RootCommand("InferMesh: distributed LLM inference in C#")

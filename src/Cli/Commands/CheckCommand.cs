@@ -17,7 +17,7 @@ internal static class CheckCommand
         command.SetAction(async (result, ct) =>
         {
             var dir = engine.ModelDirectory(result);
-            var reports = await ReferenceCheck.RunAsync(dir, engine.Options(result), result.GetValue(chunk), result.GetValue(tolerance), ct);
+            var reports = await ReferenceCheck.RunAsync(dir, engine.Options(result), result.GetValue(chunk), result.GetValue(tolerance), cancellationToken: ct);
             var table = new Table().Title($"infermesh check {Markup.Escape(dir)}");
             foreach (var h in new[] { "#", "prompt", "tokens", "ids", "argmax", "max |Δlogit|", "greedy", "result" })
             {

@@ -37,7 +37,7 @@ public sealed class LlamaModel : IDisposable
             _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize);
         }
 
-        var (invFreq, scaling) = RotaryFrequencies.Compute(c);
+        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
         _ropeScaling = scaling;
         _invFreq = backend.Allocate(1, invFreq.Length, DType.F32);
         backend.Upload(invFreq, _invFreq);

@@ -1,4 +1,5 @@
 using InferMesh.Engine.Loading;
+using InferMesh.Kernels.Numerics;
 
 namespace InferMesh.Engine.Model;
 
@@ -11,6 +12,28 @@ public static class RotaryFrequencies
 {
     /// <summary>Inverse frequencies [headDim/2] and the cos/sin scaling for sequences up to the configured context.</summary>
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config) => Compute(config, config.MaxPositionEmbeddings);
+
+    /// <summary>
+    /// The frequencies as transformers holds them for a checkpoint saved in bf16/fp16: a model cast with
+    /// <c>model.to(dtype)</c> casts its <c>inv_freq</c> buffer too, so the rotation angles use frequencies rounded to
+    /// that dtype (measured: with float32 frequencies the bf16 golden model drifts by up to 10 logits at position
+    /// 1000; rounded, it matches within 7e-5). fp32 checkpoints keep float32 frequencies.
+    /// </summary>
+    public static (float[] InvFreq, float AttentionScaling) ForCheckpoint(ModelConfig config)
+    {
+        var (inv, scaling) = Compute(config);
+        for (var i = 0; i < inv.Length; i++)
+        {
+            inv[i] = config.TorchDtype switch
+            {
+                "bfloat16" => FloatConversion.BFloat16ToSingle(FloatConversion.SingleToBFloat16(inv[i])),
+                "float16" => (float)(Half)inv[i],
+                _ => inv[i],
+            };
+        }
+
+        return (inv, scaling);
+    }
 
     /// <summary>Dynamic NTK scaling depends on the sequence length; every other type ignores it.</summary>
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config, int sequenceLength)

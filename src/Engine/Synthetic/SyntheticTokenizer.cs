@@ -14,7 +14,7 @@ public static class SyntheticTokenizer
     public static void Write(string directory, int vocabSize, long seed)
     {
         var alphabet = ByteAlphabet();
-        var vocab = new List<string>(alphabet);
+        var vocab = alphabet.Select(c => c.ToString()).ToList();
         var known = new HashSet<string>(vocab);
         var merges = new List<string[]>();
         var rng = new Random((int)(seed & 0x7FFFFFFF));

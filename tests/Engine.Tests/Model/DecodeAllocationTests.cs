@@ -1,6 +1,6 @@
 using InferMesh.Engine.KvCache;
 using InferMesh.Engine.Model;
-using InferMesh.Engine.Serving;
+using InferMesh.Engine.Loading;
 using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Tests.Model;
@@ -10,12 +10,13 @@ public sealed class DecodeAllocationTests
     [Fact]
     public void Steady_state_decode_step_allocates_nothing_per_token()
     {
-        using var folder = ModelFolder.Open(RepoPaths.Golden("tiny-llama"));
+        var config = ModelConfig.Load(Path.Combine(RepoPaths.Golden("tiny-llama"), "config.json"));
+        using var store = WeightStore.Open(RepoPaths.Golden("tiny-llama"));
         using var backend = ComputeDevices.Open("cpu", 2);
-        using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights);
+        using var weights = LlamaWeights.Load(backend, config, store);
         const int sequences = 4, blockSize = 16, maxBlocks = 16;
         using var model = new LlamaModel(backend, weights, blockSize, 64, sequences, maxBlocks);
-        using var cache = new KvCachePool(backend, folder.Config.NumHiddenLayers, sequences * maxBlocks, blockSize, folder.Config.NumKeyValueHeads * folder.Config.HeadDim);
+        using var cache = new KvCachePool(backend, config.NumHiddenLayers, sequences * maxBlocks, blockSize, config.NumKeyValueHeads * config.HeadDim);
         var batch = new StepBatch(64, sequences, maxBlocks, blockSize);
         var tables = Enumerable.Range(0, sequences).Select(s => Enumerable.Range(s * maxBlocks, maxBlocks).ToList()).ToArray();
         var tokens = Enumerable.Range(0, sequences).Select(s => Enumerable.Range(3 + s, 200).ToArray()).ToArray();

@@ -87,7 +87,7 @@ public sealed class ContinuousBatchingTests
     {
         await using var engine = InferenceEngine.Load(RepoPaths.Golden("tiny-llama"), new EngineOptions { Threads = 2, MaxContextLength = 64 });
         var request = new GenerationRequest { PromptTokenIds = Enumerable.Range(1, 60).ToArray(), MaxTokens = 10 };
-        var e = await Assert.ThrowsAsync<ContextLengthException>(async () => await EngineTestRuns.RunAsync(engine, request));
+        var e = await Assert.ThrowsAsync<ContextLengthException>(async () => await EngineTestRuns.RunAsync(engine, request, TestContext.Current.CancellationToken));
         Assert.Contains("64", e.Message);
         Assert.Contains("70", e.Message);
     }
