@@ -11,14 +11,18 @@ namespace InferMesh.Engine.Serving;
 /// </summary>
 public sealed class ModelFolder : IDisposable
 {
-    private ModelFolder(string directory, ModelConfig config, WeightStore weights, TextTokenizer tokenizer, ChatTemplate? template, IReadOnlyList<int> eosTokenIds)
+    private readonly Lazy<ChatTemplate?> _template;
+
+    private ModelFolder(string directory, ModelConfig config, WeightStore weights, TextTokenizer tokenizer, IReadOnlyList<int> eosTokenIds)
     {
         Directory = directory;
         Config = config;
         Weights = weights;
         Tokenizer = tokenizer;
-        ChatTemplate = template;
         EosTokenIds = eosTokenIds;
+        // Parsed on first use: a template the renderer cannot handle must not stop raw-token generation
+        // (completions, benchmarks); chat requests then get the template's error, naming its line.
+        _template = new Lazy<ChatTemplate?>(() => ChatTemplate.FromModelFolder(directory));
     }
 
     public string Directory { get; }
@@ -31,7 +35,7 @@ public sealed class ModelFolder : IDisposable
 
     public TextTokenizer Tokenizer { get; }
 
-    public ChatTemplate? ChatTemplate { get; }
+    public ChatTemplate? ChatTemplate => _template.Value;
 
     /// <summary>Every id that ends generation: config.json, generation_config.json and the tokenizer's EOS, merged.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }
@@ -55,7 +59,6 @@ public sealed class ModelFolder : IDisposable
             }
 
             var tokenizer = TextTokenizer.Load(tokenizerPath);
-            var template = ChatTemplate.FromModelFolder(directory);
             var eos = new SortedSet<int>(config.EosTokenIds);
             foreach (var id in tokenizer.EosTokenIds)
             {
@@ -67,7 +70,7 @@ public sealed class ModelFolder : IDisposable
                 eos.Add(id);
             }
 
-            return new ModelFolder(directory, config, weights, tokenizer, template, [.. eos]);
+            return new ModelFolder(directory, config, weights, tokenizer, [.. eos]);
         }
         catch
         {
