@@ -115,10 +115,12 @@ public sealed partial class InferenceEngine
             TokenLogprob? logprob = null;
             if (allDeviceArgmax)
             {
+                // Device argmax only serves samplers without penalties, so no token counts need updating.
                 token = _argmaxIds[row];
             }
             else
             {
+                // Sample counts the token it returns for the penalties itself.
                 token = active.Sampler.Sample(_hostLogits.AsSpan(row * vocab, vocab), out logprob);
             }
 
@@ -137,7 +139,6 @@ public sealed partial class InferenceEngine
     {
         var seq = active.Sequence;
         seq.Append(token);
-        active.Sampler.Accept(token);
         _generated++;
         if (active.StopTokens.Contains(token))
         {

@@ -34,6 +34,9 @@ public sealed partial class InferenceEngine : IInferenceEngine
     private long _nextSequenceId;
     private volatile EngineStats _stats = new();
 
+    // Scratch shared by every sampler; Sample only ever runs on the step loop thread.
+    private readonly SamplingWorkspace _samplingWorkspace;
+
     private InferenceEngine(ModelFolder folder, EngineOptions options, IProgress<string>? progress)
     {
         _folder = folder;
@@ -62,6 +65,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _batch = new StepBatch(maxTokens, options.MaxSequences, maxBlocksPerSequence, options.BlockSize);
             _hostLogits = new float[options.MaxSequences * config.VocabSize];
             _argmaxIds = new int[options.MaxSequences];
+            _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }
         catch
@@ -114,7 +118,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
     {
         Validate(request);
         var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens);
-        var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds);
+        var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true), _folder.EosTokenIds);
         Post(() => Admit(active));
         using var registration = cancellationToken.Register(() => Post(() => Cancel(active)));
