@@ -68,6 +68,9 @@ public sealed class LlamaModel : IDisposable
 
     public ModelConfig Config { get; }
 
+    /// <summary>The frequencies keys were rotated with (re-rotating cached keys by a position delta needs them).</summary>
+    public DeviceTensor InvFreq => _invFreq;
+
     public LlamaWeights Weights => _weights;
 
     public IComputeBackend Backend => _backend;
@@ -80,7 +83,8 @@ public sealed class LlamaModel : IDisposable
     /// rows that sample; on other stages returns null and leaves the output in <see cref="HiddenStates"/>.
     /// A stage other than the first reads its input from <see cref="HiddenStates"/>, which the caller filled.
     /// </summary>
-    public DeviceTensor? Forward(StepBatch batch, KvCachePool cache)
+    /// <param name="observer">Optional: sees every layer's rotated queries and attention LSE (chunk scoring).</param>
+    public DeviceTensor? Forward(StepBatch batch, KvCachePool cache, IAttentionObserver? observer = null)
     {
         var t = batch.TokenCount;
         var s = batch.SequenceCount;
@@ -133,6 +137,7 @@ public sealed class LlamaModel : IDisposable
             b.Rope(k, headDim, positions, _invFreq, _ropeScaling);
             b.WriteKv(k, v, cache.Keys(l), cache.Values(l), slots);
             b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
+            observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
             b.Add(x, o);
 

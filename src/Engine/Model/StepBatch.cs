@@ -67,7 +67,14 @@ public sealed class StepBatch
     /// blocks cover them. Returns the sequence's index in the batch. <paramref name="allLogits"/> asks for the logits
     /// of every row (teacher forcing), not only the last.
     /// </summary>
-    public int Add(ReadOnlySpan<int> tokens, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits = false)
+    public int Add(ReadOnlySpan<int> tokens, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits = false) =>
+        AddRows(tokens, null, start, count, blocks, needsLogits, allLogits);
+
+    /// <summary>Adds the tokens at <paramref name="positions"/> (ascending; a sparse prefill) of a sequence.</summary>
+    public int AddPositions(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, IReadOnlyList<int> blocks, bool needsLogits) =>
+        AddRows(tokens, positions, 0, positions.Length, blocks, needsLogits, false);
+
+    private int AddRows(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits)
     {
         if (TokenCount + count > MaxTokens || SequenceCount == MaxSequences)
         {
@@ -88,7 +95,7 @@ public sealed class StepBatch
 
         for (var i = 0; i < count; i++)
         {
-            var pos = start + i;
+            var pos = positions.IsEmpty ? start + i : positions[i];
             var t = TokenCount + i;
             TokenIds[t] = tokens[pos];
             Positions[t] = pos;
@@ -97,7 +104,7 @@ public sealed class StepBatch
         }
 
         TokenCount += count;
-        MaxContext = Math.Max(MaxContext, start + count);
+        MaxContext = Math.Max(MaxContext, (positions.IsEmpty ? start + count : positions[count - 1] + 1));
         if (allLogits)
         {
             for (var i = 0; i < count; i++)

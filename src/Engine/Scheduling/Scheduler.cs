@@ -89,7 +89,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
                 continue;
             }
 
-            _plan.Add(new ScheduledChunk(seq, seq.ComputedTokens, n));
+            _plan.Add(Chunk(seq, n));
             budget -= n;
         }
 
@@ -116,7 +116,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;
             _running.Add(seq);
-            _plan.Add(new ScheduledChunk(seq, seq.ComputedTokens, n));
+            _plan.Add(Chunk(seq, n));
             budget -= n;
         }
 
@@ -131,6 +131,9 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
 
         return _plan;
     }
+
+    private static ScheduledChunk Chunk(Sequence seq, int n) =>
+        seq.SparsePositions is null ? new ScheduledChunk(seq, seq.ComputedTokens, n) : new ScheduledChunk(seq, seq.SparseCursor, n, Sparse: true);
 
     private int ChunkSize(Sequence seq, int budget)
     {
@@ -148,6 +151,11 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
     /// <summary>Allocates the blocks that tokens [computed, computed+n) need; false when too few are available.</summary>
     private bool TryReserve(Sequence seq, int n)
     {
+        if (seq.SparsePositions is not null)
+        {
+            return true; // a sparse prefill gets all its blocks when it is planned
+        }
+
         var need = BlocksFor(seq.ComputedTokens + n) - seq.Blocks.Count;
         if (need <= 0)
         {
@@ -186,7 +194,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
     /// </summary>
     private void LookUpPrefix(Sequence seq)
     {
-        if (seq.PrefixLookedUp || !options.EnablePrefixCaching)
+        if (seq.PrefixLookedUp || !options.EnablePrefixCaching || seq.SparsePositions is not null)
         {
             return;
         }

@@ -48,6 +48,9 @@ public sealed class Sequence
 
     public ulong LastBlockHash { get; set; }
 
+    /// <summary>Hash the block chain starts from: the request's cache namespace, so namespaces never share blocks.</summary>
+    public ulong HashSeed { get; init; }
+
     /// <summary>Prompt tokens whose KV was reused (prefix cache or resident session) at the first admission.</summary>
     public int CachedPromptTokens { get; set; }
 
@@ -58,8 +61,23 @@ public sealed class Sequence
 
     public int Preemptions { get; set; }
 
+    /// <summary>
+    /// Positions still to compute when only some prompt tokens need the model (chunk reuse: the rest of the prompt's
+    /// KV was placed from the chunk cache). Ascending; null for the normal contiguous prefill.
+    /// </summary>
+    public List<int>? SparsePositions { get; set; }
+
+    /// <summary>Index of the next entry of <see cref="SparsePositions"/> to compute.</summary>
+    public int SparseCursor { get; set; }
+
+    /// <summary>
+    /// First position whose KV is approximate (reused from another context); blocks from there on are never
+    /// published to the prefix cache. int.MaxValue when every position is exact.
+    /// </summary>
+    public int ApproximateFrom { get; set; } = int.MaxValue;
+
     /// <summary>Tokens still to feed through the model before the next token can be sampled.</summary>
-    public int PendingTokens => Length - ComputedTokens;
+    public int PendingTokens => SparsePositions is { } sparse ? sparse.Count - SparseCursor : Length - ComputedTokens;
 
     public bool CanGrow => Length < _tokens.Length;
 
@@ -84,15 +102,18 @@ public sealed class Sequence
         Blocks.Clear();
         ComputedTokens = 0;
         PublishedBlocks = 0;
-        LastBlockHash = 0;
+        LastBlockHash = HashSeed;
         PrefixLookedUp = false;
+        SparsePositions = null;
+        SparseCursor = 0;
+        ApproximateFrom = int.MaxValue;
     }
 
     /// <summary>Publishes every block that became full, so later sequences with the same prefix can share it.</summary>
     public void PublishFullBlocks(BlockAllocator allocator)
     {
         var size = allocator.BlockSize;
-        while ((PublishedBlocks + 1) * size <= ComputedTokens)
+        while ((PublishedBlocks + 1) * size <= Math.Min(ComputedTokens, ApproximateFrom))
         {
             var tokens = Tokens.Slice(PublishedBlocks * size, size);
             var hash = BlockHash.Of(LastBlockHash, tokens);

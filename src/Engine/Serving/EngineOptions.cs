@@ -1,3 +1,4 @@
+using InferMesh.Engine.ChunkCache;
 using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Serving;
@@ -37,6 +38,9 @@ public sealed record EngineOptions
     public int MaxPrefillChunk { get; init; }
 
     public bool EnablePrefixCaching { get; init; } = true;
+
+    /// <summary>Budgets of the Cache-Craft chunk store (device, host, disk tiers).</summary>
+    public ChunkStoreOptions ChunkStore { get; init; } = new();
 
     /// <summary>Name reported by the engine (default: the model folder's name).</summary>
     public string? ModelName { get; init; }

@@ -73,7 +73,7 @@ public sealed partial class InferenceEngine
         seq.Blocks.AddRange(session.Blocks.Take(keepBlocks));
         seq.ComputedTokens = common;
         seq.PublishedBlocks = Math.Min(session.PublishedBlocks, fullBlocks);
-        seq.LastBlockHash = 0;
+        seq.LastBlockHash = seq.HashSeed;
         for (var b = 0; b < seq.PublishedBlocks; b++)
         {
             seq.LastBlockHash = BlockHash.Of(seq.LastBlockHash, prompt.Slice(b * size, size));

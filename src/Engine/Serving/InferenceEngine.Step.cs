@@ -75,14 +75,25 @@ public sealed partial class InferenceEngine
         var allDeviceArgmax = true;
         foreach (var chunk in plan)
         {
-            _batch.Add(chunk.Sequence.Tokens, chunk.Start, chunk.Count, chunk.Sequence.Blocks, chunk.NeedsLogits);
+            if (chunk.Sparse)
+            {
+                var positions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunk.Sequence.SparsePositions).Slice(chunk.Start, chunk.Count);
+                _batch.AddPositions(chunk.Sequence.Tokens, positions, chunk.Sequence.Blocks, chunk.NeedsLogits);
+            }
+            else
+            {
+                _batch.Add(chunk.Sequence.Tokens, chunk.Start, chunk.Count, chunk.Sequence.Blocks, chunk.NeedsLogits);
+            }
+
             if (chunk.NeedsLogits && !_active[chunk.Sequence].DeviceArgmaxEligible)
             {
                 allDeviceArgmax = false;
             }
         }
 
-        var logits = _model.Forward(_batch, _cache);
+        var scorer = PrepareChunkScoring(plan);
+        var logits = _model.Forward(_batch, _cache, scorer);
+        scorer?.Clear();
         var vocab = _folder.Config.VocabSize;
         if (logits is not null)
         {
@@ -101,11 +112,33 @@ public sealed partial class InferenceEngine
         foreach (var chunk in plan)
         {
             var seq = chunk.Sequence;
-            var promptPart = Math.Max(0, Math.Min(chunk.Start + chunk.Count, seq.PromptLength) - chunk.Start);
-            _prefillComputed += promptPart;
-            seq.ComputedTokens += chunk.Count;
+            var needsLogits = chunk.NeedsLogits; // before the sparse bookkeeping below changes what it reads
+            if (chunk.Sparse)
+            {
+                _prefillComputed += chunk.Count;
+                seq.SparseCursor += chunk.Count;
+                if (seq.SparseCursor == seq.SparsePositions!.Count)
+                {
+                    // Every position is now either computed or placed from the chunk cache.
+                    seq.ComputedTokens = seq.Length;
+                    seq.SparsePositions = null;
+                    seq.SparseCursor = 0;
+                    CaptureChunks(seq);
+                }
+            }
+            else
+            {
+                var promptPart = Math.Max(0, Math.Min(chunk.Start + chunk.Count, seq.PromptLength) - chunk.Start);
+                _prefillComputed += promptPart;
+                seq.ComputedTokens += chunk.Count;
+                if (_captures.Count > 0)
+                {
+                    CaptureChunks(seq);
+                }
+            }
+
             seq.PublishFullBlocks(_allocator);
-            if (!chunk.NeedsLogits)
+            if (!needsLogits)
             {
                 continue;
             }
@@ -169,6 +202,7 @@ public sealed partial class InferenceEngine
     {
         _active[active.Sequence] = active;
         ResumeSession(active);
+        PlanSegments(active);
         _scheduler.Enqueue(active.Sequence);
     }
 
@@ -191,6 +225,7 @@ public sealed partial class InferenceEngine
         active.Completed = true;
         var seq = active.Sequence;
         _active.Remove(seq);
+        _captures.Remove(seq);
         if (active.Request.SessionKey is { } key && reason is FinishReason.Stop or FinishReason.Length && seq.Status == SequenceStatus.Running)
         {
             _scheduler.Detach(seq);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using InferMesh.Engine.ChunkCache;
 using InferMesh.Engine.KvCache;
 using InferMesh.Engine.Model;
 using InferMesh.Engine.Sampling;
@@ -36,6 +37,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
 
     // Scratch shared by every sampler; Sample only ever runs on the step loop thread.
     private readonly SamplingWorkspace _samplingWorkspace;
+    private readonly ChunkStore _chunkStore;
+    private readonly ChunkScorer _chunkScorer;
 
     private InferenceEngine(ModelFolder folder, EngineOptions options, IProgress<string>? progress)
     {
@@ -66,6 +69,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _hostLogits = new float[options.MaxSequences * config.VocabSize];
             _argmaxIds = new int[options.MaxSequences];
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
+            _chunkStore = new ChunkStore(_backend, options.ChunkStore);
+            _chunkScorer = new ChunkScorer(_backend, config.NumKeyValueHeads * config.HeadDim, config.NumAttentionHeads, config.HeadDim, options.BlockSize);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }
         catch
@@ -117,7 +122,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
     public async IAsyncEnumerable<TokenEvent> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Validate(request);
-        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens);
+        var seed = request.CacheNamespace.Length == 0 ? 0 : BlockHash.Of(0, request.CacheNamespace.Select(c => (int)c).ToArray());
+        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens) { HashSeed = seed, LastBlockHash = seed };
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true), _folder.EosTokenIds);
         Post(() => Admit(active));
@@ -185,6 +191,14 @@ public sealed partial class InferenceEngine : IInferenceEngine
         }
 
         request.Sampling.Validate();
+        if (request.Segments is { } segments)
+        {
+            var joined = segments.SelectMany(s => s.TokenIds);
+            if (!joined.SequenceEqual(request.PromptTokenIds))
+            {
+                throw new ArgumentException("the prompt segments, concatenated, must equal the prompt token ids.", nameof(request));
+            }
+        }
     }
 
     private void Post(Action action)
@@ -203,6 +217,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
         _shutdown.Cancel();
         _wake.Release();
         await Task.Run(() => _loop.Join()).ConfigureAwait(false);
+        _chunkStore.Dispose();
         _model.Dispose();
         _cache.Dispose();
         _weights.Dispose();
