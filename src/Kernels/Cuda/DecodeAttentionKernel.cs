@@ -121,7 +121,7 @@ internal static class DecodeAttentionKernel
                 float sum = 0f;
                 for (int j = lane; j < count; j += BlockReduce.WarpSize)
                 {
-                    float weight = MathF.Exp(scores[h * tile + j] - newMax);
+                    float weight = DeviceMath.Exp(scores[h * tile + j] - newMax);
                     scores[h * tile + j] = weight;
                     sum += weight;
                 }
@@ -129,7 +129,7 @@ internal static class DecodeAttentionKernel
                 sum = BlockReduce.WarpSum(sum);
                 if (lane == 0)
                 {
-                    float alpha = MathF.Exp(oldMax - newMax);
+                    float alpha = DeviceMath.Exp(oldMax - newMax);
                     sums[h] = sums[h] * alpha + sum;
                     maxima[h] = newMax;
                     alphas[h] = alpha;
@@ -152,7 +152,7 @@ internal static class DecodeAttentionKernel
             return;
         float total = sums[myHead];
         float result = total > 0f ? accumulator / total : 0f;
-        float rowLse = total > 0f ? maxima[myHead] + MathF.Log(total) : float.NegativeInfinity;
+        float rowLse = total > 0f ? maxima[myHead] + DeviceMath.Log(total) : float.NegativeInfinity;
         int head = firstHead + myHead;
         if (p.NumSplits == 1)
         {
@@ -187,14 +187,14 @@ internal static class DecodeAttentionKernel
             for (int s = 0; s < numSplits; s++)
             {
                 float splitLse = partialLse[first + s];
-                float weight = splitLse == float.NegativeInfinity ? 0f : MathF.Exp(splitLse - max);
+                float weight = splitLse == float.NegativeInfinity ? 0f : DeviceMath.Exp(splitLse - max);
                 weights += weight;
                 sum += weight * partialOut[(first + s) * headDim + d];
             }
 
             output[rowHead * headDim + d] = codec.Encode(weights > 0f ? sum / weights : 0f);
             if (d == 0)
-                lse[rowHead] = weights > 0f ? max + MathF.Log(weights) : float.NegativeInfinity;
+                lse[rowHead] = weights > 0f ? max + DeviceMath.Log(weights) : float.NegativeInfinity;
         }
     }
 }

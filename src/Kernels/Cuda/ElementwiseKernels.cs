@@ -40,7 +40,7 @@ internal static class ElementwiseKernels
         for (int i = Grid.GlobalIndex.X; i < count; i += stride)
         {
             float g = codec.Decode(gate[i]);
-            output[i] = codec.Encode(g / (1f + MathF.Exp(-g)) * codec.Decode(up[i]));
+            output[i] = codec.Encode(g / (1f + DeviceMath.Exp(-g)) * codec.Decode(up[i]));
         }
     }
 

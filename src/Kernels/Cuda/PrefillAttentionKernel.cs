@@ -168,7 +168,7 @@ internal static class PrefillAttentionKernel
                     float sum = 0f;
                     for (int j = lane; j < count; j += BlockReduce.WarpSize)
                     {
-                        float weight = MathF.Exp(scores[vector * tile + j] - newMax);
+                        float weight = DeviceMath.Exp(scores[vector * tile + j] - newMax);
                         scores[vector * tile + j] = weight;
                         sum += weight;
                     }
@@ -176,7 +176,7 @@ internal static class PrefillAttentionKernel
                     sum = BlockReduce.WarpSum(sum);
                     if (lane == 0)
                     {
-                        float alpha = MathF.Exp(oldMax - newMax);
+                        float alpha = DeviceMath.Exp(oldMax - newMax);
                         sums[vector] = sums[vector] * alpha + sum;
                         maxima[vector] = newMax;
                         alphas[vector] = alpha;
@@ -211,7 +211,7 @@ internal static class PrefillAttentionKernel
             int head = firstHead + h;
             output[(long)row * queryWidth + head * dim + d] = codec.Encode(total > 0f ? o[e] / total : 0f);
             if (d == 0)
-                lse[row * p.NumHeads + head] = total > 0f ? maxima[vector] + MathF.Log(total) : float.NegativeInfinity;
+                lse[row * p.NumHeads + head] = total > 0f ? maxima[vector] + DeviceMath.Log(total) : float.NegativeInfinity;
         }
     }
 }
