@@ -100,7 +100,8 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
             var inter = Act(shape.Intermediate);
             var inter2 = Act(shape.Intermediate);
             var inter3 = Act(shape.Intermediate);
-            var norm = Act(shape.Hidden);
+            var norm = TestTensors.Upload(backend, TestTensors.Bf16Random(random, shape.Hidden), 1, shape.Hidden);
+            all.Add(norm);
             var ids = TestTensors.Upload(backend, Enumerable.Range(0, tokens).Select(_ => random.Next(shape.Vocab)).ToArray(), tokens, 1);
             all.Add(ids);
             var positions = TestTensors.Upload(backend, Enumerable.Range(0, tokens).Select(i => tokens == 8192 ? i : Context - 1).ToArray(), tokens, 1);
