@@ -28,4 +28,7 @@ internal struct AttentionParams
     public int NumSplits;
 
     public int Rows;
+
+    /// <summary>Decode: 1 when rows come from a row map (a subset of the batch), 0 when row i is block row i.</summary>
+    public int UseRowMap;
 }

@@ -36,4 +36,20 @@ internal static class BlockReduce
         Group.Barrier();
         return total;
     }
+
+    /// <summary>Maximum over the whole group; every thread gets the result. Contains barriers.</summary>
+    public static float Max(float value, ArrayView<float> scratch)
+    {
+        value = WarpMax(value);
+        int lane = Group.IdxX % WarpSize;
+        int warp = Group.IdxX / WarpSize;
+        if (lane == 0)
+            scratch[warp] = value;
+        Group.Barrier();
+        int warps = (Group.DimX + WarpSize - 1) / WarpSize;
+        float total = lane < warps ? scratch[lane] : float.NegativeInfinity;
+        total = WarpMax(total);
+        Group.Barrier();
+        return total;
+    }
 }

@@ -25,6 +25,7 @@ internal sealed unsafe class CublasLibrary
     private readonly delegate* unmanaged<IntPtr, IntPtr, nuint, int> setWorkspace;
     private readonly delegate* unmanaged<IntPtr, int*, int> getVersion;
     private readonly delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, IntPtr, int, int, float*, IntPtr, int, int, int, int, int> gemmEx;
+    private readonly delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, long, IntPtr, int, int, long, float*, IntPtr, int, int, long, int, int, int, int> gemmStridedBatchedEx;
 
     private CublasLibrary(IntPtr library, string path)
     {
@@ -35,6 +36,7 @@ internal sealed unsafe class CublasLibrary
         setWorkspace = (delegate* unmanaged<IntPtr, IntPtr, nuint, int>)Export(library, "cublasSetWorkspace_v2");
         getVersion = (delegate* unmanaged<IntPtr, int*, int>)Export(library, "cublasGetVersion_v2");
         gemmEx = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, IntPtr, int, int, float*, IntPtr, int, int, int, int, int>)Export(library, "cublasGemmEx");
+        gemmStridedBatchedEx = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, long, IntPtr, int, int, long, float*, IntPtr, int, int, long, int, int, int, int>)Export(library, "cublasGemmStridedBatchedEx");
     }
 
     /// <summary>Where the library was loaded from.</summary>
@@ -79,6 +81,14 @@ internal sealed unsafe class CublasLibrary
         int status = gemmEx(handle, transA, transB, m, n, k, &alpha, a, aType, lda, b, bType, ldb, &beta, c, cType, ldc, ComputeF32, GemmDefault);
         if (status != 0)
             throw new InvalidOperationException($"cublasGemmEx(m={m}, n={n}, k={k}, A type {aType}, C type {cType}) failed with cuBLAS status {status} ({StatusName(status)}).");
+    }
+
+    /// <summary>batchCount independent GEMMs whose operands sit at fixed element strides (https://docs.nvidia.com/cuda/cublas/#cublasgemmstridedbatchedex).</summary>
+    public void GemmStridedBatchedEx(IntPtr handle, int transA, int transB, int m, int n, int k, float alpha, IntPtr a, int aType, int lda, long strideA, IntPtr b, int bType, int ldb, long strideB, float beta, IntPtr c, int cType, int ldc, long strideC, int batchCount)
+    {
+        int status = gemmStridedBatchedEx(handle, transA, transB, m, n, k, &alpha, a, aType, lda, strideA, b, bType, ldb, strideB, &beta, c, cType, ldc, strideC, batchCount, ComputeF32, GemmDefault);
+        if (status != 0)
+            throw new InvalidOperationException($"cublasGemmStridedBatchedEx(m={m}, n={n}, k={k}, batch={batchCount}) failed with cuBLAS status {status} ({StatusName(status)}).");
     }
 
     private static IReadOnlyList<string> Companions(string fileName) => [fileName.Replace("libcublas.", "libcublasLt.", StringComparison.Ordinal)];

@@ -6,7 +6,7 @@ namespace InferMesh.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     /// <summary>Keys per decode split. Fixed, so splits fall at the same positions whatever the batch.</summary>
-    internal const int DecodeSplitSize = 256;
+    internal const int DecodeSplitSize = DecodeAttentionKernel.MaxSplitSize;
 
     private const int SharedFloatBudget = 48 * 1024 / sizeof(float);
     private const int PrefillThreads = 256;
@@ -48,42 +48,46 @@ public sealed partial class CudaBackend
             Rows = rows,
         };
         if (rows <= tables.Rows)
-            Decode(qs, kc, vc, batch, target, scores, p, Math.Max(1, batch.MaxContext));
-        else
+            Decode(qs, kc, vc, batch, target, scores, p, Math.Max(1, batch.MaxContext), null, rows);
+        else if (!TryPrefillWithGemm(qs, kc, vc, batch, target, scores, p))
             Prefill(qs, kc, vc, batch, target, scores, p);
         Finish(target, result);
     }
 
-    private void Decode(CudaTensor q, CudaTensor kc, CudaTensor vc, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p, int maxContext)
+    /// <summary>Decode kernel over all rows, or over the rows listed in <paramref name="rowMap"/> (I32, <paramref name="mappedRows"/> entries).</summary>
+    private void Decode(CudaTensor q, CudaTensor kc, CudaTensor vc, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p, int maxContext, CudaTensor? rowMap, int mappedRows)
     {
         int group = p.NumHeads / p.NumKvHeads;
         int dim = p.HeadDim;
         p.HeadsPerBlock = Math.Clamp(512 / dim, 1, group);
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;
-        p.KeyTile = 32;
-        while (p.KeyTile > 4 && DecodeSharedFloats(p) > SharedFloatBudget)
+        p.KeyTile = 64;
+        int budget = SharedFloatBudget - DecodeAttentionKernel.MaxSplitSize * 2;
+        while (p.KeyTile > 4 && DecodeSharedFloats(p) > budget)
             p.KeyTile /= 2;
-        if (DecodeSharedFloats(p) > SharedFloatBudget)
+        if (DecodeSharedFloats(p) > budget)
             throw new NotSupportedException($"Head dimension {dim} is too large for the decode attention kernel's shared memory.");
         p.SplitSize = DecodeSplitSize;
         p.NumSplits = (maxContext + DecodeSplitSize - 1) / DecodeSplitSize;
         int threads = (p.HeadsPerBlock * dim + 31) / 32 * 32;
         var config = new KernelConfig(
-            new Index3D(p.Rows * p.NumKvHeads * p.HeadBlocks, p.NumSplits, 1),
+            new Index3D(mappedRows * p.NumKvHeads * p.HeadBlocks, p.NumSplits, 1),
             new Index3D(threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<float>(DecodeSharedFloats(p)));
         var kernels = Kernels(q.DType);
+        p.UseRowMap = rowMap is null ? 0 : 1;
+        var map = rowMap?.Ints ?? ((CudaTensor)batch.QuerySequence).Ints;
         if (p.NumSplits == 1)
         {
-            kernels.DecodeAttention(stream, config, q, kc, vc, batch, output, lse, lse.Floats, lse.Floats, p);
+            kernels.DecodeAttention(stream, config, q, kc, vc, batch, output, lse, lse.Floats, lse.Floats, map, p);
             return;
         }
 
         long partials = (long)p.Rows * p.NumHeads * p.NumSplits;
         var partialOut = scratch.Floats(SlotPartialOut, partials * dim);
         var partialLse = scratch.Floats(SlotPartialLse, partials);
-        kernels.DecodeAttention(stream, config, q, kc, vc, batch, output, lse, partialOut, partialLse, p);
-        kernels.MergeAttention(stream, partialOut, partialLse, output, lse, dim, p.NumSplits);
+        kernels.DecodeAttention(stream, config, q, kc, vc, batch, output, lse, partialOut, partialLse, map, p);
+        kernels.MergeAttention(stream, partialOut, partialLse, output, lse, map, mappedRows, p.UseRowMap, dim, p.NumSplits);
     }
 
     private void Prefill(CudaTensor q, CudaTensor kc, CudaTensor vc, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p)
@@ -95,11 +99,11 @@ public sealed partial class CudaBackend
             p.HeadsPerBlock = Math.Min(group, vectors);
             p.SplitSize = Math.Min(PrefillAttentionKernel.MaxRowsPerBlock, Math.Max(1, vectors / p.HeadsPerBlock));
             p.KeyTile = tile;
-            if (PrefillSharedFloats(p) <= SharedFloatBudget)
+            if (PrefillSharedFloats(p) <= SharedFloatBudget - 3 * PrefillAttentionKernel.MaxRowsPerBlock)
                 break;
         }
 
-        if (PrefillSharedFloats(p) > SharedFloatBudget)
+        if (PrefillSharedFloats(p) > SharedFloatBudget - 3 * PrefillAttentionKernel.MaxRowsPerBlock)
             throw new NotSupportedException($"Head dimension {p.HeadDim} is too large for the prefill attention kernel's shared memory.");
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;
         p.NumSplits = 1;

@@ -12,6 +12,9 @@ namespace InferMesh.Kernels.Cuda;
 /// </summary>
 internal static class DecodeAttentionKernel
 {
+    /// <summary>Largest SplitSize the per-block slot table holds.</summary>
+    public const int MaxSplitSize = 128;
+
     public static void Run<T, C>(
         ArrayView<T> queries,
         ArrayView<T> keyCache,
@@ -23,6 +26,7 @@ internal static class DecodeAttentionKernel
         ArrayView<float> lse,
         ArrayView<float> partialOut,
         ArrayView<float> partialLse,
+        ArrayView<int> rowMap,
         AttentionParams p)
         where T : unmanaged
         where C : struct, IElementCodec<T>
@@ -35,7 +39,7 @@ internal static class DecodeAttentionKernel
         int headBlock = Grid.IdxX % p.HeadBlocks;
         int rest = Grid.IdxX / p.HeadBlocks;
         int kvHead = rest % p.NumKvHeads;
-        int row = rest / p.NumKvHeads;
+        int row = p.UseRowMap != 0 ? rowMap[rest / p.NumKvHeads] : rest / p.NumKvHeads;
         int split = Grid.IdxY;
         int firstHead = kvHead * group + headBlock * headsPerBlock;
         int heads = Math.Min(headsPerBlock, group - headBlock * headsPerBlock);
@@ -47,6 +51,7 @@ internal static class DecodeAttentionKernel
         int queryWidth = p.NumHeads * dim;
         int kvWidth = p.NumKvHeads * dim;
 
+        var slots = SharedMemory.Allocate<long>(MaxSplitSize);
         var shared = SharedMemory.GetDynamic<float>();
         int offset = 0;
         var q = shared.SubView(offset, headsPerBlock * dim);
@@ -71,6 +76,15 @@ internal static class DecodeAttentionKernel
             sums[tid] = 0f;
         }
 
+        // Resolve the split's key positions to cache element offsets once: the block-table lookup is a dependent
+        // load that would otherwise sit in front of every key load.
+        for (int j = tid; j <= to - from; j += threads)
+        {
+            int keyPosition = from + j;
+            long slot = (long)blockTables[sequence * p.MaxBlocks + keyPosition / p.BlockSize] * p.BlockSize + keyPosition % p.BlockSize;
+            slots[j] = slot * kvWidth + kvHead * dim;
+        }
+
         Group.Barrier();
         int myHead = tid / dim;
         int myDim = tid - myHead * dim;
@@ -78,35 +92,91 @@ internal static class DecodeAttentionKernel
         int warp = tid / BlockReduce.WarpSize;
         int lane = tid % BlockReduce.WarpSize;
         int warps = threads / BlockReduce.WarpSize;
+
+        // Scores: each dot product is shared by `parts` adjacent lanes (a power of two) and reduced by shuffles.
+        int parts = 1;
+        while (parts < BlockReduce.WarpSize && parts * 2 * heads * tile <= threads && dim % (parts * 2) == 0)
+            parts *= 2;
+        int part = tid % parts;
+        int dot = tid / parts;
+        int partDims = dim / parts;
         float accumulator = 0f;
         for (int start = from; start <= to; start += tile)
         {
             int count = Math.Min(tile, to - start + 1);
-            for (int e = tid; e < count * dim; e += threads)
+            int elements = count * dim;
+            int first = start - from;
+            // Four independent loads per key and value before any store, so the loads overlap in flight.
+            for (int e = tid; e < elements; e += 4 * threads)
             {
-                int j = e / dim;
-                int d = e - j * dim;
-                int keyPosition = start + j;
-                long slot = (long)blockTables[sequence * p.MaxBlocks + keyPosition / p.BlockSize] * p.BlockSize + keyPosition % p.BlockSize;
-                long source = slot * kvWidth + kvHead * dim + d;
-                k[j * (dim + 1) + d] = codec.Decode(keyCache[source]);
-                v[j * dim + d] = codec.Decode(valueCache[source]);
+                int e1 = e + threads;
+                int e2 = e + 2 * threads;
+                int e3 = e + 3 * threads;
+                int j0 = e / dim;
+                int j1 = e1 / dim;
+                int j2 = e2 / dim;
+                int j3 = e3 / dim;
+                int d0 = e - j0 * dim;
+                int d1 = e1 - j1 * dim;
+                int d2 = e2 - j2 * dim;
+                int d3 = e3 - j3 * dim;
+                long s0 = slots[first + j0] + d0;
+                long s1 = e1 < elements ? slots[first + j1] + d1 : s0;
+                long s2 = e2 < elements ? slots[first + j2] + d2 : s0;
+                long s3 = e3 < elements ? slots[first + j3] + d3 : s0;
+                T k0 = keyCache[s0], k1 = keyCache[s1], k2 = keyCache[s2], k3 = keyCache[s3];
+                T v0 = valueCache[s0], v1 = valueCache[s1], v2 = valueCache[s2], v3 = valueCache[s3];
+                k[j0 * (dim + 1) + d0] = codec.Decode(k0);
+                v[j0 * dim + d0] = codec.Decode(v0);
+                if (e1 < elements)
+                {
+                    k[j1 * (dim + 1) + d1] = codec.Decode(k1);
+                    v[j1 * dim + d1] = codec.Decode(v1);
+                }
+
+                if (e2 < elements)
+                {
+                    k[j2 * (dim + 1) + d2] = codec.Decode(k2);
+                    v[j2 * dim + d2] = codec.Decode(v2);
+                }
+
+                if (e3 < elements)
+                {
+                    k[j3 * (dim + 1) + d3] = codec.Decode(k3);
+                    v[j3 * dim + d3] = codec.Decode(v3);
+                }
             }
 
             Group.Barrier();
-            for (int e = tid; e < heads * tile; e += threads)
+            // Uniform trip count across the warp: every lane reaches the shuffles.
+            for (int roundBase = 0; roundBase < heads * tile; roundBase += threads / parts)
             {
-                int h = e / tile;
-                int j = e - h * tile;
-                float s = float.NegativeInfinity;
-                if (j < count)
+                int round = roundBase + dot;
+                int h = round / tile;
+                int j = round - h * tile;
+                bool valid = round < heads * tile && j < count;
+                float s = 0f;
+                if (valid)
                 {
-                    s = 0f;
-                    for (int d = 0; d < dim; d++)
-                        s += q[h * dim + d] * k[j * (dim + 1) + d];
+                    int qBase = h * dim + part * partDims;
+                    int kBase = j * (dim + 1) + part * partDims;
+                    float s1 = 0f;
+                    int d = 0;
+                    for (; d + 1 < partDims; d += 2)
+                    {
+                        s += q[qBase + d] * k[kBase + d];
+                        s1 += q[qBase + d + 1] * k[kBase + d + 1];
+                    }
+
+                    if (d < partDims)
+                        s += q[qBase + d] * k[kBase + d];
+                    s += s1;
                 }
 
-                scores[h * tile + j] = s;
+                for (int o = 1; o < parts; o *= 2)
+                    s += Warp.ShuffleXor(s, o);
+                if (part == 0 && round < heads * tile)
+                    scores[h * tile + j] = valid ? s : float.NegativeInfinity;
             }
 
             Group.Barrier();
@@ -139,10 +209,21 @@ internal static class DecodeAttentionKernel
             Group.Barrier();
             if (owner)
             {
-                float a = accumulator * alphas[myHead];
-                for (int j = 0; j < count; j++)
-                    a += scores[myHead * tile + j] * v[j * dim + myDim];
-                accumulator = a;
+                float a0 = accumulator * alphas[myHead];
+                float a1 = 0f, a2 = 0f, a3 = 0f;
+                int pBase = myHead * tile;
+                int j = 0;
+                for (; j + 3 < count; j += 4)
+                {
+                    a0 += scores[pBase + j] * v[j * dim + myDim];
+                    a1 += scores[pBase + j + 1] * v[(j + 1) * dim + myDim];
+                    a2 += scores[pBase + j + 2] * v[(j + 2) * dim + myDim];
+                    a3 += scores[pBase + j + 3] * v[(j + 3) * dim + myDim];
+                }
+
+                for (; j < count; j++)
+                    a0 += scores[pBase + j] * v[j * dim + myDim];
+                accumulator = (a0 + a1) + (a2 + a3);
             }
 
             Group.Barrier();
@@ -169,13 +250,14 @@ internal static class DecodeAttentionKernel
         }
     }
 
-    /// <summary>Combines the split partials of one (row, head) per thread block; one thread per feature.</summary>
-    public static void Merge<T, C>(ArrayView<float> partialOut, ArrayView<float> partialLse, ArrayView<T> output, ArrayView<float> lse, int headDim, int numSplits)
+    /// <summary>Combines the split partials of one (row, head) per thread block; one thread per feature. With a row map, block i serves row rowMap[i / numHeads].</summary>
+    public static void Merge<T, C>(ArrayView<float> partialOut, ArrayView<float> partialLse, ArrayView<T> output, ArrayView<float> lse, ArrayView<int> rowMap, int useRowMap, int numHeads, int headDim, int numSplits)
         where T : unmanaged
         where C : struct, IElementCodec<T>
     {
         C codec = default;
-        long rowHead = Grid.IdxX;
+        int mapped = Grid.IdxX / numHeads;
+        long rowHead = (long)(useRowMap != 0 ? rowMap[mapped] : mapped) * numHeads + Grid.IdxX % numHeads;
         long first = rowHead * numSplits;
         float max = float.NegativeInfinity;
         for (int s = 0; s < numSplits; s++)

@@ -26,11 +26,13 @@ internal abstract class TypedKernelSet
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
 
-    public abstract void DecodeAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, ArrayView<float> partialOut, ArrayView<float> partialLse, AttentionParams p);
+    public abstract void DecodeAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, ArrayView<float> partialOut, ArrayView<float> partialLse, ArrayView<int> rowMap, AttentionParams p);
 
-    public abstract void MergeAttention(AcceleratorStream stream, ArrayView<float> partialOut, ArrayView<float> partialLse, CudaTensor output, CudaTensor lse, int headDim, int numSplits);
+    public abstract void MergeAttention(AcceleratorStream stream, ArrayView<float> partialOut, ArrayView<float> partialLse, CudaTensor output, CudaTensor lse, ArrayView<int> rowMap, int mappedRows, int useRowMap, int headDim, int numSplits);
 
     public abstract void PrefillAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p);
+
+    public abstract void AttentionSoftmax(AcceleratorStream stream, ArrayView<float> scores, CudaTensor probabilities, CudaTensor lse, int keys, int rows, int lseRowStart, int firstPosition, int keyBase, int window);
 
     /// <summary>Grid for a grid-stride kernel over <paramref name="count"/> elements.</summary>
     protected static KernelConfig Elementwise(long count)
@@ -61,9 +63,10 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionParams>? decode;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int>? merge;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionParams>? decode;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int, int>? merge;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, AttentionParams>? prefill;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int, int, int, int, int, int>? softmax;
 
     public override void Add(AcceleratorStream stream, CudaTensor accumulator, CudaTensor x)
     {
@@ -117,22 +120,28 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
         naiveMatMul(stream, Elementwise(y.ElementCount), Data(x), Data(weight), Data(y), x.Rows, x.Cols, weight.Rows);
     }
 
-    public override void DecodeAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, ArrayView<float> partialOut, ArrayView<float> partialLse, AttentionParams p)
+    public override void DecodeAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, ArrayView<float> partialOut, ArrayView<float> partialLse, ArrayView<int> rowMap, AttentionParams p)
     {
-        decode ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionParams>(DecodeAttentionKernel.Run<T, C>);
-        decode(stream, config, Data(queries), Data(keyCache), Data(valueCache), Ints(batch.QuerySequence), Ints(batch.QueryPosition), Ints(batch.BlockTables), Data(output), lse.Floats, partialOut, partialLse, p);
+        decode ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionParams>(DecodeAttentionKernel.Run<T, C>);
+        decode(stream, config, Data(queries), Data(keyCache), Data(valueCache), Ints(batch.QuerySequence), Ints(batch.QueryPosition), Ints(batch.BlockTables), Data(output), lse.Floats, partialOut, partialLse, rowMap, p);
     }
 
-    public override void MergeAttention(AcceleratorStream stream, ArrayView<float> partialOut, ArrayView<float> partialLse, CudaTensor output, CudaTensor lse, int headDim, int numSplits)
+    public override void MergeAttention(AcceleratorStream stream, ArrayView<float> partialOut, ArrayView<float> partialLse, CudaTensor output, CudaTensor lse, ArrayView<int> rowMap, int mappedRows, int useRowMap, int headDim, int numSplits)
     {
-        merge ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int>(DecodeAttentionKernel.Merge<T, C>);
-        merge(stream, new KernelConfig(lse.Rows * lse.Cols, Math.Min(headDim, 256)), partialOut, partialLse, Data(output), lse.Floats, headDim, numSplits);
+        merge ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int, int>(DecodeAttentionKernel.Merge<T, C>);
+        merge(stream, new KernelConfig(mappedRows * lse.Cols, Math.Min(headDim, 256)), partialOut, partialLse, Data(output), lse.Floats, rowMap, useRowMap, lse.Cols, headDim, numSplits);
     }
 
     public override void PrefillAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p)
     {
         prefill ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, AttentionParams>(PrefillAttentionKernel.Run<T, C>);
         prefill(stream, config, Data(queries), Data(keyCache), Data(valueCache), Ints(batch.QuerySequence), Ints(batch.QueryPosition), Ints(batch.BlockTables), Data(output), lse.Floats, p);
+    }
+
+    public override void AttentionSoftmax(AcceleratorStream stream, ArrayView<float> scores, CudaTensor probabilities, CudaTensor lse, int keys, int rows, int lseRowStart, int firstPosition, int keyBase, int window)
+    {
+        softmax ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int, int, int, int, int, int>(AttentionSoftmaxKernel.Run<T, C>);
+        softmax(stream, new KernelConfig(probabilities.Rows, keys >= 2048 ? 512 : 256), scores, Data(probabilities), lse.Floats, keys, rows, lse.Cols, lseRowStart, firstPosition, keyBase, window);
     }
 
     private static ArrayView<T> Data(CudaTensor tensor) => tensor.Bytes.Cast<T>();

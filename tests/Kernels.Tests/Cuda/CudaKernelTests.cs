@@ -101,4 +101,30 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
         var shape = new AttentionShape(14, 2, 64, 1 / MathF.Sqrt(64), 0, 16);
         KernelChecks.Attention(device.Require(), PagedLayout.Create([1000], [64], 16, new Random(35)), shape, 35);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(128)]
+    public void Gemm_prefill_handles_a_long_run_beside_decode_rows(int window)
+    {
+        var shape = new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), window, 16);
+        KernelChecks.Attention(device.Require(), PagedLayout.Create([700, 50, 3000, 1], [300, 1, 1, 1], 16, new Random(36 + window)), shape, 36);
+    }
+
+    [Fact]
+    public void Gemm_prefill_splits_long_prompts_into_chunks()
+    {
+        var backend = device.Require();
+        long budget = backend.ScoreBudgetFloats;
+        backend.ScoreBudgetFloats = 8L * 2000 * 100;
+        try
+        {
+            var shape = new AttentionShape(8, 2, 64, 0.125f, 0, 16);
+            KernelChecks.Attention(backend, PagedLayout.Create([2000, 400], [600, 300], 16, new Random(37)), shape, 37);
+        }
+        finally
+        {
+            backend.ScoreBudgetFloats = budget;
+        }
+    }
 }

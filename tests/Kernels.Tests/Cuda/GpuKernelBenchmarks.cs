@@ -17,6 +17,16 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
     private const int Context = 512;
     private readonly StringBuilder report = new();
 
+    // How often each measured kernel runs in one decoder layer (k_proj stands for v_proj too, gate_proj for up_proj,
+    // rope q for rope k), to estimate a layer from the table.
+    private static readonly Dictionary<string, int> PerLayer = new()
+    {
+        ["rmsnorm"] = 2, ["q_proj"] = 1, ["k_proj"] = 2, ["o_proj"] = 1, ["gate_proj"] = 2, ["down_proj"] = 1,
+        ["rope q"] = 2, ["add"] = 2, ["silu_mul"] = 1, ["write_kv"] = 1,
+    };
+
+    private double layerMs;
+
     [Fact]
     public void Measure_kernels_and_decode_steps_at_llama_shapes()
     {
@@ -81,6 +91,7 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
         Line();
         Line("| kernel | shape | ms | GB/s | % copy bw | TFLOP/s |");
         Line("|---|---|---|---|---|---|");
+        layerMs = 0;
         var random = new Random(tokens + shape.Hidden);
         var all = new List<DeviceTensor>();
         DeviceTensor Act(int cols, DType? type = null)
@@ -122,6 +133,12 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
             Row(backend, "add", $"{tokens}x{shape.Hidden}", () => backend.Add(hidden, normed), 3 * act * shape.Hidden, 0, bandwidth);
             Row(backend, "silu_mul", $"{tokens}x{shape.Intermediate}", () => backend.SiluMul(inter, inter2, inter3), 3 * act * shape.Intermediate, 0, bandwidth);
             Attention(backend, shape, tokens, q, k, v, positions, random, bandwidth);
+            Line();
+            Line(Invariant($"One layer ≈ {layerMs:F3} ms (sum of its kernels, launched one by one); × {shape.Layers} layers = {layerMs * shape.Layers:F2} ms") +
+                (tokens == 8192 ? Invariant($", {(double)shape.LinearFlopsPerToken * tokens / (layerMs * shape.Layers * 1e9):F0} TFLOP/s of linear-layer work.") : "."));
+            Line();
+            Line("| kernel | shape | ms | GB/s | % copy bw | TFLOP/s |");
+            Line("|---|---|---|---|---|---|");
             if (tokens <= 64)
             {
                 Linear(backend, "lm_head", normed, shape.Vocab, null, bandwidth);
@@ -225,6 +242,7 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
 
     private void RowMeasured(string name, string shapeText, double ms, long bytes, long flops, double bandwidth)
     {
+        layerMs += ms * (PerLayer.TryGetValue(name, out int times) ? times : name.StartsWith("attention", StringComparison.Ordinal) ? 1 : 0);
         double gbs = bytes / (ms * 1e6);
         string tflops = flops > 0 ? (flops / (ms * 1e9)).ToString("F1", CultureInfo.InvariantCulture) : "";
         Line(Invariant($"| {name} | {shapeText} | {ms:F4} | {gbs:F0} | {gbs / bandwidth * 100:F0}% | {tflops} |"));
