@@ -106,7 +106,12 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"ids {result} must hold one id per row of logits {scores}.", nameof(ids));
         if (scores.Rows == 0)
             return;
-        Kernels(scores.DType).Argmax(stream, scores, result);
+        // Columns per block: enough blocks to fill the device for one row, few enough chunks per row for pass 2.
+        int chunkCols = Math.Max(2048, (scores.Cols + 63) / 64);
+        long partials = (long)scores.Rows * ((scores.Cols + chunkCols - 1) / chunkCols);
+        var values = scratch.Floats(SlotPartialOut, partials);
+        var indices = scratch.Get(SlotPartialLse, partials * sizeof(int)).View.BaseView.SubView(0, partials * sizeof(int)).Cast<int>();
+        Kernels(scores.DType).Argmax(stream, scores, result, values, indices, chunkCols);
     }
 
     private void Gather(DeviceTensor source, DeviceTensor indices, DeviceTensor output, string sourceName, string indexName)

@@ -22,7 +22,7 @@ internal abstract class TypedKernelSet
 
     public abstract void WriteKv(AcceleratorStream stream, CudaTensor keys, CudaTensor values, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
 
-    public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids);
+    public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols);
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
 
@@ -61,7 +61,8 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, int>? argmax;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionParams>? decode;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int, int>? merge;
@@ -108,10 +109,13 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
         writeKv(stream, Elementwise(keys.ElementCount), Data(keys), Data(values), Data(keyCache), Data(valueCache), slots.Ints, keys.Rows, keys.Cols);
     }
 
-    public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids)
+    public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols)
     {
-        argmax ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, int>(ArgmaxKernel.Run<T, C>);
-        argmax(stream, PerRow(logits.Rows, logits.Cols), Data(logits), ids.Ints, logits.Cols);
+        argmax ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>(ArgmaxKernel.Partial<T, C>);
+        argmaxFinal ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, int>(ArgmaxKernel.Final);
+        int chunks = (logits.Cols + chunkCols - 1) / chunkCols;
+        argmax(stream, new KernelConfig(logits.Rows * chunks, 256), Data(logits), partialValues, partialIndices, logits.Cols, chunkCols, chunks);
+        argmaxFinal(stream, new KernelConfig(logits.Rows, 32), partialValues, partialIndices, ids.Ints, chunks);
     }
 
     public override void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y)
