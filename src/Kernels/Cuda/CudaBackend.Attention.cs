@@ -61,9 +61,7 @@ public sealed partial class CudaBackend
         int dim = p.HeadDim;
         p.HeadsPerBlock = Math.Clamp(512 / dim, 1, group);
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;
-        int threads = (p.HeadsPerBlock * dim + 31) / 32 * 32;
-        // Each thread stages StageDepth keys of the next tile in registers: the tile must fit in them.
-        p.KeyTile = Math.Max(1, Math.Min(64, DecodeAttentionKernel.StageDepth * threads / dim));
+        p.KeyTile = 64;
         int budget = SharedFloatBudget - DecodeAttentionKernel.MaxSplitSize * 2;
         while (p.KeyTile > 4 && DecodeSharedFloats(p) > budget)
             p.KeyTile /= 2;
@@ -71,6 +69,7 @@ public sealed partial class CudaBackend
             throw new NotSupportedException($"Head dimension {dim} is too large for the decode attention kernel's shared memory.");
         p.SplitSize = DecodeSplitSize;
         p.NumSplits = (maxContext + DecodeSplitSize - 1) / DecodeSplitSize;
+        int threads = (p.HeadsPerBlock * dim + 31) / 32 * 32;
         var config = new KernelConfig(
             new Index3D(mappedRows * p.NumKvHeads * p.HeadBlocks, p.NumSplits, 1),
             new Index3D(threads, 1, 1),

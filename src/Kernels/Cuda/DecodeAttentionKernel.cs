@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace InferMesh.Kernels.Cuda;
@@ -102,52 +101,53 @@ internal static class DecodeAttentionKernel
         int dot = tid / parts;
         int partDims = dim / parts;
         float accumulator = 0f;
-
-        // Software pipeline: each thread holds up to StageDepth keys and values of the next tile in registers, loaded
-        // while the block computes on the current one (the host keeps tile·dim ≤ StageDepth·threads).
-        T k0 = default, k1 = default, k2 = default, k3 = default, k4 = default, k5 = default, k6 = default, k7 = default;
-        T v0 = default, v1 = default, v2 = default, v3 = default, v4 = default, v5 = default, v6 = default, v7 = default;
-        if (from <= to)
-        {
-            int elements = Math.Min(tile, to - from + 1) * dim;
-            Fetch(ref k0, ref v0, keyCache, valueCache, slots, 0, tid, elements, dim);
-            Fetch(ref k1, ref v1, keyCache, valueCache, slots, 0, tid + threads, elements, dim);
-            Fetch(ref k2, ref v2, keyCache, valueCache, slots, 0, tid + 2 * threads, elements, dim);
-            Fetch(ref k3, ref v3, keyCache, valueCache, slots, 0, tid + 3 * threads, elements, dim);
-            Fetch(ref k4, ref v4, keyCache, valueCache, slots, 0, tid + 4 * threads, elements, dim);
-            Fetch(ref k5, ref v5, keyCache, valueCache, slots, 0, tid + 5 * threads, elements, dim);
-            Fetch(ref k6, ref v6, keyCache, valueCache, slots, 0, tid + 6 * threads, elements, dim);
-            Fetch(ref k7, ref v7, keyCache, valueCache, slots, 0, tid + 7 * threads, elements, dim);
-        }
-
         for (int start = from; start <= to; start += tile)
         {
             int count = Math.Min(tile, to - start + 1);
             int elements = count * dim;
-            Stash<T, C>(k0, v0, k, v, tid, elements, dim);
-            Stash<T, C>(k1, v1, k, v, tid + threads, elements, dim);
-            Stash<T, C>(k2, v2, k, v, tid + 2 * threads, elements, dim);
-            Stash<T, C>(k3, v3, k, v, tid + 3 * threads, elements, dim);
-            Stash<T, C>(k4, v4, k, v, tid + 4 * threads, elements, dim);
-            Stash<T, C>(k5, v5, k, v, tid + 5 * threads, elements, dim);
-            Stash<T, C>(k6, v6, k, v, tid + 6 * threads, elements, dim);
-            Stash<T, C>(k7, v7, k, v, tid + 7 * threads, elements, dim);
-            Group.Barrier();
-            int next = start + tile;
-            if (next <= to)
+            int first = start - from;
+            // Four independent loads per key and value before any store, so the loads overlap in flight.
+            for (int e = tid; e < elements; e += 4 * threads)
             {
-                int nextElements = Math.Min(tile, to - next + 1) * dim;
-                int first = next - from;
-                Fetch(ref k0, ref v0, keyCache, valueCache, slots, first, tid, nextElements, dim);
-                Fetch(ref k1, ref v1, keyCache, valueCache, slots, first, tid + threads, nextElements, dim);
-                Fetch(ref k2, ref v2, keyCache, valueCache, slots, first, tid + 2 * threads, nextElements, dim);
-                Fetch(ref k3, ref v3, keyCache, valueCache, slots, first, tid + 3 * threads, nextElements, dim);
-                Fetch(ref k4, ref v4, keyCache, valueCache, slots, first, tid + 4 * threads, nextElements, dim);
-                Fetch(ref k5, ref v5, keyCache, valueCache, slots, first, tid + 5 * threads, nextElements, dim);
-                Fetch(ref k6, ref v6, keyCache, valueCache, slots, first, tid + 6 * threads, nextElements, dim);
-                Fetch(ref k7, ref v7, keyCache, valueCache, slots, first, tid + 7 * threads, nextElements, dim);
+                int e1 = e + threads;
+                int e2 = e + 2 * threads;
+                int e3 = e + 3 * threads;
+                int j0 = e / dim;
+                int j1 = e1 / dim;
+                int j2 = e2 / dim;
+                int j3 = e3 / dim;
+                int d0 = e - j0 * dim;
+                int d1 = e1 - j1 * dim;
+                int d2 = e2 - j2 * dim;
+                int d3 = e3 - j3 * dim;
+                long s0 = slots[first + j0] + d0;
+                long s1 = e1 < elements ? slots[first + j1] + d1 : s0;
+                long s2 = e2 < elements ? slots[first + j2] + d2 : s0;
+                long s3 = e3 < elements ? slots[first + j3] + d3 : s0;
+                T k0 = keyCache[s0], k1 = keyCache[s1], k2 = keyCache[s2], k3 = keyCache[s3];
+                T v0 = valueCache[s0], v1 = valueCache[s1], v2 = valueCache[s2], v3 = valueCache[s3];
+                k[j0 * (dim + 1) + d0] = codec.Decode(k0);
+                v[j0 * dim + d0] = codec.Decode(v0);
+                if (e1 < elements)
+                {
+                    k[j1 * (dim + 1) + d1] = codec.Decode(k1);
+                    v[j1 * dim + d1] = codec.Decode(v1);
+                }
+
+                if (e2 < elements)
+                {
+                    k[j2 * (dim + 1) + d2] = codec.Decode(k2);
+                    v[j2 * dim + d2] = codec.Decode(v2);
+                }
+
+                if (e3 < elements)
+                {
+                    k[j3 * (dim + 1) + d3] = codec.Decode(k3);
+                    v[j3 * dim + d3] = codec.Decode(v3);
+                }
             }
 
+            Group.Barrier();
             // Uniform trip count across the warp: every lane reaches the shuffles.
             for (int roundBase = 0; roundBase < heads * tile; roundBase += threads / parts)
             {
@@ -248,35 +248,6 @@ internal static class DecodeAttentionKernel
             if (myDim == 0)
                 partialLse[partial] = rowLse;
         }
-    }
-
-    /// <summary>Number of keys and values each thread stages in registers per tile.</summary>
-    public const int StageDepth = 8;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fetch<T>(ref T key, ref T value, ArrayView<T> keyCache, ArrayView<T> valueCache, ArrayView<long> slots, int first, int e, int elements, int dim)
-        where T : unmanaged
-    {
-        if (e >= elements)
-            return;
-        int j = e / dim;
-        long source = slots[first + j] + (e - j * dim);
-        key = keyCache[source];
-        value = valueCache[source];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Stash<T, C>(T key, T value, ArrayView<float> k, ArrayView<float> v, int e, int elements, int dim)
-        where T : unmanaged
-        where C : struct, IElementCodec<T>
-    {
-        if (e >= elements)
-            return;
-        C codec = default;
-        int j = e / dim;
-        int d = e - j * dim;
-        k[j * (dim + 1) + d] = codec.Decode(key);
-        v[j * dim + d] = codec.Decode(value);
     }
 
     /// <summary>Combines the split partials of one (row, head) per thread block; one thread per feature. With a row map, block i serves row rowMap[i / numHeads].</summary>
