@@ -59,17 +59,18 @@ public sealed partial class CudaBackend
     {
         int group = p.NumHeads / p.NumKvHeads;
         int dim = p.HeadDim;
-        p.HeadsPerBlock = Math.Clamp(512 / dim, 1, group);
+        p.HeadsPerBlock = DecodeAttentionKernel.HeadsPerBlock;
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;
-        p.KeyTile = 64;
+        int threads = Math.Max(128, (dim + 31) / 32 * 32);
         int budget = SharedFloatBudget - DecodeAttentionKernel.MaxSplitSize * 2;
-        while (p.KeyTile > 4 && DecodeSharedFloats(p) > budget)
+        // Largest key tile that fits shared memory and divides the threads evenly among its keys.
+        p.KeyTile = 64;
+        while (p.KeyTile > 1 && (DecodeSharedFloats(p) > budget || threads % p.KeyTile != 0 || p.KeyTile > threads))
             p.KeyTile /= 2;
         if (DecodeSharedFloats(p) > budget)
             throw new NotSupportedException($"Head dimension {dim} is too large for the decode attention kernel's shared memory.");
         p.SplitSize = DecodeSplitSize;
         p.NumSplits = (maxContext + DecodeSplitSize - 1) / DecodeSplitSize;
-        int threads = (p.HeadsPerBlock * dim + 31) / 32 * 32;
         var config = new KernelConfig(
             new Index3D(mappedRows * p.NumKvHeads * p.HeadBlocks, p.NumSplits, 1),
             new Index3D(threads, 1, 1),
@@ -116,7 +117,7 @@ public sealed partial class CudaBackend
     }
 
     private static int DecodeSharedFloats(AttentionParams p) =>
-        p.HeadsPerBlock * p.HeadDim + p.KeyTile * (2 * p.HeadDim + 1) + p.HeadsPerBlock * p.KeyTile + 3 * p.HeadsPerBlock;
+        p.HeadsPerBlock * p.HeadDim + p.KeyTile * (DecodeAttentionKernel.KeyStride(p.HeadDim) + p.HeadDim) + p.HeadsPerBlock * p.KeyTile + 3 * p.HeadsPerBlock;
 
     private static int PrefillSharedFloats(AttentionParams p)
     {

@@ -4,8 +4,9 @@ namespace InferMesh.Kernels.Cuda;
 
 /// <summary>
 /// Paged decode attention (flash-decoding): one thread block per (query row, KV head, head block, key split).
-/// A block stages KeyTile keys and values of its KV head in shared memory and updates an online softmax for every
-/// query head of the GQA group it serves, so each key is read from memory once per group, not once per head.
+/// A block stages KeyTile keys and values of its KV head in shared memory and updates an online softmax for up to
+/// four query heads of the GQA group at once, so each key is read from memory once per four heads and each staged
+/// value feeds four accumulators held in registers.
 /// Keys are split at fixed absolute positions (SplitSize); with more than one split each block writes an fp32
 /// partial (output, LSE) and <see cref="Merge{T, C}"/> combines them:
 /// lse = log Σ e^lseᵢ, out = Σ outᵢ·e^(lseᵢ − lse) (Dao et al., Flash-Decoding, 2023).
@@ -14,6 +15,12 @@ internal static class DecodeAttentionKernel
 {
     /// <summary>Largest SplitSize the per-block slot table holds.</summary>
     public const int MaxSplitSize = 128;
+
+    /// <summary>Query heads one block serves: each thread keeps one accumulator per head in registers.</summary>
+    public const int HeadsPerBlock = 4;
+
+    /// <summary>Stride of a staged key row: dim + 4 keeps the lanes of the score phase on distinct banks.</summary>
+    public static int KeyStride(int dim) => dim + 4;
 
     public static void Run<T, C>(
         ArrayView<T> queries,
@@ -34,15 +41,15 @@ internal static class DecodeAttentionKernel
         C codec = default;
         int dim = p.HeadDim;
         int tile = p.KeyTile;
-        int headsPerBlock = p.HeadsPerBlock;
+        int stride = KeyStride(dim);
         int group = p.NumHeads / p.NumKvHeads;
         int headBlock = Grid.IdxX % p.HeadBlocks;
         int rest = Grid.IdxX / p.HeadBlocks;
         int kvHead = rest % p.NumKvHeads;
         int row = p.UseRowMap != 0 ? rowMap[rest / p.NumKvHeads] : rest / p.NumKvHeads;
         int split = Grid.IdxY;
-        int firstHead = kvHead * group + headBlock * headsPerBlock;
-        int heads = Math.Min(headsPerBlock, group - headBlock * headsPerBlock);
+        int firstHead = kvHead * group + headBlock * HeadsPerBlock;
+        int heads = Math.Min(HeadsPerBlock, group - headBlock * HeadsPerBlock);
         int sequence = querySequence[row];
         int position = queryPosition[row];
         int low = p.Window > 0 ? Math.Max(0, position - p.Window + 1) : 0;
@@ -53,31 +60,32 @@ internal static class DecodeAttentionKernel
 
         var slots = SharedMemory.Allocate<long>(MaxSplitSize);
         var shared = SharedMemory.GetDynamic<float>();
-        int offset = 0;
-        var q = shared.SubView(offset, headsPerBlock * dim);
-        offset += headsPerBlock * dim;
-        var k = shared.SubView(offset, tile * (dim + 1));
-        offset += tile * (dim + 1);
-        var v = shared.SubView(offset, tile * dim);
-        offset += tile * dim;
-        var scores = shared.SubView(offset, headsPerBlock * tile);
-        offset += headsPerBlock * tile;
-        var maxima = shared.SubView(offset, headsPerBlock);
-        var sums = shared.SubView(offset + headsPerBlock, headsPerBlock);
-        var alphas = shared.SubView(offset + 2 * headsPerBlock, headsPerBlock);
+        var q = shared.SubView(0, HeadsPerBlock * dim);
+        var k = shared.SubView(HeadsPerBlock * dim, tile * stride);
+        var v = shared.SubView(HeadsPerBlock * dim + tile * stride, tile * dim);
+        int offset = HeadsPerBlock * dim + tile * stride + tile * dim;
+        var scores = shared.SubView(offset, HeadsPerBlock * tile);
+        var maxima = shared.SubView(offset + HeadsPerBlock * tile, HeadsPerBlock);
+        var sums = shared.SubView(offset + HeadsPerBlock * tile + HeadsPerBlock, HeadsPerBlock);
+        var alphas = shared.SubView(offset + HeadsPerBlock * tile + 2 * HeadsPerBlock, HeadsPerBlock);
 
         int tid = Group.IdxX;
         int threads = Group.DimX;
-        for (int e = tid; e < heads * dim; e += threads)
-            q[e] = codec.Decode(queries[(long)row * queryWidth + firstHead * dim + e]) * p.Scale;
-        if (tid < heads)
+        for (int e = tid; e < HeadsPerBlock * dim; e += threads)
+        {
+            int h = e / dim;
+            q[e] = h < heads ? codec.Decode(queries[(long)row * queryWidth + firstHead * dim + e]) * p.Scale : 0f;
+        }
+
+        if (tid < HeadsPerBlock)
         {
             maxima[tid] = float.NegativeInfinity;
             sums[tid] = 0f;
+            alphas[tid] = 1f;
         }
 
-        // Resolve the split's key positions to cache element offsets once: the block-table lookup is a dependent
-        // load that would otherwise sit in front of every key load.
+        // Resolve the split's key positions to cache offsets once: the block-table lookup is a dependent load
+        // that would otherwise sit in front of every key load.
         for (int j = tid; j <= to - from; j += threads)
         {
             int keyPosition = from + j;
@@ -86,27 +94,26 @@ internal static class DecodeAttentionKernel
         }
 
         Group.Barrier();
-        int myHead = tid / dim;
-        int myDim = tid - myHead * dim;
-        bool owner = myHead < heads;
         int warp = tid / BlockReduce.WarpSize;
         int lane = tid % BlockReduce.WarpSize;
-        int warps = threads / BlockReduce.WarpSize;
 
-        // Scores: each dot product is shared by `parts` adjacent lanes (a power of two) and reduced by shuffles.
-        int parts = 1;
-        while (parts < BlockReduce.WarpSize && parts * 2 * heads * tile <= threads && dim % (parts * 2) == 0)
-            parts *= 2;
+        // Score phase: `parts` adjacent lanes share key j, each summing every parts-th feature for all heads at
+        // once (one staged key value feeds four heads), then reduce by shuffles.
+        int parts = threads / tile;
+        int key = tid / parts;
         int part = tid % parts;
-        int dot = tid / parts;
-        int partDims = dim / parts;
-        float accumulator = 0f;
+
+        // Value phase: thread (jPart, feature) accumulates every jParts-th key of the tile for all heads.
+        int jParts = Math.Max(1, threads / dim);
+        int feature = tid % dim;
+        int jPart = tid / dim;
+        bool accumulates = jPart < jParts;
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
         for (int start = from; start <= to; start += tile)
         {
             int count = Math.Min(tile, to - start + 1);
             int elements = count * dim;
             int first = start - from;
-            // Four independent loads per key and value before any store, so the loads overlap in flight.
             for (int e = tid; e < elements; e += 4 * threads)
             {
                 int e1 = e + threads;
@@ -126,62 +133,63 @@ internal static class DecodeAttentionKernel
                 long s3 = e3 < elements ? slots[first + j3] + d3 : s0;
                 T k0 = keyCache[s0], k1 = keyCache[s1], k2 = keyCache[s2], k3 = keyCache[s3];
                 T v0 = valueCache[s0], v1 = valueCache[s1], v2 = valueCache[s2], v3 = valueCache[s3];
-                k[j0 * (dim + 1) + d0] = codec.Decode(k0);
+                k[j0 * stride + d0] = codec.Decode(k0);
                 v[j0 * dim + d0] = codec.Decode(v0);
                 if (e1 < elements)
                 {
-                    k[j1 * (dim + 1) + d1] = codec.Decode(k1);
+                    k[j1 * stride + d1] = codec.Decode(k1);
                     v[j1 * dim + d1] = codec.Decode(v1);
                 }
 
                 if (e2 < elements)
                 {
-                    k[j2 * (dim + 1) + d2] = codec.Decode(k2);
+                    k[j2 * stride + d2] = codec.Decode(k2);
                     v[j2 * dim + d2] = codec.Decode(v2);
                 }
 
                 if (e3 < elements)
                 {
-                    k[j3 * (dim + 1) + d3] = codec.Decode(k3);
+                    k[j3 * stride + d3] = codec.Decode(k3);
                     v[j3 * dim + d3] = codec.Decode(v3);
                 }
             }
 
             Group.Barrier();
-            // Uniform trip count across the warp: every lane reaches the shuffles.
-            for (int roundBase = 0; roundBase < heads * tile; roundBase += threads / parts)
+            float c0 = 0f, c1 = 0f, c2 = 0f, c3 = 0f;
+            if (key < count)
             {
-                int round = roundBase + dot;
-                int h = round / tile;
-                int j = round - h * tile;
-                bool valid = round < heads * tile && j < count;
-                float s = 0f;
-                if (valid)
+                int kBase = key * stride;
+                for (int i = part; i < dim; i += parts)
                 {
-                    int qBase = h * dim + part * partDims;
-                    int kBase = j * (dim + 1) + part * partDims;
-                    float s1 = 0f;
-                    int d = 0;
-                    for (; d + 1 < partDims; d += 2)
-                    {
-                        s += q[qBase + d] * k[kBase + d];
-                        s1 += q[qBase + d + 1] * k[kBase + d + 1];
-                    }
-
-                    if (d < partDims)
-                        s += q[qBase + d] * k[kBase + d];
-                    s += s1;
+                    float kv = k[kBase + i];
+                    c0 += q[i] * kv;
+                    c1 += q[dim + i] * kv;
+                    c2 += q[2 * dim + i] * kv;
+                    c3 += q[3 * dim + i] * kv;
                 }
+            }
 
-                for (int o = 1; o < parts; o *= 2)
-                    s += Warp.ShuffleXor(s, o);
-                if (part == 0 && round < heads * tile)
-                    scores[h * tile + j] = valid ? s : float.NegativeInfinity;
+            for (int o = 1; o < parts; o *= 2)
+            {
+                c0 += Warp.ShuffleXor(c0, o);
+                c1 += Warp.ShuffleXor(c1, o);
+                c2 += Warp.ShuffleXor(c2, o);
+                c3 += Warp.ShuffleXor(c3, o);
+            }
+
+            if (part == 0 && key < tile)
+            {
+                bool valid = key < count;
+                scores[key] = valid ? c0 : float.NegativeInfinity;
+                scores[tile + key] = valid ? c1 : float.NegativeInfinity;
+                scores[2 * tile + key] = valid ? c2 : float.NegativeInfinity;
+                scores[3 * tile + key] = valid ? c3 : float.NegativeInfinity;
             }
 
             Group.Barrier();
-            for (int h = warp; h < heads; h += warps)
+            if (warp < heads)
             {
+                int h = warp;
                 float tileMax = float.NegativeInfinity;
                 for (int j = lane; j < count; j += BlockReduce.WarpSize)
                     tileMax = MathF.Max(tileMax, scores[h * tile + j]);
@@ -207,46 +215,73 @@ internal static class DecodeAttentionKernel
             }
 
             Group.Barrier();
-            if (owner)
+            if (accumulates)
             {
-                float a0 = accumulator * alphas[myHead];
-                float a1 = 0f, a2 = 0f, a3 = 0f;
-                int pBase = myHead * tile;
-                int j = 0;
-                for (; j + 3 < count; j += 4)
+                a0 *= alphas[0];
+                a1 *= alphas[1];
+                a2 *= alphas[2];
+                a3 *= alphas[3];
+                for (int j = jPart; j < count; j += jParts)
                 {
-                    a0 += scores[pBase + j] * v[j * dim + myDim];
-                    a1 += scores[pBase + j + 1] * v[(j + 1) * dim + myDim];
-                    a2 += scores[pBase + j + 2] * v[(j + 2) * dim + myDim];
-                    a3 += scores[pBase + j + 3] * v[(j + 3) * dim + myDim];
+                    float value = v[j * dim + feature];
+                    a0 += scores[j] * value;
+                    a1 += scores[tile + j] * value;
+                    a2 += scores[2 * tile + j] * value;
+                    a3 += scores[3 * tile + j] * value;
                 }
-
-                for (; j < count; j++)
-                    a0 += scores[pBase + j] * v[j * dim + myDim];
-                accumulator = (a0 + a1) + (a2 + a3);
             }
 
             Group.Barrier();
         }
 
-        if (!owner)
-            return;
-        float total = sums[myHead];
-        float result = total > 0f ? accumulator / total : 0f;
-        float rowLse = total > 0f ? maxima[myHead] + DeviceMath.Log(total) : float.NegativeInfinity;
-        int head = firstHead + myHead;
-        if (p.NumSplits == 1)
+        // Threads of the other key parts hand their sums to part 0 through the (now free) key tile.
+        if (jParts > 1)
         {
-            output[(long)row * queryWidth + head * dim + myDim] = codec.Encode(result);
-            if (myDim == 0)
-                lse[row * p.NumHeads + head] = rowLse;
+            if (accumulates && jPart > 0)
+            {
+                int slot = ((jPart - 1) * HeadsPerBlock * dim) + feature;
+                k[slot] = a0;
+                k[slot + dim] = a1;
+                k[slot + 2 * dim] = a2;
+                k[slot + 3 * dim] = a3;
+            }
+
+            Group.Barrier();
+            if (jPart == 0)
+            {
+                for (int other = 1; other < jParts; other++)
+                {
+                    int slot = ((other - 1) * HeadsPerBlock * dim) + feature;
+                    a0 += k[slot];
+                    a1 += k[slot + dim];
+                    a2 += k[slot + 2 * dim];
+                    a3 += k[slot + 3 * dim];
+                }
+            }
         }
-        else
+
+        if (jPart != 0)
+            return;
+        for (int h = 0; h < heads; h++)
         {
-            long partial = ((long)row * p.NumHeads + head) * p.NumSplits + split;
-            partialOut[partial * dim + myDim] = result;
-            if (myDim == 0)
-                partialLse[partial] = rowLse;
+            float accumulator = h == 0 ? a0 : h == 1 ? a1 : h == 2 ? a2 : a3;
+            float total = sums[h];
+            float result = total > 0f ? accumulator / total : 0f;
+            float rowLse = total > 0f ? maxima[h] + DeviceMath.Log(total) : float.NegativeInfinity;
+            int head = firstHead + h;
+            if (p.NumSplits == 1)
+            {
+                output[(long)row * queryWidth + head * dim + feature] = codec.Encode(result);
+                if (feature == 0)
+                    lse[row * p.NumHeads + head] = rowLse;
+            }
+            else
+            {
+                long partial = ((long)row * p.NumHeads + head) * p.NumSplits + split;
+                partialOut[partial * dim + feature] = result;
+                if (feature == 0)
+                    partialLse[partial] = rowLse;
+            }
         }
     }
 

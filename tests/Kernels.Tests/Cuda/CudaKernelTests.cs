@@ -127,4 +127,10 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
             backend.ScoreBudgetFloats = budget;
         }
     }
+
+    [Theory]
+    [InlineData(20)]
+    [InlineData(300)]
+    public void Decoder_layer_matches_the_cpu_backend(int promptTokens) =>
+        CpuOracleChecks.DecoderLayerMatchesCpu(device.Require(), promptTokens, promptTokens);
 }

@@ -68,4 +68,10 @@ public sealed class SimulatedDeviceKernelTests : IDisposable
         var shape = new AttentionShape(4, 2, 32, 1 / MathF.Sqrt(32), 7, 16);
         KernelChecks.Attention(backend, PagedLayout.Create([40, 9], [12, 9], 16, new Random(13), shuffleRows: true), shape, 14);
     }
+
+    [Fact]
+    public void Decoder_layer_matches_the_cpu_backend()
+    {
+        CpuOracleChecks.DecoderLayerMatchesCpu(backend, 20, 15);
+    }
 }
