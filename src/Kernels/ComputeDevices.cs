@@ -1,4 +1,5 @@
 using InferMesh.Kernels.Cpu;
+using InferMesh.Kernels.Cuda;
 
 namespace InferMesh.Kernels;
 
@@ -22,6 +23,13 @@ public static class ComputeDevices
         throw new ArgumentException($"unknown device '{device}': use cpu, cuda or cuda:N.", nameof(device));
     }
 
-    private static IComputeBackend OpenCuda(int index) =>
-        throw new PlatformNotSupportedException($"device cuda:{index} requested, but this build has no CUDA backend yet; use --device cpu.");
+    private static IComputeBackend OpenCuda(int index)
+    {
+        if (CudaBackend.UnavailableReason() is { } reason)
+        {
+            throw new PlatformNotSupportedException($"device cuda:{index} requested, but no CUDA device can be used: {reason}. Use --device cpu.");
+        }
+
+        return new CudaBackend(index);
+    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using InferMesh.Cli.Benchmarks;
 using InferMesh.Engine.Serving;
+using InferMesh.Kernels;
 using Spectre.Console;
 
 namespace InferMesh.Cli.Commands;
@@ -35,10 +36,16 @@ internal static class BenchEngineCommand
                 MaxContextLength = Math.Max(Math.Max(longest, ctx) + n + 1, result.GetValue(engine.MaxContext) ?? 0),
                 EnablePrefixCaching = false,
             };
-            await using var e = InferenceEngine.Load(engine.ModelDirectory(result), options, new ConsoleProgress());
+            var backend = ComputeDevices.Open(options.Device, options.Threads);
+            var bandwidth = DeviceBandwidth.Measure(backend);
+            Console.Error.WriteLine($"[infermesh] device copy bandwidth: {bandwidth / 1e9:F0} GB/s");
+            await using var e = InferenceEngine.Load(engine.ModelDirectory(result), options with { Backend = backend }, new ConsoleProgress());
             var vocab = e.Folder.Config.VocabSize;
+            var traffic = ModelTraffic.Of(e.Folder, backend.CacheType);
             var md = new StringBuilder();
             md.AppendLine(CultureInfo.InvariantCulture, $"model `{e.ModelName}` on {e.DeviceName}, context {ctx}, {n} decode tokens per sequence");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"measured copy bandwidth {bandwidth / 1e9:F0} GB/s; weights read per decode step {traffic.WeightBytes / 1e9:F2} GB");
             md.AppendLine();
             md.AppendLine("| measurement | value |");
             md.AppendLine("|---|---|");
@@ -49,7 +56,8 @@ internal static class BenchEngineCommand
                 Console.Error.WriteLine($"[infermesh] decode batch {b} ...");
                 var r = await EngineBenchmark.DecodeAsync(e, b, ctx, n, vocab, ct);
                 var row = $"decode batch {b}";
-                var value = string.Create(CultureInfo.InvariantCulture, $"{r.TokensPerSecond:F1} tokens/s ({r.StepMs:F2} ms/step)");
+                var floor = traffic.DecodeStepBytes(b, ctx + (n / 2)) / bandwidth * 1000;
+                var value = string.Create(CultureInfo.InvariantCulture, $"{r.TokensPerSecond:F1} tokens/s ({r.StepMs:F2} ms/step; bandwidth floor {floor:F2} ms = {100 * floor / r.StepMs:F0}%)");
                 table.AddRow(row, value);
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {row} | {value} |");
             }
@@ -60,12 +68,14 @@ internal static class BenchEngineCommand
                 await EngineBenchmark.PrefillMsAsync(e, Math.Min(len, 16), vocab, ct);
                 var ms = await EngineBenchmark.PrefillMsAsync(e, len, vocab, ct);
                 var row = $"prefill {len} tokens";
-                var value = string.Create(CultureInfo.InvariantCulture, $"{ms:F1} ms ({len / (ms / 1000):F0} tokens/s)");
+                var tflops = traffic.LinearFlops(len) / (ms / 1000) / 1e12;
+                var value = string.Create(CultureInfo.InvariantCulture, $"{ms:F1} ms ({len / (ms / 1000):F0} tokens/s, {tflops:F1} TFLOP/s in linear layers)");
                 table.AddRow(row, value);
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {row} | {value} |");
             }
 
             AnsiConsole.Write(table);
+            Console.WriteLine(md.ToString());
             if (result.GetValue(output) is { } path)
             {
                 File.AppendAllText(path, md.ToString() + Environment.NewLine);

@@ -86,6 +86,34 @@ public sealed class LlamaModel : IDisposable
     /// <param name="observer">Optional: sees every layer's rotated queries and attention LSE (chunk scoring).</param>
     public DeviceTensor? Forward(StepBatch batch, KvCachePool cache, IAttentionObserver? observer = null)
     {
+        UploadInputs(batch);
+        return Compute(batch, cache, observer);
+    }
+
+    /// <summary>
+    /// Copies a step's host-side inputs (ids, positions, slots, block tables, logit rows) to the device: the only
+    /// host→device traffic of a step, kept apart from <see cref="Compute"/> so a decode step's compute can be captured
+    /// once as a graph and replayed after fresh uploads.
+    /// </summary>
+    public void UploadInputs(StepBatch batch)
+    {
+        var t = batch.TokenCount;
+        var s = batch.SequenceCount;
+        var b = _backend;
+        b.Upload(batch.TokenIds.AsSpan(0, t), _ids.Take(t));
+        b.Upload(batch.Positions.AsSpan(0, t), _positions.Take(t));
+        b.Upload(batch.Slots.AsSpan(0, t), _slots.Take(t));
+        b.Upload(batch.QuerySequence.AsSpan(0, t), _querySeq.Take(t));
+        b.Upload(batch.BlockTables.AsSpan(0, s * batch.MaxBlocksPerSequence), _blockTables.Take(s));
+        if (batch.LogitCount > 0)
+        {
+            b.Upload(batch.LogitRows.AsSpan(0, batch.LogitCount), _logitRows.Take(batch.LogitCount));
+        }
+    }
+
+    /// <summary>Runs the layers over inputs already uploaded by <see cref="UploadInputs"/>; no host traffic.</summary>
+    public DeviceTensor? Compute(StepBatch batch, KvCachePool cache, IAttentionObserver? observer = null, int? maxContextBound = null)
+    {
         var t = batch.TokenCount;
         var s = batch.SequenceCount;
         var b = _backend;
@@ -94,17 +122,12 @@ public sealed class LlamaModel : IDisposable
         var slots = _slots.Take(t);
         var querySeq = _querySeq.Take(t);
         var tables = _blockTables.Take(s);
-        b.Upload(batch.TokenIds.AsSpan(0, t), ids);
-        b.Upload(batch.Positions.AsSpan(0, t), positions);
-        b.Upload(batch.Slots.AsSpan(0, t), slots);
-        b.Upload(batch.QuerySequence.AsSpan(0, t), querySeq);
-        b.Upload(batch.BlockTables.AsSpan(0, s * batch.MaxBlocksPerSequence), tables);
         if (_attentionBatch is null || _attentionBatch.QuerySequence != querySeq || _attentionBatch.BlockTables != tables)
         {
             _attentionBatch = new AttentionBatch(querySeq, positions, tables, batch.MaxContext);
         }
 
-        _attentionBatch.MaxContext = batch.MaxContext;
+        _attentionBatch.MaxContext = maxContextBound ?? batch.MaxContext;
 
         var attentionBatch = _attentionBatch;
 
@@ -156,7 +179,6 @@ public sealed class LlamaModel : IDisposable
 
         var r = batch.LogitCount;
         var rows = _logitRows.Take(r);
-        b.Upload(batch.LogitRows.AsSpan(0, r), rows);
         var last = _last.Take(r);
         var lastNorm = _lastNorm.Take(r);
         var logits = _logits.Take(r);
@@ -166,13 +188,21 @@ public sealed class LlamaModel : IDisposable
         return logits;
     }
 
+    /// <summary>The logits buffer's first rows (what the last step wrote).</summary>
+    public DeviceTensor LogitsView(int rows) => _logits.Take(rows);
+
     /// <summary>Greedy ids of the given logits computed on the device (only ids cross to the host).</summary>
     public void ArgmaxOnDevice(DeviceTensor logits, Span<int> ids)
     {
-        var outIds = _argmax.Take(logits.Rows);
-        _backend.Argmax(logits, outIds);
-        _backend.Download(outIds, ids);
+        ArgmaxKernelOnly(logits);
+        DownloadArgmax(ids);
     }
+
+    /// <summary>Enqueues the device argmax of <paramref name="logits"/> (capturable in a graph).</summary>
+    public void ArgmaxKernelOnly(DeviceTensor logits) => _backend.Argmax(logits, _argmax.Take(logits.Rows));
+
+    /// <summary>Copies the ids of the last <see cref="ArgmaxKernelOnly"/> to the host.</summary>
+    public void DownloadArgmax(Span<int> ids) => _backend.Download(_argmax.Take(ids.Length), ids);
 
     public void Dispose()
     {

@@ -39,6 +39,9 @@ public sealed record EngineOptions
 
     public bool EnablePrefixCaching { get; init; } = true;
 
+    /// <summary>Capture decode steps as device graphs where the backend supports it (CUDA).</summary>
+    public bool UseGraphs { get; init; } = true;
+
     /// <summary>Budgets of the Cache-Craft chunk store (device, host, disk tiers).</summary>
     public ChunkStoreOptions ChunkStore { get; init; } = new();
 

@@ -1,4 +1,5 @@
 using InferMesh.Engine.Scheduling;
+using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Serving;
 
@@ -92,14 +93,29 @@ public sealed partial class InferenceEngine
         }
 
         var scorer = PrepareChunkScoring(plan);
-        var logits = _model.Forward(_batch, _cache, scorer);
-        scorer?.Clear();
+        DeviceTensor? logits;
+        var graphed = _decodeGraphs is not null && scorer is null && IsPureDecode(plan);
+        if (graphed)
+        {
+            logits = _decodeGraphs!.Run(_batch, _cache, allDeviceArgmax);
+        }
+        else
+        {
+            logits = _model.Forward(_batch, _cache, scorer);
+            scorer?.Clear();
+        }
+
         var vocab = _folder.Config.VocabSize;
         if (logits is not null)
         {
             if (allDeviceArgmax)
             {
-                _model.ArgmaxOnDevice(logits, _argmaxIds.AsSpan(0, logits.Rows));
+                if (!graphed)
+                {
+                    _model.ArgmaxKernelOnly(logits);
+                }
+
+                _model.DownloadArgmax(_argmaxIds.AsSpan(0, logits.Rows));
             }
             else
             {
@@ -165,6 +181,20 @@ public sealed partial class InferenceEngine
         {
             PublishStats();
         }
+    }
+
+    /// <summary>One token per sequence, each sampling afterwards: the shape a decode graph replays.</summary>
+    private static bool IsPureDecode(IReadOnlyList<ScheduledChunk> plan)
+    {
+        foreach (var chunk in plan)
+        {
+            if (chunk.Sparse || chunk.Count != 1 || !chunk.NeedsLogits)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Appends a sampled token, streams its text, and finishes the request on a stop condition.</summary>

@@ -39,6 +39,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
     private readonly SamplingWorkspace _samplingWorkspace;
     private readonly ChunkStore _chunkStore;
     private readonly ChunkScorer _chunkScorer;
+    private readonly DecodeGraphs? _decodeGraphs;
 
     private InferenceEngine(ModelFolder folder, EngineOptions options, IProgress<string>? progress)
     {
@@ -70,6 +71,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _argmaxIds = new int[options.MaxSequences];
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
             _chunkStore = new ChunkStore(_backend, options.ChunkStore);
+            _decodeGraphs = options.UseGraphs && _backend is IGraphCapture capture ? new DecodeGraphs(_model, capture, MaxContextLength) : null;
             _chunkScorer = new ChunkScorer(_backend, config.NumKeyValueHeads * config.HeadDim, config.NumAttentionHeads, config.HeadDim, options.BlockSize);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }
@@ -218,6 +220,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
         _wake.Release();
         await Task.Run(() => _loop.Join()).ConfigureAwait(false);
         _chunkStore.Dispose();
+        _decodeGraphs?.Dispose();
         _model.Dispose();
         _cache.Dispose();
         _weights.Dispose();

@@ -1,4 +1,4 @@
-namespace InferMesh.Kernels.Cuda;
+namespace InferMesh.Kernels;
 
 /// <summary>A captured sequence of backend operations (see <see cref="IGraphCapture"/>).</summary>
 public interface IReplayableGraph : IDisposable

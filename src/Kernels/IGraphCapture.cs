@@ -1,4 +1,4 @@
-namespace InferMesh.Kernels.Cuda;
+namespace InferMesh.Kernels;
 
 /// <summary>
 /// Optional capability of a compute backend: record a fixed sequence of operations once and replay it with a single
