@@ -23,7 +23,7 @@ for phase in $phases; do
     golden)
       for m in "$repo"/tests/fixtures/golden/*/; do
         echo "== check $(basename "$m") on cuda:0" | tee -a "$out/golden-cuda.log"
-        im check --model "$m" --device cuda:0 --tolerance 0.05 2>&1 | tail -4 | tee -a "$out/golden-cuda.log"
+        im check --model "$m" --device cuda:0 --tolerance 0.05 >> "$out/golden-cuda.log" 2>&1; tail -2 "$out/golden-cuda.log"
       done
       im generate --model "$repo/tests/fixtures/golden/tiny-llama" --device cuda:0 --prompt "The quick brown fox" --max-tokens 24 2>&1 | tee "$out/generate-cuda.log"
       ;;
@@ -34,8 +34,8 @@ for phase in $phases; do
       prefill=$([[ $phase == 8b ]] && echo "512,2048,8192" || echo "512,2048")
       im bench-engine --model "$dir" --device cuda:0 --batch 1,8,32,64,128 --context 512 --tokens 64 --prefill "$prefill" \
         --max-context 8800 --out "$out/ours-$phase.md" > "$out/ours-$phase.log" 2>&1; tail -14 "$out/ours-$phase.log"
-      timeout ${HF_TIMEOUT:-300} python3 "$repo/bench/peers/hf_transformers.py" --model "$dir" --batch 1,8,32,64,128 --context 512 --tokens 64 \
-        --prefill "$prefill" --modes eager,static --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
+      timeout ${HF_TIMEOUT:-300} python3 "$repo/bench/peers/hf_transformers.py" --model "$dir" --batch ${HF_BATCH:-1,8,32,64,128} --context 512 --tokens 64 \
+        --prefill "$prefill" --modes ${HF_MODES:-eager,static} --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
       cat "$out/hf-$phase.md"; tail -3 "$out/hf-$phase.log"
       ;;
   esac
