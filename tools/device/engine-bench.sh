@@ -14,7 +14,7 @@ if [[ ! -x $work/app/infermesh ]]; then
 fi
 app=$work/app
 export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
-export PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1 COLUMNS=220
 im() { "$app/infermesh" "$@"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$out/device.txt"
 cat "$app/commit.txt" | tee -a "$out/device.txt"
