@@ -11,6 +11,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     RenderTemplateCommand.Create(),
     MakeModelCommand.Create(),
     BenchEngineCommand.Create(),
+    BenchRagCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);
