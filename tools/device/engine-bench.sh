@@ -44,7 +44,7 @@ for phase in $phases; do
       for shape in "5 512" "10 256"; do
         set -- $shape
         im bench-rag --model "$dir" --device cuda:0 --chunks $1 --chunk-tokens $2 --pool 30 --requests ${RAG_REQUESTS:-24} --answer-tokens 16 \
-          --modes full,prefix,cachecraft,fixed-0.15 --corpus /usr/share/common-licenses/* --out "$out/rag-8b.md" > "$out/rag-8b-$1x$2.log" 2>&1
+          --modes full,prefix,cachecraft,fixed-0.15 --corpus "$repo/.devcarry/corpus/licenses.txt" --out "$out/rag-8b.md" > "$out/rag-8b-$1x$2.log" 2>&1
         tail -3 "$out/rag-8b-$1x$2.log"
       done
       cat "$out/rag-8b.md"
