@@ -23,7 +23,17 @@ public static class SiloHostingExtensions
             builder.AddKeyedRedisClient("redis");
         }
 
-        builder.UseOrleans(silo => silo.AddInferMeshGrains().ApplyClustering(configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.AddInferMeshGrains().ApplyClustering(configuration);
+
+            // In Kubernetes (manifests from `infermesh publish`), Orleans reads pod name, IP and cluster ids from the
+            // pod's environment and removes silos whose pods are gone.
+            if (configuration.GetValue("InferMesh:Kubernetes", false))
+            {
+                silo.UseKubernetesHosting();
+            }
+        });
         return builder;
     }
 
