@@ -1,3 +1,4 @@
+using InferMesh.Gateway.Responses;
 using System.Text.Json;
 using InferMesh.Contracts;
 using InferMesh.Gateway.Auth;
@@ -72,7 +73,7 @@ public static class ModelsEndpoint
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        await using (var json = new Utf8JsonWriter(response.BodyWriter))
+        await using (var json = new Utf8JsonWriter(response.BodyWriter, GatewayJson.WriterOptions))
         {
             write(json);
         }

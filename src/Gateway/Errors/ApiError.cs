@@ -1,3 +1,4 @@
+using InferMesh.Gateway.Responses;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -57,7 +58,13 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
             response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        await using (var json = new Utf8JsonWriter(response.BodyWriter))
+        if (Status == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The rest of the body was not read: the connection cannot carry another request.
+            response.Headers.Connection = "close";
+        }
+
+        await using (var json = new Utf8JsonWriter(response.BodyWriter, GatewayJson.WriterOptions))
         {
             WriteJson(json);
         }

@@ -18,7 +18,7 @@ public static class ChatCompletionWriter
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        await using (var json = new Utf8JsonWriter(response.BodyWriter))
+        await using (var json = new Utf8JsonWriter(response.BodyWriter, GatewayJson.WriterOptions))
         {
             json.WriteStartObject();
             WriteHeader(json, id, "chat.completion", created, model);

@@ -42,7 +42,7 @@ public static class CompletionWriter
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        await using (var json = new Utf8JsonWriter(response.BodyWriter))
+        await using (var json = new Utf8JsonWriter(response.BodyWriter, GatewayJson.WriterOptions))
         {
             json.WriteStartObject();
             WriteHeader(json, id, created, model);

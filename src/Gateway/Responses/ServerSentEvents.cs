@@ -20,7 +20,7 @@ public sealed class ServerSentEvents
     public ServerSentEvents(HttpResponse response)
     {
         _response = response;
-        _json = new Utf8JsonWriter(_buffer);
+        _json = new Utf8JsonWriter(_buffer, GatewayJson.WriterOptions);
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
