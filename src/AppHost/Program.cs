@@ -12,6 +12,7 @@ var orleans = builder.AddOrleans("cluster").WithClusterId("infermesh").WithServi
 var silo = builder.AddProject<Projects.Silo>("silo")
     .WithReference(orleans)
     .WithReplicas(settings.Silos)
+    .WithHttpHealthCheck("/healthz")
     .WithEnvironment("InferMesh__Models__0", model)
     .WithEnvironment("InferMesh__CpuThreads", settings.CpuThreadsPerSilo.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -19,6 +20,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithEndpoint("http", e => e.Port = settings.GatewayPort)
     .WithApiKey(settings.ApiKey)
+    .WithHttpHealthCheck("/healthz")
     .WaitFor(silo);
 
 if (settings.UsesRedis)
