@@ -46,9 +46,30 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             SessionKey = request.SessionKey,
         };
 
-        await foreach (var e in engine.GenerateAsync(generation, cancellationToken))
+        var events = engine.GenerateAsync(generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
         {
-            yield return ToShardEvent(e);
+            while (await NextAsync(events))
+            {
+                yield return ToShardEvent(events.Current);
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync();
+        }
+    }
+
+    /// <summary>The engine validates requests as they start; its refusals become client errors, not server failures.</summary>
+    private static async ValueTask<bool> NextAsync(IAsyncEnumerator<TokenEvent> events)
+    {
+        try
+        {
+            return await events.MoveNextAsync();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, ex.Message);
         }
     }
 
