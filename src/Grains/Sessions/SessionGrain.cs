@@ -45,7 +45,12 @@ public sealed class SessionGrain(
             var local = EngineFor(turn);
             var prompt = turn.Prompt is { } raw
                 ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, raw)
-                : TurnPrompt.ForChat(local.Engine.Tokenizer, local.Engine.ChatTemplate, local.Model, state.State, turn.Messages);
+                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages);
+            if (prompt.TokenIds.Count == 0)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", turn.Prompt is null ? "messages" : "prompt");
+            }
+
             var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, turn.Prompt is null ? "messages" : "prompt");
             var shard = GrainFactory.GetGrain<IModelShardGrain>(ReplicaLoads.ShardKeyOf(local, Silo));
 

@@ -1,4 +1,5 @@
 using InferMesh.Contracts;
+using InferMesh.Engine.Serving;
 using InferMesh.Engine.Templates;
 using InferMesh.Engine.Tokenization;
 
@@ -14,11 +15,11 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     public static TurnPrompt ForRawPrompt(TextTokenizer tokenizer, string prompt) =>
         new(tokenizer.Encode(prompt, addSpecialTokens: true), prompt, [], 0);
 
-    public static TurnPrompt ForChat(TextTokenizer tokenizer, ChatTemplate? template, string model, SessionState state, IReadOnlyList<ChatMessage> incoming)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming)
     {
-        if (template is null)
+        if (engine.ChatTemplate is not { } template)
         {
-            throw new InferenceException(InferenceErrorKind.InvalidRequest, $"model '{model}' has no chat template (chat_template.jinja or tokenizer_config.json); use /v1/completions with a raw prompt", "messages");
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, $"model '{engine.ModelName}' has no chat template (chat_template.jinja or tokenizer_config.json); use /v1/completions with a raw prompt", "messages");
         }
 
         var added = NewMessages(state.Messages, incoming);
@@ -27,6 +28,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
             throw new InferenceException(InferenceErrorKind.InvalidRequest, "messages add nothing to the session's history; send at least one new message", "messages");
         }
 
+        var tokenizer = engine.Tokenizer;
         List<ChatMessage> conversation = [.. state.Messages, .. added];
         string text;
         try
