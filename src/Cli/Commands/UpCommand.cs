@@ -64,12 +64,18 @@ internal static class UpCommand
         if (await WaitForGatewayAsync(gateway, appHost, stop.Token))
         {
             var auth = apiKey is null ? "" : $" -H 'Authorization: Bearer {apiKey}'";
+            string modelId;
+            using (var http = new HttpClient())
+            {
+                modelId = await GatewayChatCommand.FirstModelAsync(http, new Uri($"{gateway}/v1/"), apiKey, stop.Token);
+            }
+
             Console.WriteLine();
             Console.WriteLine($"  gateway    {gateway}/v1   (OpenAI-compatible; models: {gateway}/v1/models)");
             Console.WriteLine($"  dashboard  http://localhost:{AppHostLauncher.DashboardPort}   (resources, logs, traces, metrics)");
             Console.WriteLine($"  metrics    {gateway}/metrics");
             Console.WriteLine($"  try        curl -s {gateway}/v1/chat/completions -H 'Content-Type: application/json'{auth} -H 'X-Session-Id: demo' \\");
-            Console.WriteLine($"               -d '{{\"model\":\"<id from /v1/models>\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}]}}'");
+            Console.WriteLine($"               -d '{{\"model\":\"{modelId}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}]}}'");
             Console.WriteLine("  Ctrl+C stops the cluster.");
         }
 
