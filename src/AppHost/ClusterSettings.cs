@@ -22,6 +22,12 @@ public sealed record ClusterSettings
 
     public int RedisPort { get; init; } = 6390;
 
+    /// <summary>Orleans silo-to-silo port of the single silo (development clustering).</summary>
+    public int OrleansSiloPort { get; init; } = 11111;
+
+    /// <summary>Orleans client gateway port of the single silo (development clustering).</summary>
+    public int OrleansGatewayPort { get; init; } = 30000;
+
     /// <summary>An API key the gateway requires (tenant "default"); null leaves the gateway open.</summary>
     public string? ApiKey { get; init; }
 
@@ -53,6 +59,8 @@ public sealed record ClusterSettings
             ForceRedis = redis == "container" || p.GetValue("force-redis", false),
             RedisAsContainer = redis == "container",
             RedisPort = p.GetValue("redis-port", 6390),
+            OrleansSiloPort = p.GetValue("orleans-silo-port", 11111),
+            OrleansGatewayPort = p.GetValue("orleans-gateway-port", 30000),
             ApiKey = p["api-key"] is { Length: > 0 } key ? key : null,
         };
     }

@@ -12,9 +12,15 @@ public static class SiloClustering
     public static ISiloBuilder ApplyClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var settings = configuration.GetSection(ClusteringSettings.Section).Get<ClusteringSettings>() ?? new ClusteringSettings();
-        if (string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
+        var provider = configuration["Orleans:Clustering:ProviderType"];
+        if (string.IsNullOrEmpty(provider))
         {
             ApplyMembership(silo, settings);
+        }
+        else if (provider == "Development")
+        {
+            // Aspire's development clustering: one machine, so advertise loopback, where the gateway dials.
+            silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
         }
 
         if (string.IsNullOrEmpty(configuration[$"Orleans:GrainStorage:{StorageNames.Sessions}:ProviderType"]))
