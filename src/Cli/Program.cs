@@ -1,1 +1,16 @@
-return 0;
+using System.CommandLine;
+using InferMesh.Cli;
+using InferMesh.Cli.Commands;
+
+var root = new RootCommand("InferMesh: distributed LLM inference in C#")
+{
+    GenerateCommand.Create(),
+    ChatCommand.Create(),
+    CheckCommand.Create(),
+    TokenizeCommand.Create(),
+    RenderTemplateCommand.Create(),
+    MakeModelCommand.Create(),
+    BenchEngineCommand.Create(),
+};
+
+return await CommandLineErrors.InvokeAsync(root, args);
