@@ -11,6 +11,10 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     RenderTemplateCommand.Create(),
     MakeModelCommand.Create(),
     BenchEngineCommand.Create(),
+    UpCommand.Create(),
+    GatewayChatCommand.Create(),
+    BenchCommand.Create(),
+    PublishCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -1,4 +1,5 @@
 using InferMesh.Grains;
+using InferMesh.ServiceDefaults;
 using InferMesh.Silo.Devices;
 using InferMesh.Silo.Engines;
 using Microsoft.Extensions.Configuration;
@@ -43,8 +44,11 @@ public static class SiloHostingExtensions
         services.Configure<SiloModelOptions>(configuration.GetSection(SiloModelOptions.Section));
         services.Configure<ServingOptions>(configuration.GetSection(ServingOptions.Section));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeviceDiscovery, CpuDeviceDiscovery>());
+        services.TryAddSingleton<IEngineLoader, HuggingFaceEngineLoader>();
         services.TryAddSingleton<EngineStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EngineStartup>());
+        services.AddMetrics();
+        services.TryAddSingleton<InferMeshMetrics>();
         services.TryAddSingleton<EngineMetrics>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EngineMetrics>());
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engines");
