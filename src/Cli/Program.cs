@@ -12,6 +12,10 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     MakeModelCommand.Create(),
     BenchEngineCommand.Create(),
     BenchRagCommand.Create(),
+    UpCommand.Create(),
+    GatewayChatCommand.Create(),
+    BenchCommand.Create(),
+    PublishCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);
