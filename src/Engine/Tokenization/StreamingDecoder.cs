@@ -1,14 +1,69 @@
+using System.Text;
+
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
 /// Turns a stream of token ids into text deltas that never split a UTF-8 character.
-/// CONTRACT ONLY — implementation lands with the tokenizer work.
+/// Byte-level BPE decodes by concatenating each token's bytes and reading them as UTF-8, so streaming is a stateful
+/// UTF-8 decoder over those bytes: it holds back the bytes of an unfinished character (at most 3) and costs
+/// O(token bytes) per token. Invalid bytes become U+FFFD exactly where a one-shot decode puts them, so the
+/// concatenation of every <see cref="Push(int)"/> and a final <see cref="Flush()"/> equals
+/// <see cref="TextTokenizer.Decode"/> of all the ids.
 /// </summary>
 public sealed class StreamingDecoder
 {
-    /// <summary>Adds one token; returns the text that became complete (possibly empty).</summary>
-    public string Push(int tokenId) => throw new NotImplementedException();
+    private readonly TextTokenizer _tokenizer;
+    private readonly bool _skipSpecialTokens;
+    private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+    private readonly char[] _chars;
 
-    /// <summary>Returns whatever is still held back (replacing incomplete bytes with U+FFFD).</summary>
-    public string Flush() => throw new NotImplementedException();
+    public StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        _tokenizer = tokenizer;
+        _skipSpecialTokens = skipSpecialTokens;
+        _chars = new char[MaxCharsPerPush];
+    }
+
+    /// <summary>The most chars one <see cref="Push(int, Span{char})"/> can write: a token's bytes plus 3 held back.</summary>
+    public int MaxCharsPerPush => _tokenizer.MaxTokenBytes + 3;
+
+    /// <summary>Adds one token; returns the text that became complete (possibly empty).</summary>
+    public string Push(int tokenId)
+    {
+        int written = Push(tokenId, _chars);
+        return written == 0 ? string.Empty : new string(_chars, 0, written);
+    }
+
+    /// <summary>
+    /// Adds one token and writes the text that became complete into <paramref name="destination"/>, which must hold
+    /// <see cref="MaxCharsPerPush"/> chars; returns the number written. Allocates nothing.
+    /// </summary>
+    public int Push(int tokenId, Span<char> destination)
+    {
+        ReadOnlySpan<byte> bytes = _tokenizer.GetTokenBytes(tokenId, _skipSpecialTokens);
+        if (bytes.IsEmpty)
+        {
+            return 0;
+        }
+
+        if (destination.Length < bytes.Length + 3)
+        {
+            throw new ArgumentException(
+                $"destination holds {destination.Length} chars; token {tokenId} needs up to {bytes.Length + 3} (see MaxCharsPerPush).",
+                nameof(destination));
+        }
+
+        return _utf8.GetChars(bytes, destination, flush: false);
+    }
+
+    /// <summary>Returns whatever is still held back (replacing incomplete bytes with U+FFFD) and starts afresh.</summary>
+    public string Flush()
+    {
+        int written = _utf8.GetChars(ReadOnlySpan<byte>.Empty, _chars, flush: true);
+        return written == 0 ? string.Empty : new string(_chars, 0, written);
+    }
+
+    /// <summary>Drops any held-back bytes without emitting them.</summary>
+    public void Reset() => _utf8.Reset();
 }

@@ -1,36 +1,331 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE with added/special tokens) loaded through Microsoft.ML.Tokenizers.
-/// CONTRACT ONLY — implementation lands with the tokenizer work.
+/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE with added/special tokens), encoding and decoding exactly
+/// as HF tokenizers' <c>Tokenizer.encode</c>/<c>decode</c> do. The pipeline is HF's
+/// (tokenizers/src/tokenizer/mod.rs, encode_single_sequence): split out added tokens, normalize the rest, split out
+/// normalized added tokens, pre-tokenize, BPE each word (merging by Microsoft.ML.Tokenizers), then the
+/// post-processor's special tokens when asked for.
 /// </summary>
 public sealed class TextTokenizer
 {
-    private TextTokenizer()
+    private readonly TextNormalizer? _normalizer;
+    private readonly PreTokenizer _preTokenizer;
+    private readonly ByteLevelBpeModel _model;
+    private readonly AddedTokenSplitter _addedTokens;
+    private readonly AddedTokenSplitter _normalizedAddedTokens;
+    private readonly Dictionary<string, int> _addedTokenIds;
+    private readonly SpecialTokenWrapper _wrapper;
+    private readonly byte[]?[] _tokenBytes;
+    private readonly bool[] _special;
+    private readonly int[] _eosTokenIds;
+
+    private TextTokenizer(
+        string path,
+        TextNormalizer? normalizer,
+        PreTokenizer preTokenizer,
+        ByteLevelBpeModel model,
+        IReadOnlyList<AddedToken> addedTokens,
+        SpecialTokenWrapper wrapper,
+        (string? Bos, string? Eos) configTokens)
     {
+        SourcePath = path;
+        _normalizer = normalizer;
+        _preTokenizer = preTokenizer;
+        _model = model;
+        _wrapper = wrapper;
+        _addedTokenIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (AddedToken token in addedTokens)
+        {
+            _addedTokenIds[token.Content] = token.Id;
+        }
+
+        // HF matches normalized added tokens by their normalized form, the others by their content.
+        string Pattern(AddedToken token) => token.Normalized && normalizer is not null ? normalizer.Normalize(token.Content) : token.Content;
+        _addedTokens = new AddedTokenSplitter(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        _normalizedAddedTokens = new AddedTokenSplitter(addedTokens.Where(t => t.Normalized).Select(t => (Pattern(t), t)));
+
+        int size = Math.Max(model.Vocab.Count == 0 ? 0 : model.Vocab.Values.Max() + 1, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
+
+        // HF decode takes each id's text from the added tokens (their normalized form when normalized), else from
+        // the model vocabulary, and skip_special_tokens tests that text against the set of special contents.
+        var tokenText = new string?[size];
+        foreach ((string token, int id) in model.Vocab)
+        {
+            tokenText[id] = token;
+        }
+
+        foreach (AddedToken token in addedTokens)
+        {
+            tokenText[token.Id] = Pattern(token);
+        }
+
+        var specialContents = addedTokens.Where(t => t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        _tokenBytes = new byte[]?[size];
+        _special = new bool[size];
+        for (int id = 0; id < size; id++)
+        {
+            if (tokenText[id] is { } text)
+            {
+                _tokenBytes[id] = DecoderBytes(text);
+                _special[id] = specialContents.Contains(text);
+            }
+        }
+
+        MaxTokenBytes = _tokenBytes.Max(b => b?.Length ?? 0);
+        BosToken = configTokens.Bos;
+        EosToken = configTokens.Eos;
+        BosTokenId = BosToken is null ? null : TokenToId(BosToken);
+        _eosTokenIds = EosToken is not null && TokenToId(EosToken) is int eos ? [eos] : [];
     }
 
-    public int VocabSize => throw new NotImplementedException();
+    /// <summary>The tokenizer.json this was loaded from.</summary>
+    public string SourcePath { get; }
 
-    public string? BosToken => throw new NotImplementedException();
+    /// <summary>One past the largest token id (model vocabulary and added tokens).</summary>
+    public int VocabSize => _tokenBytes.Length;
 
-    public int? BosTokenId => throw new NotImplementedException();
+    public string? BosToken { get; }
 
-    public string? EosToken => throw new NotImplementedException();
+    public int? BosTokenId { get; }
+
+    public string? EosToken { get; }
 
     /// <summary>EOS ids from tokenizer_config.json (generation_config.json may add more; the model folder merges them).</summary>
-    public IReadOnlyList<int> EosTokenIds => throw new NotImplementedException();
+    public IReadOnlyList<int> EosTokenIds => _eosTokenIds;
+
+    /// <summary>The most UTF-8 bytes one token decodes to.</summary>
+    public int MaxTokenBytes { get; }
 
     /// <summary>Loads tokenizer.json and, when present beside it, tokenizer_config.json.</summary>
-    public static TextTokenizer Load(string tokenizerJsonPath) => throw new NotImplementedException();
+    public static TextTokenizer Load(string tokenizerJsonPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tokenizerJsonPath);
+        string path = Path.GetFullPath(tokenizerJsonPath);
+        using JsonDocument document = TokenizerJson.Parse(path);
+        JsonElement root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path}: expected a JSON object at the top level (a Hugging Face tokenizer.json).");
+        }
 
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false) => throw new NotImplementedException();
+        ByteLevelBpeModel model = ByteLevelBpeModel.FromJson(TokenizerJson.RequiredObject(root, "model", path, "tokenizer.json"), path);
+        TextNormalizer? normalizer = TextNormalizer.FromJson(TokenizerJson.OptionalNode(root, "normalizer"), path);
+        PreTokenizer preTokenizer = PreTokenizer.FromJson(TokenizerJson.OptionalNode(root, "pre_tokenizer"), path);
+        RequireByteLevelDecoder(TokenizerJson.OptionalNode(root, "decoder"), path);
+        SpecialTokenWrapper wrapper = SpecialTokenWrapper.FromJson(TokenizerJson.OptionalNode(root, "post_processor"), path);
+        List<AddedToken> addedTokens = ReadAddedTokens(root, path);
+        string configPath = Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json");
+        var configTokens = File.Exists(configPath) ? ReadConfigTokens(configPath) : (null, null);
+        return new TextTokenizer(path, normalizer, preTokenizer, model, addedTokens, wrapper, configTokens);
+    }
 
-    public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false) => throw new NotImplementedException();
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        if (addSpecialTokens)
+        {
+            ids.AddRange(_wrapper.Prefix);
+        }
 
-    public int? TokenToId(string token) => throw new NotImplementedException();
+        var pieces = new List<(int Start, int End, AddedToken? Token)>();
+        var scratch = new EncodeScratch();
+        _addedTokens.Split(text, pieces);
+        foreach ((int start, int end, AddedToken? token) in pieces)
+        {
+            if (token is not null)
+            {
+                ids.Add(token.Id);
+                continue;
+            }
 
-    public bool IsSpecial(int id) => throw new NotImplementedException();
+            string part = text.Substring(start, end - start);
+            if (_normalizer is not null)
+            {
+                part = _normalizer.Normalize(part);
+            }
 
-    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => throw new NotImplementedException();
+            if (_normalizedAddedTokens.IsEmpty)
+            {
+                EncodePlain(new TextSlice(part, 0, part.Length), ids, scratch);
+                continue;
+            }
+
+            var inner = new List<(int Start, int End, AddedToken? Token)>();
+            _normalizedAddedTokens.Split(part, inner);
+            foreach ((int innerStart, int innerEnd, AddedToken? innerToken) in inner)
+            {
+                if (innerToken is not null)
+                {
+                    ids.Add(innerToken.Id);
+                }
+                else
+                {
+                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), ids, scratch);
+                }
+            }
+        }
+
+        if (addSpecialTokens)
+        {
+            ids.AddRange(_wrapper.Suffix);
+        }
+
+        return ids;
+    }
+
+    public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        int total = 0;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            total += GetTokenBytes(ids[i], skipSpecialTokens).Length;
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        try
+        {
+            int written = 0;
+            for (int i = 0; i < ids.Count; i++)
+            {
+                ReadOnlySpan<byte> bytes = GetTokenBytes(ids[i], skipSpecialTokens);
+                bytes.CopyTo(buffer.AsSpan(written));
+                written += bytes.Length;
+            }
+
+            // Invalid UTF-8 becomes U+FFFD per maximal subpart, as Rust's String::from_utf8_lossy does.
+            return Encoding.UTF8.GetString(buffer, 0, written);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Added tokens first, then the model vocabulary (HF token_to_id). Model tokens are in byte-character form.</summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_addedTokenIds.TryGetValue(token, out int id) || _model.Vocab.TryGetValue(token, out id))
+        {
+            return id;
+        }
+
+        return null;
+    }
+
+    public bool IsSpecial(int id) => (uint)id < (uint)_special.Length && _special[id];
+
+    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+
+    /// <summary>The UTF-8 bytes token <paramref name="id"/> adds to decoded text; empty for unknown or skipped ids (HF drops both).</summary>
+    internal ReadOnlySpan<byte> GetTokenBytes(int id, bool skipSpecialTokens)
+    {
+        if ((uint)id >= (uint)_tokenBytes.Length || (skipSpecialTokens && _special[id]))
+        {
+            return default;
+        }
+
+        return _tokenBytes[id];
+    }
+
+    private void EncodePlain(TextSlice slice, List<int> ids, EncodeScratch scratch)
+    {
+        if (slice.Length == 0)
+        {
+            return;
+        }
+
+        scratch.Input.Clear();
+        scratch.Words.Clear();
+        scratch.Input.Add(slice);
+        _preTokenizer.Split(scratch.Input, scratch.Words);
+        foreach (TextSlice word in scratch.Words)
+        {
+            _model.EncodeWord(word.Span, ids);
+        }
+    }
+
+    /// <summary>HF's ByteLevel decoder per token: byte characters back to bytes, or the raw UTF-8 of a token that has other characters.</summary>
+    private static byte[] DecoderBytes(string token)
+    {
+        var bytes = new byte[token.Length];
+        for (int i = 0; i < token.Length; i++)
+        {
+            if (!ByteLevelAlphabet.TryGetByte(token[i], out bytes[i]))
+            {
+                return Encoding.UTF8.GetBytes(token);
+            }
+        }
+
+        return bytes;
+    }
+
+    private static void RequireByteLevelDecoder(JsonElement decoder, string path)
+    {
+        string? type = decoder.ValueKind == JsonValueKind.Object && decoder.TryGetProperty("type", out JsonElement t) ? t.GetString() : null;
+        if (type != "ByteLevel")
+        {
+            throw new NotSupportedException(
+                $"{path}: decoder '{type ?? "null"}' is not supported; byte-level BPE tokenizers need the ByteLevel decoder.");
+        }
+    }
+
+    private static List<AddedToken> ReadAddedTokens(JsonElement root, string path)
+    {
+        var tokens = new List<AddedToken>();
+        JsonElement node = TokenizerJson.OptionalNode(root, "added_tokens");
+        if (node.ValueKind == JsonValueKind.Null)
+        {
+            return tokens;
+        }
+
+        if (node.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{path}: \"added_tokens\" must be an array.");
+        }
+
+        foreach (JsonElement entry in node.EnumerateArray())
+        {
+            bool special = TokenizerJson.OptionalBool(entry, "special", false);
+            tokens.Add(new AddedToken(
+                TokenizerJson.RequiredInt(entry, "id", path, "added_tokens entry"),
+                TokenizerJson.RequiredString(entry, "content", path, "added_tokens entry"),
+                TokenizerJson.OptionalBool(entry, "single_word", false),
+                TokenizerJson.OptionalBool(entry, "lstrip", false),
+                TokenizerJson.OptionalBool(entry, "rstrip", false),
+                TokenizerJson.OptionalBool(entry, "normalized", !special),
+                special));
+        }
+
+        return tokens;
+    }
+
+    /// <summary>bos_token / eos_token of tokenizer_config.json: a string, an AddedToken object {"content": ...}, or null.</summary>
+    private static (string? Bos, string? Eos) ReadConfigTokens(string configPath)
+    {
+        using JsonDocument config = TokenizerJson.Parse(configPath);
+        static string? TokenText(JsonElement node) => node.ValueKind switch
+        {
+            JsonValueKind.String => node.GetString(),
+            JsonValueKind.Object when node.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String => c.GetString(),
+            _ => null,
+        };
+        JsonElement root = config.RootElement;
+        return (TokenText(TokenizerJson.OptionalNode(root, "bos_token")), TokenText(TokenizerJson.OptionalNode(root, "eos_token")));
+    }
+
+    /// <summary>Lists reused across the pieces of one Encode call.</summary>
+    private sealed class EncodeScratch
+    {
+        public List<TextSlice> Input { get; } = new(1);
+
+        public List<TextSlice> Words { get; } = new(64);
+    }
 }
