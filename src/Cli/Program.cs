@@ -1,1 +1,21 @@
-return 0;
+using System.CommandLine;
+using InferMesh.Cli;
+using InferMesh.Cli.Commands;
+
+var root = new RootCommand("InferMesh: distributed LLM inference in C#")
+{
+    GenerateCommand.Create(),
+    ChatCommand.Create(),
+    CheckCommand.Create(),
+    TokenizeCommand.Create(),
+    RenderTemplateCommand.Create(),
+    MakeModelCommand.Create(),
+    BenchEngineCommand.Create(),
+    BenchRagCommand.Create(),
+    UpCommand.Create(),
+    GatewayChatCommand.Create(),
+    BenchCommand.Create(),
+    PublishCommand.Create(),
+};
+
+return await CommandLineErrors.InvokeAsync(root, args);

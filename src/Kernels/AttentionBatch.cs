@@ -10,4 +10,14 @@ namespace InferMesh.Kernels;
 /// <param name="QueryPosition">I32 [T×1]: absolute position of each query row.</param>
 /// <param name="BlockTables">I32 [S×maxBlocks]: physical block ids of each sequence, in logical order.</param>
 /// <param name="MaxContext">Upper bound of (position + 1) over all rows; lets kernels size their work.</param>
-public sealed record AttentionBatch(DeviceTensor QuerySequence, DeviceTensor QueryPosition, DeviceTensor BlockTables, int MaxContext);
+public sealed class AttentionBatch(DeviceTensor QuerySequence, DeviceTensor QueryPosition, DeviceTensor BlockTables, int MaxContext)
+{
+    public DeviceTensor QuerySequence { get; } = QuerySequence;
+
+    public DeviceTensor QueryPosition { get; } = QueryPosition;
+
+    public DeviceTensor BlockTables { get; } = BlockTables;
+
+    /// <summary>Mutable so a decode loop can reuse one instance while its context grows.</summary>
+    public int MaxContext { get; set; } = MaxContext;
+}

@@ -30,4 +30,7 @@ public sealed record EngineStats
     public long Preemptions { get; init; }
 
     public long Steps { get; init; }
+
+    /// <summary>Conversations whose KV stays resident for their next turn.</summary>
+    public int ResidentSessions { get; init; }
 }

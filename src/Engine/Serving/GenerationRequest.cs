@@ -1,3 +1,4 @@
+using InferMesh.Engine.ChunkCache;
 using InferMesh.Engine.Sampling;
 
 namespace InferMesh.Engine.Serving;
@@ -24,4 +25,19 @@ public sealed record GenerationRequest
     /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
     /// </summary>
     public string? SessionKey { get; init; }
+
+    /// <summary>
+    /// Optional structure of the prompt (their token ids concatenated must equal <see cref="PromptTokenIds"/>).
+    /// Segments marked as chunks are served from the chunk cache per <see cref="ChunkReuse"/>.
+    /// </summary>
+    public IReadOnlyList<PromptSegment>? Segments { get; init; }
+
+    public ChunkReusePolicy ChunkReuse { get; init; } = ChunkReusePolicy.Default;
+
+    /// <summary>
+    /// Cache namespace (the tenant, by default, at the gateway): prefix-cache blocks and chunk caches are shared only
+    /// within one namespace, since a shared cache lets one tenant time another's prompts. Sharing across tenants
+    /// means giving them the same namespace, explicitly.
+    /// </summary>
+    public string CacheNamespace { get; init; } = "";
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using InferMesh.Engine.Serving;
+
+namespace InferMesh.Cli.Benchmarks;
+
+/// <summary>
+/// Measures one engine: steady-state decode throughput at a batch size and context, and prefill time of one prompt.
+/// Prompts are deterministic pseudo-random token ids (same seed → same prompts as the transformers peer script).
+/// </summary>
+internal static class EngineBenchmark
+{
+    /// <summary>
+    /// Benchmark prompt ids: SplitMix64 over the seed, id = x mod min(vocab, 32000). bench/peers/hf_transformers.py
+    /// computes the same ids, so both engines see identical prompts.
+    /// </summary>
+    public static int[] Prompt(int length, int vocab, int seed)
+    {
+        var ids = new int[length];
+        var x = (ulong)seed;
+        var range = (ulong)Math.Min(vocab, 32000);
+        for (var i = 0; i < length; i++)
+        {
+            x += 0x9E3779B97F4A7C15UL;
+            var z = x;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            ids[i] = (int)(z % range);
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Decode tokens/s of <paramref name="batch"/> sequences: counted in the window after every sequence has its
+    /// first token (all prefills done) until the last finishes, so prefill never inflates or deflates the rate.
+    /// </summary>
+    public static async Task<DecodeResult> DecodeAsync(InferenceEngine engine, int batch, int context, int tokens, int vocab, CancellationToken ct)
+    {
+        var stamps = new long[batch][];
+        var counts = new int[batch];
+        var clock = Stopwatch.StartNew();
+        var runs = Enumerable.Range(0, batch).Select(async b =>
+        {
+            stamps[b] = new long[tokens];
+            var request = new GenerationRequest { PromptTokenIds = Prompt(context, vocab, 1000 + b), MaxTokens = tokens, IgnoreEos = true };
+            await foreach (var e in engine.GenerateAsync(request, ct))
+            {
+                if (e.TokenId >= 0)
+                {
+                    stamps[b][counts[b]++] = clock.ElapsedTicks;
+                }
+            }
+        }).ToArray();
+        var steps0 = engine.Stats.Steps;
+        await Task.WhenAll(runs);
+        var start = stamps.Max(s => s[0]);
+        var end = stamps.Select((s, b) => s[counts[b] - 1]).Max();
+        var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start)).Sum();
+        var seconds = (end - start) / (double)Stopwatch.Frequency;
+        var tokensPerSecond = seconds > 0 ? decoded / seconds : 0;
+        var stepMs = decoded > 0 ? seconds * 1000 * batch / decoded : 0;
+        return new DecodeResult(batch, context, tokensPerSecond, stepMs, engine.Stats.Steps - steps0);
+    }
+
+    /// <summary>Time to first token of one prompt of <paramref name="length"/> tokens (the prefill, plus one sample).</summary>
+    public static async Task<double> PrefillMsAsync(InferenceEngine engine, int length, int vocab, CancellationToken ct)
+    {
+        var request = new GenerationRequest { PromptTokenIds = Prompt(length, vocab, 7 + length), MaxTokens = 1, IgnoreEos = true };
+        var clock = Stopwatch.StartNew();
+        await foreach (var _ in engine.GenerateAsync(request, ct))
+        {
+        }
+
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    public sealed record DecodeResult(int Batch, int Context, double TokensPerSecond, double StepMs, long Steps);
+}

@@ -1,0 +1,36 @@
+namespace InferMesh.Contracts;
+
+/// <summary>
+/// Sampling and stopping options of one request, already validated by the gateway (OpenAI's meaning for each).
+/// Temperature 0 is greedy.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record GenerationOptions
+{
+    [Id(0)] public float Temperature { get; init; } = 1f;
+
+    [Id(1)] public float TopP { get; init; } = 1f;
+
+    /// <summary>0 disables top-k.</summary>
+    [Id(2)] public int TopK { get; init; }
+
+    [Id(3)] public long? Seed { get; init; }
+
+    /// <summary>Completion tokens to generate at most; null means "up to the context length (and the server's cap)".</summary>
+    [Id(4)] public int? MaxTokens { get; init; }
+
+    [Id(5)] public IReadOnlyList<string> Stop { get; init; } = [];
+
+    [Id(6)] public bool Logprobs { get; init; }
+
+    [Id(7)] public int TopLogprobs { get; init; }
+
+    /// <summary>Number of choices to generate for the same prompt.</summary>
+    [Id(8)] public int N { get; init; } = 1;
+
+    [Id(9)] public float PresencePenalty { get; init; }
+
+    [Id(10)] public float FrequencyPenalty { get; init; }
+
+    [Id(11)] public bool IgnoreEos { get; init; }
+}

@@ -1,0 +1,15 @@
+namespace InferMesh.Contracts;
+
+/// <summary>Token ids to continue, with validated options and a resolved token budget.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardGenerationRequest
+{
+    [Id(0)] public required IReadOnlyList<int> PromptTokenIds { get; init; }
+
+    [Id(1)] public GenerationOptions Options { get; init; } = new();
+
+    [Id(2)] public required int MaxTokens { get; init; }
+
+    /// <summary>When set, the engine keeps this sequence's KV for the next turn of the session.</summary>
+    [Id(3)] public string? SessionKey { get; init; }
+}

@@ -1,0 +1,24 @@
+namespace InferMesh.Contracts;
+
+/// <summary>
+/// One piece of a streamed reply. <see cref="Index"/> is the choice (0 ≤ index &lt; n). A delta with
+/// <see cref="FinishReason"/> set ends its choice; the session's turn is stored before that delta is sent, so a
+/// client that saw it can rely on the turn being part of the history.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record TokenDelta
+{
+    [Id(0)] public int Index { get; init; }
+
+    [Id(1)] public string Text { get; init; } = "";
+
+    [Id(2)] public int TokenId { get; init; } = -1;
+
+    [Id(3)] public TokenLogprobInfo? Logprob { get; init; }
+
+    /// <summary>OpenAI's finish reason ("stop", "length") once the choice has ended, else null.</summary>
+    [Id(4)] public string? FinishReason { get; init; }
+
+    /// <summary>Token counts, on the finishing delta of each choice.</summary>
+    [Id(5)] public UsageInfo? Usage { get; init; }
+}

@@ -1,0 +1,15 @@
+namespace InferMesh.Engine.ChunkCache;
+
+/// <summary>Per-request chunk reuse settings.</summary>
+public sealed record ChunkReusePolicy
+{
+    public static ChunkReusePolicy Default { get; } = new();
+
+    public ChunkReuseMode Mode { get; init; } = ChunkReuseMode.CacheCraft;
+
+    /// <summary>Recomputed share of each reused chunk in <see cref="ChunkReuseMode.FixedRatio"/> mode (0..1).</summary>
+    public double FixedRatio { get; init; } = 0.15;
+
+    /// <summary>Store the KV of chunks computed by this request for later reuse.</summary>
+    public bool StoreChunks { get; init; } = true;
+}

@@ -1,0 +1,184 @@
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.ChunkCache;
+
+/// <summary>
+/// Chunk caches of one engine (Cache-Craft, Agarwal et al., SIGMOD 2025): variants of each chunk keyed by
+/// hash(namespace, model, token ids), kept in tiers (device → host → disk) under byte budgets. When a budget is
+/// exceeded the variant of lowest utility moves down a tier (or is dropped from the last); utility weighs reuse
+/// frequency, recency, recompute cost (tokens) and size. Owned by the engine's step loop; not thread-safe.
+/// </summary>
+public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions options) : IDisposable
+{
+    private readonly Dictionary<ulong, List<ChunkVariant>> _chunks = [];
+    private long _clock;
+    private long _lookups, _hits, _evictions, _reused, _recomputed;
+
+    public ChunkStoreOptions Options => options;
+
+    public static ulong KeyOf(string ns, string model, ReadOnlySpan<int> tokens)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in ns + "\u0000" + model)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        foreach (var t in tokens)
+        {
+            h = (h ^ (uint)t) * 1099511628211UL;
+            h = (h ^ ((uint)t >> 16)) * 1099511628211UL;
+        }
+
+        return h == 0 ? 1 : h;
+    }
+
+    public ChunkStoreStats Stats => new(
+        _chunks.Count, _chunks.Values.Sum(v => v.Count),
+        Bytes(ChunkTier.Device), Bytes(ChunkTier.Host), Bytes(ChunkTier.Disk),
+        _lookups, _hits, _evictions, _reused, _recomputed);
+
+    /// <summary>The variant whose context best matches the new one (ties: the most recently used).</summary>
+    public ChunkVariant? FindBest(ulong key, ReadOnlySpan<int> tokens, ReadOnlySpan<ulong> context)
+    {
+        _lookups++;
+        if (!_chunks.TryGetValue(key, out var variants))
+        {
+            return null;
+        }
+
+        ChunkVariant? best = null;
+        var bestMatch = -1.0;
+        foreach (var v in variants)
+        {
+            if (!tokens.SequenceEqual(v.Tokens))
+            {
+                continue; // hash collision: never reuse KV of other tokens
+            }
+
+            var match = v.ContextMatch(context);
+            if (match > bestMatch || (match == bestMatch && v.LastUsed > best!.LastUsed))
+            {
+                best = v;
+                bestMatch = match;
+            }
+        }
+
+        if (best is not null)
+        {
+            _hits++;
+            best.Hits++;
+            best.LastUsed = ++_clock;
+            best.Kv.EnsureOnDevice(backend);
+            EnforceBudgets(best);
+        }
+
+        return best;
+    }
+
+    public bool Contains(ulong key) => _chunks.ContainsKey(key);
+
+    public void Add(ChunkVariant variant)
+    {
+        variant.LastUsed = ++_clock;
+        if (!_chunks.TryGetValue(variant.Key, out var variants))
+        {
+            _chunks[variant.Key] = variants = [];
+        }
+
+        variants.Add(variant);
+        if (variants.Count > options.MaxVariantsPerChunk)
+        {
+            var oldest = variants.MinBy(v => v.LastUsed)!;
+            Drop(oldest);
+        }
+
+        EnforceBudgets(variant);
+    }
+
+    /// <summary>Removes every variant of a chunk (DELETE /v1/chunks).</summary>
+    public bool Remove(ulong key)
+    {
+        if (!_chunks.Remove(key, out var variants))
+        {
+            return false;
+        }
+
+        foreach (var v in variants)
+        {
+            v.Kv.Dispose();
+        }
+
+        return true;
+    }
+
+    public void RecordReuse(int reusedTokens, int recomputedTokens)
+    {
+        _reused += reusedTokens;
+        _recomputed += recomputedTokens;
+    }
+
+    /// <summary>Higher is worth keeping higher up: frequent, recent, costly to recompute, small.</summary>
+    private double Utility(ChunkVariant v)
+    {
+        var age = _clock - v.LastUsed;
+        var recency = 1.0 / (1.0 + (age / 16.0));
+        return (1 + v.Hits) * recency * v.Tokens.Length / Math.Max(1, v.Kv.Bytes / 1024.0);
+    }
+
+    private void EnforceBudgets(ChunkVariant keep)
+    {
+        Shrink(ChunkTier.Device, options.DeviceBytes, keep);
+        Shrink(ChunkTier.Host, options.HostBytes, keep);
+        Shrink(ChunkTier.Disk, options.DiskBytes, keep);
+    }
+
+    private void Shrink(ChunkTier tier, long budget, ChunkVariant keep)
+    {
+        while (Bytes(tier) > budget)
+        {
+            var victim = All().Where(v => v.Kv.Tier == tier && v != keep).MinBy(Utility);
+            if (victim is null)
+            {
+                return;
+            }
+
+            _evictions++;
+            if (tier == ChunkTier.Disk || (tier == ChunkTier.Host && options.DiskDirectory is null))
+            {
+                Drop(victim);
+            }
+            else
+            {
+                victim.Kv.Demote(backend, options.DiskDirectory);
+            }
+        }
+    }
+
+    private void Drop(ChunkVariant v)
+    {
+        v.Kv.Dispose();
+        if (_chunks.TryGetValue(v.Key, out var list))
+        {
+            list.Remove(v);
+            if (list.Count == 0)
+            {
+                _chunks.Remove(v.Key);
+            }
+        }
+    }
+
+    private IEnumerable<ChunkVariant> All() => _chunks.Values.SelectMany(v => v);
+
+    private long Bytes(ChunkTier tier) => All().Where(v => v.Kv.Tier == tier).Sum(v => v.Kv.Bytes);
+
+    public void Dispose()
+    {
+        foreach (var v in All().ToArray())
+        {
+            v.Kv.Dispose();
+        }
+
+        _chunks.Clear();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.Json;
+
+namespace InferMesh.Engine.Loading;
+
+/// <summary>
+/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, mistral). Both the older top-level
+/// <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
+/// </summary>
+public sealed record ModelConfig
+{
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "mistral"];
+
+    public required string Path { get; init; }
+
+    public required string ModelType { get; init; }
+
+    public required int HiddenSize { get; init; }
+
+    public required int IntermediateSize { get; init; }
+
+    public required int NumHiddenLayers { get; init; }
+
+    public required int NumAttentionHeads { get; init; }
+
+    public required int NumKeyValueHeads { get; init; }
+
+    public required int HeadDim { get; init; }
+
+    public required int VocabSize { get; init; }
+
+    public required float RmsNormEps { get; init; }
+
+    public required int MaxPositionEmbeddings { get; init; }
+
+    public bool TieWordEmbeddings { get; init; }
+
+    /// <summary>Biases on q/k/v (qwen2 always; llama when attention_bias).</summary>
+    public bool QkvBias { get; init; }
+
+    /// <summary>Bias on o_proj (llama attention_bias).</summary>
+    public bool OutputBias { get; init; }
+
+    public bool MlpBias { get; init; }
+
+    /// <summary>Sliding attention window, or null for full attention everywhere.</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>Per-layer attention kind from transformers 5's layer_types ("full_attention"/"sliding_attention"), if given.</summary>
+    public IReadOnlyList<string>? LayerTypes { get; init; }
+
+    /// <summary>qwen2: layers from this index on use the sliding window (when use_sliding_window).</summary>
+    public int? MaxWindowLayers { get; init; }
+
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    public int? BosTokenId { get; init; }
+
+    /// <summary>torch dtype of the saved weights ("float32", "bfloat16", "float16"), if stated.</summary>
+    public string? TorchDtype { get; init; }
+
+    public RopeScaling Rope { get; init; } = new();
+
+    /// <summary>The window a layer attends with, 0 for full attention.</summary>
+    public int SlidingWindowForLayer(int layer)
+    {
+        if (SlidingWindow is not { } window || window <= 0)
+        {
+            return 0;
+        }
+
+        if (LayerTypes is { } types && layer < types.Count)
+        {
+            return types[layer] == "sliding_attention" ? window : 0;
+        }
+
+        if (ModelType == "qwen2" && MaxWindowLayers is { } first)
+        {
+            return layer >= first ? window : 0;
+        }
+
+        return window;
+    }
+
+    public static ModelConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ModelLoadException($"{path}: missing; a Hugging Face model folder needs config.json.");
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new ModelLoadException($"{path}: not valid JSON ({e.Message}).", e);
+        }
+
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ModelLoadException($"{path}: expected a JSON object.");
+            }
+
+            return Parse(new ConfigReader(path, doc.RootElement));
+        }
+    }
+
+    private static ModelConfig Parse(ConfigReader r)
+    {
+        var type = r.OptionalString("model_type") ?? ArchitectureType(r) ?? throw r.Missing("model_type");
+        if (!SupportedTypes.Contains(type))
+        {
+            throw r.Invalid("model_type", $"is '{type}', which InferMesh does not run; supported: {string.Join(", ", SupportedTypes)}");
+        }
+
+        var hidden = Positive(r, "hidden_size");
+        var heads = Positive(r, "num_attention_heads");
+        var kvHeads = r.OptionalInt("num_key_value_heads") ?? heads;
+        if (kvHeads <= 0 || heads % kvHeads != 0)
+        {
+            throw r.Invalid("num_key_value_heads", $"({kvHeads}) must be positive and divide num_attention_heads ({heads})");
+        }
+
+        var headDim = r.OptionalInt("head_dim") ?? (hidden % heads == 0 ? hidden / heads : throw r.Invalid("hidden_size", $"({hidden}) is not divisible by num_attention_heads ({heads}) and no head_dim is given"));
+        if (headDim <= 0 || headDim % 2 != 0)
+        {
+            throw r.Invalid("head_dim", $"({headDim}) must be a positive even number");
+        }
+
+        var attentionBias = r.OptionalBool("attention_bias") ?? false;
+        int? window = r.OptionalInt("sliding_window");
+        if (type == "qwen2" && r.OptionalBool("use_sliding_window") != true)
+        {
+            window = null;
+        }
+
+        IReadOnlyList<string>? layerTypes = null;
+        if (r.Has("layer_types") && r.Root.GetProperty("layer_types").ValueKind == JsonValueKind.Array)
+        {
+            layerTypes = r.Root.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString() ?? "").ToArray();
+        }
+
+        return new ModelConfig
+        {
+            Path = r.Path,
+            ModelType = type,
+            HiddenSize = hidden,
+            IntermediateSize = Positive(r, "intermediate_size"),
+            NumHiddenLayers = Positive(r, "num_hidden_layers"),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = kvHeads,
+            HeadDim = headDim,
+            VocabSize = Positive(r, "vocab_size"),
+            RmsNormEps = (float)(r.OptionalDouble("rms_norm_eps") ?? 1e-6),
+            MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? 4096,
+            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
+            QkvBias = type == "qwen2" || attentionBias,
+            OutputBias = type != "qwen2" && attentionBias,
+            MlpBias = r.OptionalBool("mlp_bias") ?? false,
+            SlidingWindow = window is > 0 ? window : null,
+            LayerTypes = layerTypes,
+            MaxWindowLayers = r.OptionalInt("max_window_layers"),
+            EosTokenIds = r.IntOrList("eos_token_id"),
+            BosTokenId = r.IntOrList("bos_token_id") is [var bos, ..] ? bos : null,
+            TorchDtype = r.OptionalString("torch_dtype") ?? r.OptionalString("dtype"),
+            Rope = RopeConfigReader.Read(r),
+        };
+    }
+
+    private static int Positive(ConfigReader r, string name)
+    {
+        var v = r.RequiredInt(name);
+        return v > 0 ? v : throw r.Invalid(name, $"must be positive (got {v})");
+    }
+
+    private static string? ArchitectureType(ConfigReader r)
+    {
+        if (!r.Has("architectures") || r.Root.GetProperty("architectures").ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        foreach (var a in r.Root.GetProperty("architectures").EnumerateArray())
+        {
+            switch (a.GetString())
+            {
+                case "LlamaForCausalLM": return "llama";
+                case "Qwen2ForCausalLM": return "qwen2";
+                case "MistralForCausalLM": return "mistral";
+            }
+        }
+
+        return null;
+    }
+}

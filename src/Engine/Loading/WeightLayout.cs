@@ -1,0 +1,73 @@
+namespace InferMesh.Engine.Loading;
+
+/// <summary>
+/// The tensors a Llama-family model must have, named as Hugging Face saves them, with the shapes its config implies.
+/// <see cref="Validate"/> checks a store against it before anything is uploaded to a device.
+/// </summary>
+public sealed class WeightLayout(ModelConfig config)
+{
+    /// <summary>Expected (name, shape, the config fields the shape comes from, optional) tuples.</summary>
+    public IEnumerable<(string Name, long[] Shape, string Because, bool Optional)> Expected()
+    {
+        long h = config.HiddenSize, v = config.VocabSize, inter = config.IntermediateSize;
+        long q = (long)config.NumAttentionHeads * config.HeadDim, kv = (long)config.NumKeyValueHeads * config.HeadDim;
+        yield return ("model.embed_tokens.weight", [v, h], "vocab_size × hidden_size", false);
+        for (var i = 0; i < config.NumHiddenLayers; i++)
+        {
+            var p = $"model.layers.{i}.";
+            yield return (p + "input_layernorm.weight", [h], "hidden_size", false);
+            yield return (p + "self_attn.q_proj.weight", [q, h], "num_attention_heads·head_dim × hidden_size", false);
+            yield return (p + "self_attn.k_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
+            yield return (p + "self_attn.v_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
+            if (config.QkvBias)
+            {
+                yield return (p + "self_attn.q_proj.bias", [q], "num_attention_heads·head_dim (qkv bias)", false);
+                yield return (p + "self_attn.k_proj.bias", [kv], "num_key_value_heads·head_dim (qkv bias)", false);
+                yield return (p + "self_attn.v_proj.bias", [kv], "num_key_value_heads·head_dim (qkv bias)", false);
+            }
+
+            yield return (p + "self_attn.o_proj.weight", [h, q], "hidden_size × num_attention_heads·head_dim", false);
+            if (config.OutputBias)
+            {
+                yield return (p + "self_attn.o_proj.bias", [h], "hidden_size (attention_bias)", false);
+            }
+
+            yield return (p + "post_attention_layernorm.weight", [h], "hidden_size", false);
+            yield return (p + "mlp.gate_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
+            yield return (p + "mlp.up_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
+            yield return (p + "mlp.down_proj.weight", [h, inter], "hidden_size × intermediate_size", false);
+            if (config.MlpBias)
+            {
+                yield return (p + "mlp.gate_proj.bias", [inter], "intermediate_size (mlp_bias)", false);
+                yield return (p + "mlp.up_proj.bias", [inter], "intermediate_size (mlp_bias)", false);
+                yield return (p + "mlp.down_proj.bias", [h], "hidden_size (mlp_bias)", false);
+            }
+        }
+
+        yield return ("model.norm.weight", [h], "hidden_size", false);
+        yield return ("lm_head.weight", [v, h], "vocab_size × hidden_size", config.TieWordEmbeddings);
+    }
+
+    public void Validate(WeightStore store)
+    {
+        foreach (var (name, shape, because, optional) in Expected())
+        {
+            if (!store.Contains(name))
+            {
+                if (optional)
+                {
+                    continue;
+                }
+
+                var hint = name == "lm_head.weight" ? " (config.json says tie_word_embeddings is false; set it to true if the model shares its embedding)" : "";
+                throw new ModelLoadException($"tensor '{name}' is missing from the weights in {store.Directory}{hint}; expected shape [{string.Join(", ", shape)}] ({because} from {config.Path}).");
+            }
+
+            var t = store.Get(name);
+            if (!t.Shape.SequenceEqual(shape))
+            {
+                throw new ModelLoadException($"{t.File}: tensor '{name}' has shape {t.ShapeText} but {config.Path} implies [{string.Join(", ", shape)}] ({because}); the weights do not belong to this config.");
+            }
+        }
+    }
+}

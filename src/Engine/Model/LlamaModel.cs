@@ -1,0 +1,216 @@
+using InferMesh.Engine.KvCache;
+using InferMesh.Engine.Loading;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.Model;
+
+/// <summary>
+/// The forward pass of the Llama family (llama, qwen2, mistral), driven by config, for one step of a continuous
+/// batch: prefill chunks and decode tokens of many sequences in one flattened batch over a paged KV cache.
+/// Follows transformers' modeling_llama.py: x = embed(ids); per layer x += o_proj(attn(rope(q), rope(k), v)) over
+/// rms_norm(x), then x += down(silu(gate(h))·up(h)) over rms_norm(x); logits = lm_head(norm(x)) of the rows that
+/// sample. All buffers are allocated once at the engine's limits; a step allocates nothing.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly IComputeBackend _backend;
+    private readonly LlamaWeights _weights;
+    private readonly AttentionShape[] _layerShapes;
+    private readonly float _ropeScaling;
+
+    private readonly LeadingRows _x, _h, _q, _k, _v, _attn, _lse, _o, _gate, _up;
+    private readonly LeadingRows _last, _lastNorm, _logits, _argmax;
+    private readonly LeadingRows _ids, _positions, _slots, _querySeq, _blockTables, _logitRows;
+    private readonly DeviceTensor _invFreq;
+    private AttentionBatch? _attentionBatch;
+
+    public LlamaModel(IComputeBackend backend, LlamaWeights weights, int blockSize, int maxTokens, int maxSequences, int maxBlocksPerSequence)
+    {
+        _backend = backend;
+        _weights = weights;
+        var c = weights.Config;
+        Config = c;
+        var headDim = c.HeadDim;
+        _layerShapes = new AttentionShape[weights.Layers.Count];
+        for (var i = 0; i < _layerShapes.Length; i++)
+        {
+            _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize);
+        }
+
+        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
+        _ropeScaling = scaling;
+        _invFreq = backend.Allocate(1, invFreq.Length, DType.F32);
+        backend.Upload(invFreq, _invFreq);
+
+        var qWidth = c.NumAttentionHeads * headDim;
+        var kvWidth = c.NumKeyValueHeads * headDim;
+        _x = new(backend.Allocate(maxTokens, c.HiddenSize));
+        _h = new(backend.Allocate(maxTokens, c.HiddenSize));
+        _q = new(backend.Allocate(maxTokens, qWidth));
+        _k = new(backend.Allocate(maxTokens, kvWidth));
+        _v = new(backend.Allocate(maxTokens, kvWidth));
+        _attn = new(backend.Allocate(maxTokens, qWidth));
+        _lse = new(backend.Allocate(maxTokens, c.NumAttentionHeads, DType.F32));
+        _o = new(backend.Allocate(maxTokens, c.HiddenSize));
+        _gate = new(backend.Allocate(maxTokens, c.IntermediateSize));
+        _up = new(backend.Allocate(maxTokens, c.IntermediateSize));
+        _last = new(backend.Allocate(maxSequences, c.HiddenSize));
+        _lastNorm = new(backend.Allocate(maxSequences, c.HiddenSize));
+        _logits = new(backend.Allocate(maxSequences, c.VocabSize, DType.F32));
+        _argmax = new(backend.Allocate(maxSequences, 1, DType.I32));
+        _ids = new(backend.Allocate(maxTokens, 1, DType.I32));
+        _positions = new(backend.Allocate(maxTokens, 1, DType.I32));
+        _slots = new(backend.Allocate(maxTokens, 1, DType.I32));
+        _querySeq = new(backend.Allocate(maxTokens, 1, DType.I32));
+        _blockTables = new(backend.Allocate(maxSequences, maxBlocksPerSequence, DType.I32));
+        _logitRows = new(backend.Allocate(maxSequences, 1, DType.I32));
+    }
+
+    public ModelConfig Config { get; }
+
+    /// <summary>The frequencies keys were rotated with (re-rotating cached keys by a position delta needs them).</summary>
+    public DeviceTensor InvFreq => _invFreq;
+
+    public LlamaWeights Weights => _weights;
+
+    public IComputeBackend Backend => _backend;
+
+    /// <summary>Hidden states of the last step's rows: the input of a later pipeline stage, or set by the earlier one.</summary>
+    public DeviceTensor HiddenStates(int rows) => _x.Take(rows);
+
+    /// <summary>
+    /// Runs one step. On the last pipeline stage returns the logits [LogitCount × vocab] (F32, on the device) of the
+    /// rows that sample; on other stages returns null and leaves the output in <see cref="HiddenStates"/>.
+    /// A stage other than the first reads its input from <see cref="HiddenStates"/>, which the caller filled.
+    /// </summary>
+    /// <param name="observer">Optional: sees every layer's rotated queries and attention LSE (chunk scoring).</param>
+    public DeviceTensor? Forward(StepBatch batch, KvCachePool cache, IAttentionObserver? observer = null)
+    {
+        UploadInputs(batch);
+        return Compute(batch, cache, observer);
+    }
+
+    /// <summary>
+    /// Copies a step's host-side inputs (ids, positions, slots, block tables, logit rows) to the device: the only
+    /// host→device traffic of a step, kept apart from <see cref="Compute"/> so a decode step's compute can be captured
+    /// once as a graph and replayed after fresh uploads.
+    /// </summary>
+    public void UploadInputs(StepBatch batch)
+    {
+        var t = batch.TokenCount;
+        var s = batch.SequenceCount;
+        var b = _backend;
+        b.Upload(batch.TokenIds.AsSpan(0, t), _ids.Take(t));
+        b.Upload(batch.Positions.AsSpan(0, t), _positions.Take(t));
+        b.Upload(batch.Slots.AsSpan(0, t), _slots.Take(t));
+        b.Upload(batch.QuerySequence.AsSpan(0, t), _querySeq.Take(t));
+        b.Upload(batch.BlockTables.AsSpan(0, s * batch.MaxBlocksPerSequence), _blockTables.Take(s));
+        if (batch.LogitCount > 0)
+        {
+            b.Upload(batch.LogitRows.AsSpan(0, batch.LogitCount), _logitRows.Take(batch.LogitCount));
+        }
+    }
+
+    /// <summary>Runs the layers over inputs already uploaded by <see cref="UploadInputs"/>; no host traffic.</summary>
+    public DeviceTensor? Compute(StepBatch batch, KvCachePool cache, IAttentionObserver? observer = null, int? maxContextBound = null)
+    {
+        var t = batch.TokenCount;
+        var s = batch.SequenceCount;
+        var b = _backend;
+        var ids = _ids.Take(t);
+        var positions = _positions.Take(t);
+        var slots = _slots.Take(t);
+        var querySeq = _querySeq.Take(t);
+        var tables = _blockTables.Take(s);
+        if (_attentionBatch is null || _attentionBatch.QuerySequence != querySeq || _attentionBatch.BlockTables != tables)
+        {
+            _attentionBatch = new AttentionBatch(querySeq, positions, tables, batch.MaxContext);
+        }
+
+        _attentionBatch.MaxContext = maxContextBound ?? batch.MaxContext;
+
+        var attentionBatch = _attentionBatch;
+
+        var x = _x.Take(t);
+        var h = _h.Take(t);
+        var q = _q.Take(t);
+        var k = _k.Take(t);
+        var v = _v.Take(t);
+        var attn = _attn.Take(t);
+        var lse = _lse.Take(t);
+        var o = _o.Take(t);
+        var gate = _gate.Take(t);
+        var up = _up.Take(t);
+        var eps = Config.RmsNormEps;
+        var headDim = Config.HeadDim;
+
+        if (_weights.IsFirstStage)
+        {
+            b.Embedding(_weights.Embedding!, ids, x);
+        }
+
+        for (var l = 0; l < _weights.Layers.Count; l++)
+        {
+            var w = _weights.Layers[l];
+            b.RmsNorm(x, w.InputNorm, eps, h);
+            b.MatMul(h, w.QueryProjection, w.QueryBias, q);
+            b.MatMul(h, w.KeyProjection, w.KeyBias, k);
+            b.MatMul(h, w.ValueProjection, w.ValueBias, v);
+            b.Rope(q, headDim, positions, _invFreq, _ropeScaling);
+            b.Rope(k, headDim, positions, _invFreq, _ropeScaling);
+            b.WriteKv(k, v, cache.Keys(l), cache.Values(l), slots);
+            b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
+            observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
+            b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
+            b.Add(x, o);
+
+            b.RmsNorm(x, w.PostAttentionNorm, eps, h);
+            b.MatMul(h, w.GateProjection, w.GateBias, gate);
+            b.MatMul(h, w.UpProjection, w.UpBias, up);
+            b.SiluMul(gate, up, gate);
+            b.MatMul(gate, w.DownProjection, w.DownBias, o);
+            b.Add(x, o);
+        }
+
+        if (!_weights.IsLastStage || batch.LogitCount == 0)
+        {
+            return null;
+        }
+
+        var r = batch.LogitCount;
+        var rows = _logitRows.Take(r);
+        var last = _last.Take(r);
+        var lastNorm = _lastNorm.Take(r);
+        var logits = _logits.Take(r);
+        b.GatherRows(x, rows, last);
+        b.RmsNorm(last, _weights.FinalNorm!, eps, lastNorm);
+        b.MatMul(lastNorm, _weights.LmHead!, null, logits);
+        return logits;
+    }
+
+    /// <summary>The logits buffer's first rows (what the last step wrote).</summary>
+    public DeviceTensor LogitsView(int rows) => _logits.Take(rows);
+
+    /// <summary>Greedy ids of the given logits computed on the device (only ids cross to the host).</summary>
+    public void ArgmaxOnDevice(DeviceTensor logits, Span<int> ids)
+    {
+        ArgmaxKernelOnly(logits);
+        DownloadArgmax(ids);
+    }
+
+    /// <summary>Enqueues the device argmax of <paramref name="logits"/> (capturable in a graph).</summary>
+    public void ArgmaxKernelOnly(DeviceTensor logits) => _backend.Argmax(logits, _argmax.Take(logits.Rows));
+
+    /// <summary>Copies the ids of the last <see cref="ArgmaxKernelOnly"/> to the host.</summary>
+    public void DownloadArgmax(Span<int> ids) => _backend.Download(_argmax.Take(ids.Length), ids);
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _x, _h, _q, _k, _v, _attn, _lse, _o, _gate, _up, _last, _lastNorm, _logits, _argmax, _ids, _positions, _slots, _querySeq, _blockTables, _logitRows })
+        {
+            t.Dispose();
+        }
+
+        _invFreq.Dispose();
+    }
+}

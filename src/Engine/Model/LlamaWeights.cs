@@ -1,0 +1,134 @@
+using InferMesh.Engine.Loading;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.Model;
+
+/// <summary>
+/// The weights of a Llama-family model (llama, qwen2, mistral) on one device, as Hugging Face names them.
+/// A pipeline stage holds a contiguous layer range; only the first stage holds the embedding and only the last the
+/// final norm and LM head.
+/// </summary>
+public sealed class LlamaWeights : IDisposable
+{
+    private LlamaWeights(ModelConfig config, int firstLayer, LayerWeights[] layers, DeviceTensor? embedding, DeviceTensor? finalNorm, DeviceTensor? lmHead, bool lmHeadIsEmbedding)
+    {
+        Config = config;
+        FirstLayer = firstLayer;
+        Layers = layers;
+        Embedding = embedding;
+        FinalNorm = finalNorm;
+        LmHead = lmHead;
+        _lmHeadIsEmbedding = lmHeadIsEmbedding;
+    }
+
+    private readonly bool _lmHeadIsEmbedding;
+
+    public ModelConfig Config { get; }
+
+    public int FirstLayer { get; }
+
+    public IReadOnlyList<LayerWeights> Layers { get; }
+
+    /// <summary>Token embedding table [vocab, hidden]; present on the first stage (and the last when tied).</summary>
+    public DeviceTensor? Embedding { get; }
+
+    public DeviceTensor? FinalNorm { get; }
+
+    /// <summary>LM head [vocab, hidden]; the embedding table itself when tie_word_embeddings.</summary>
+    public DeviceTensor? LmHead { get; }
+
+    public bool IsFirstStage => FirstLayer == 0;
+
+    public bool IsLastStage => FirstLayer + Layers.Count == Config.NumHiddenLayers;
+
+    /// <summary>Uploads the weights of layers [firstLayer, firstLayer+layerCount) (all by default) to the backend.</summary>
+    public static LlamaWeights Load(IComputeBackend backend, ModelConfig config, WeightStore store, int firstLayer = 0, int? layerCount = null, IProgress<string>? progress = null)
+    {
+        var count = layerCount ?? config.NumHiddenLayers - firstLayer;
+        if (firstLayer < 0 || count < 1 || firstLayer + count > config.NumHiddenLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layerCount), $"layer range [{firstLayer}, {firstLayer + count}) is outside the model's {config.NumHiddenLayers} layers.");
+        }
+
+        var last = firstLayer + count == config.NumHiddenLayers;
+        DeviceTensor Load(string name) => Upload(backend, store, name);
+        DeviceTensor? LoadOptional(string name) => store.Contains(name) ? Upload(backend, store, name) : null;
+
+        var embedding = firstLayer == 0 || (last && config.TieWordEmbeddings) ? Load("model.embed_tokens.weight") : null;
+        var layers = new LayerWeights[count];
+        for (var i = 0; i < count; i++)
+        {
+            var p = $"model.layers.{firstLayer + i}.";
+            layers[i] = new LayerWeights
+            {
+                InputNorm = Load(p + "input_layernorm.weight"),
+                QueryProjection = Load(p + "self_attn.q_proj.weight"),
+                KeyProjection = Load(p + "self_attn.k_proj.weight"),
+                ValueProjection = Load(p + "self_attn.v_proj.weight"),
+                QueryBias = LoadOptional(p + "self_attn.q_proj.bias"),
+                KeyBias = LoadOptional(p + "self_attn.k_proj.bias"),
+                ValueBias = LoadOptional(p + "self_attn.v_proj.bias"),
+                OutputProjection = Load(p + "self_attn.o_proj.weight"),
+                OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
+                PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),
+                GateProjection = Load(p + "mlp.gate_proj.weight"),
+                UpProjection = Load(p + "mlp.up_proj.weight"),
+                DownProjection = Load(p + "mlp.down_proj.weight"),
+                GateBias = LoadOptional(p + "mlp.gate_proj.bias"),
+                UpBias = LoadOptional(p + "mlp.up_proj.bias"),
+                DownBias = LoadOptional(p + "mlp.down_proj.bias"),
+                SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
+            };
+            if (progress is not null && ((i + 1) % Math.Max(1, count / 4) == 0 || i + 1 == count))
+            {
+                progress.Report($"loaded layer {firstLayer + i + 1} of {config.NumHiddenLayers}");
+            }
+        }
+
+        DeviceTensor? finalNorm = null, lmHead = null;
+        var tied = false;
+        if (last)
+        {
+            finalNorm = Load("model.norm.weight");
+            if (config.TieWordEmbeddings)
+            {
+                lmHead = embedding ?? Load("model.embed_tokens.weight");
+                tied = true;
+            }
+            else
+            {
+                lmHead = Load("lm_head.weight");
+            }
+        }
+
+        return new LlamaWeights(config, firstLayer, layers, firstLayer == 0 ? embedding : null, finalNorm, lmHead, tied);
+    }
+
+    private static DeviceTensor Upload(IComputeBackend backend, WeightStore store, string name)
+    {
+        var tensor = store.Get(name);
+        var shape = tensor.Shape;
+        var rows = shape.Length == 1 ? 1 : checked((int)shape[0]);
+        var cols = checked((int)shape[^1]);
+        return backend.LoadWeight(tensor.Data, tensor.DType, rows, cols);
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.Dispose();
+        }
+
+        Embedding?.Dispose();
+        FinalNorm?.Dispose();
+        if (!_lmHeadIsEmbedding)
+        {
+            LmHead?.Dispose();
+        }
+        else if (Embedding is null)
+        {
+            LmHead?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace InferMesh.Engine.Scheduling;
+
+public enum SequenceStatus
+{
+    Waiting,
+    Running,
+    Finished,
+}

@@ -1,0 +1,40 @@
+namespace InferMesh.Gateway;
+
+/// <summary>Gateway limits and API keys (configuration section <c>InferMesh:Gateway</c>).</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "InferMesh:Gateway";
+
+    /// <summary>
+    /// API key → tenant. Each key is a tenant: its sessions are invisible to every other tenant. Empty turns
+    /// authentication off (every caller is tenant <c>default</c>), for a single-user machine.
+    /// </summary>
+    public Dictionary<string, string> ApiKeys { get; set; } = [];
+
+    /// <summary>Largest request body accepted; larger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>Largest max_tokens / max_completion_tokens accepted (the context length may allow fewer).</summary>
+    public int MaxTokensLimit { get; set; } = 8192;
+
+    /// <summary>Largest <c>n</c> (choices per request).</summary>
+    public int MaxChoices { get; set; } = 8;
+
+    /// <summary>Most messages in one request.</summary>
+    public int MaxMessages { get; set; } = 2048;
+
+    /// <summary>Requests generating at once through this gateway.</summary>
+    public int MaxConcurrentRequests { get; set; } = 64;
+
+    /// <summary>Requests waiting for a slot; beyond this the gateway answers 429 with Retry-After.</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>The Retry-After the gateway suggests when it refuses for load, in seconds.</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// How long a turn that has produced nothing yet is retried when its silo is unreachable (failover: the session
+    /// re-activates on another silo once the cluster has declared the old one dead).
+    /// </summary>
+    public TimeSpan FailoverRetryBudget { get; set; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,142 @@
+using System.Text;
+using System.Text.Json;
+using InferMesh.Contracts;
+using InferMesh.Gateway.Errors;
+
+namespace InferMesh.Gateway.Requests;
+
+/// <summary>A validated <c>POST /v1/chat/completions</c> body (OpenAI's fields plus <c>session_id</c>, <c>top_k</c>, <c>ignore_eos</c>).</summary>
+public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessage> Messages, SamplingRequest Sampling, string? SessionId)
+{
+    public const int MaxModelNameLength = 256;
+
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
+
+    /// <summary>Features OpenAI has that InferMesh does not serve yet; naming them is a clear 400, not a silent ignore.</summary>
+    private static readonly string[] Unsupported = ["tools", "tool_choice", "functions", "function_call", "response_format", "logit_bias", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
+
+    public static ChatCompletionRequest Parse(JsonElement root, GatewayOptions limits)
+    {
+        var fields = new RequestFields(root);
+        var model = fields.RequiredString("model", MaxModelNameLength);
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw new ApiErrorException(ApiError.Invalid("Invalid 'model': must not be empty.", "model"));
+        }
+
+        var messages = ParseMessages(fields.Raw("messages") ?? throw new ApiErrorException(ApiError.Missing("messages")), limits.MaxMessages);
+        var sampling = SamplingRequest.Parse(fields, limits, chat: true, defaultMaxTokens: null);
+        var sessionId = fields.String("session_id", 1024);
+        fields.String("user", 256);
+        foreach (var name in Unsupported)
+        {
+            if (fields.Raw(name) is not null)
+            {
+                throw new ApiErrorException(ApiError.Invalid($"'{name}' is not supported by this server.", name, "unsupported_parameter"));
+            }
+        }
+
+        fields.RejectUnknown("store", "metadata", "service_tier", "parallel_tool_calls", "stream_options");
+        return new ChatCompletionRequest(model, messages, sampling, sessionId);
+    }
+
+    private static List<ChatMessage> ParseMessages(JsonElement messages, int maxMessages)
+    {
+        if (messages.ValueKind != JsonValueKind.Array)
+        {
+            throw new ApiErrorException(ApiError.InvalidType("messages", "an array", messages.ValueKind));
+        }
+
+        var count = messages.GetArrayLength();
+        if (count == 0)
+        {
+            throw new ApiErrorException(ApiError.Invalid("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array"));
+        }
+
+        if (count > maxMessages)
+        {
+            throw new ApiErrorException(ApiError.Invalid($"Invalid 'messages': array too long. Expected at most {maxMessages} messages, got {count}.", "messages", "array_above_max_length"));
+        }
+
+        var result = new List<ChatMessage>(count);
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            result.Add(ParseMessage(message, $"messages[{index++}]"));
+        }
+
+        return result;
+    }
+
+    private static ChatMessage ParseMessage(JsonElement message, string path)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            throw new ApiErrorException(ApiError.InvalidType(path, "an object", message.ValueKind));
+        }
+
+        var fields = new RequestFields(message);
+        var role = fields.String("role", 32) ?? throw new ApiErrorException(ApiError.Missing($"{path}.role"));
+        if (Array.IndexOf(Roles, role) < 0)
+        {
+            throw new ApiErrorException(ApiError.Invalid($"Invalid value for '{path}.role': '{Truncate(role)}'. Supported values are: {string.Join(", ", Roles.Select(r => $"'{r}'"))}.", $"{path}.role", "invalid_value"));
+        }
+
+        var content = ParseContent(fields.Raw("content"), $"{path}.content");
+        fields.String("name", 256);
+        fields.String("tool_call_id", 256);
+        if (fields.Raw("tool_calls") is not null || fields.Raw("function_call") is not null)
+        {
+            throw new ApiErrorException(ApiError.Invalid($"'{path}.tool_calls' is not supported by this server.", $"{path}.tool_calls", "unsupported_parameter"));
+        }
+
+        try
+        {
+            fields.RejectUnknown("refusal", "audio");
+        }
+        catch (ApiErrorException ex)
+        {
+            throw new ApiErrorException(ex.Error with { Param = $"{path}.{ex.Error.Param}" });
+        }
+
+        // Templates know system/user/assistant/tool; OpenAI's newer "developer" role is the system prompt.
+        return new ChatMessage(role == "developer" ? "system" : role, content);
+    }
+
+    private static string ParseContent(JsonElement? content, string param)
+    {
+        switch (content)
+        {
+            case null:
+                throw new ApiErrorException(ApiError.Missing(param));
+            case { ValueKind: JsonValueKind.String } s:
+                return RequestFields.ReadString(s, param);
+            case { ValueKind: JsonValueKind.Array } parts:
+                var text = new StringBuilder();
+                var i = 0;
+                foreach (var part in parts.EnumerateArray())
+                {
+                    var partParam = $"{param}[{i++}]";
+                    if (part.ValueKind != JsonValueKind.Object)
+                    {
+                        throw new ApiErrorException(ApiError.InvalidType(partParam, "an object", part.ValueKind));
+                    }
+
+                    var fields = new RequestFields(part);
+                    var type = fields.String("type", 32) ?? throw new ApiErrorException(ApiError.Missing($"{partParam}.type"));
+                    if (type != "text")
+                    {
+                        throw new ApiErrorException(ApiError.Invalid($"Content part type '{Truncate(type)}' is not supported by this server; only 'text' is.", $"{partParam}.type", "unsupported_content_type"));
+                    }
+
+                    text.Append(fields.String("text") ?? throw new ApiErrorException(ApiError.Missing($"{partParam}.text")));
+                }
+
+                return text.ToString();
+            case { } other:
+                throw new ApiErrorException(ApiError.InvalidType(param, "a string or an array of content parts", other.ValueKind));
+        }
+    }
+
+    private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
+}

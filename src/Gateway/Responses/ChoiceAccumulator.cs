@@ -1,0 +1,58 @@
+using System.Text;
+using InferMesh.Contracts;
+
+namespace InferMesh.Gateway.Responses;
+
+/// <summary>Collects the deltas of every choice of a non-streamed answer, and the usage over all of them.</summary>
+public sealed class ChoiceAccumulator(int choices)
+{
+    private readonly StringBuilder[] _text = [.. Enumerable.Range(0, choices).Select(_ => new StringBuilder())];
+    private readonly List<TokenLogprobInfo>[] _logprobs = [.. Enumerable.Range(0, choices).Select(_ => new List<TokenLogprobInfo>())];
+    private readonly string?[] _finish = new string?[choices];
+
+    public int Choices => choices;
+
+    public int PromptTokens { get; private set; }
+
+    public int CachedPromptTokens { get; private set; }
+
+    public int CompletionTokens { get; private set; }
+
+    public void Add(TokenDelta delta)
+    {
+        var i = delta.Index;
+        _text[i].Append(delta.Text);
+        if (delta.Logprob is { } lp)
+        {
+            _logprobs[i].Add(lp);
+        }
+
+        if (delta.FinishReason is { } finish)
+        {
+            _finish[i] = finish;
+        }
+
+        if (delta.Usage is { } usage)
+        {
+            AddUsage(usage, delta.Index);
+        }
+    }
+
+    public string Text(int index) => _text[index].ToString();
+
+    public IReadOnlyList<TokenLogprobInfo> Logprobs(int index) => _logprobs[index];
+
+    public string FinishReason(int index) => _finish[index] ?? "stop";
+
+    /// <summary>The prompt is shared by every choice: count it once, completions for each.</summary>
+    public void AddUsage(UsageInfo usage, int index)
+    {
+        if (index == 0)
+        {
+            PromptTokens += usage.PromptTokens;
+            CachedPromptTokens += usage.CachedPromptTokens;
+        }
+
+        CompletionTokens += usage.CompletionTokens;
+    }
+}

@@ -1,0 +1,19 @@
+using System.Text.Json;
+
+namespace InferMesh.Gateway.Responses;
+
+/// <summary>OpenAI's usage object, with cached prompt tokens in prompt_tokens_details.</summary>
+public static class UsageJson
+{
+    public static void Write(Utf8JsonWriter json, ChoiceAccumulator usage)
+    {
+        json.WriteStartObject("usage");
+        json.WriteNumber("prompt_tokens", usage.PromptTokens);
+        json.WriteNumber("completion_tokens", usage.CompletionTokens);
+        json.WriteNumber("total_tokens", usage.PromptTokens + usage.CompletionTokens);
+        json.WriteStartObject("prompt_tokens_details");
+        json.WriteNumber("cached_tokens", usage.CachedPromptTokens);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+}

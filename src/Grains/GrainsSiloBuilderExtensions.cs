@@ -1,0 +1,30 @@
+using InferMesh.Grains.Directory;
+using InferMesh.Grains.Engines;
+using InferMesh.Grains.Sessions;
+using InferMesh.Grains.Shards;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime;
+
+namespace InferMesh.Grains;
+
+/// <summary>Registers what the serving grains need in a silo: local engines, load view and reporter, placement directors.</summary>
+public static class GrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds InferMesh's grains' services. The host still registers the engines (<see cref="LocalEngines.Add"/>) and
+    /// the grain storage named <see cref="StorageNames.Sessions"/>.
+    /// </summary>
+    public static ISiloBuilder AddInferMeshGrains(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        services.TryAddSingleton<LocalEngines>();
+        services.TryAddSingleton<ClusterLoadView>();
+        services.AddOptions<ServingOptions>();
+        services.TryAddSingleton<LoadReporter>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LoadReporter>());
+        services.AddPlacementDirector<SessionPlacementStrategy, SessionPlacementDirector>();
+        services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
+        return silo;
+    }
+}

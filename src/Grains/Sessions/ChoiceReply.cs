@@ -1,0 +1,65 @@
+using System.Text;
+using InferMesh.Contracts;
+using InferMesh.Engine.Tokenization;
+
+namespace InferMesh.Grains.Sessions;
+
+/// <summary>Collects one choice's reply (text and token ids) while turning engine events into client deltas.</summary>
+internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logprobs)
+{
+    private readonly StringBuilder _text = new();
+    private readonly List<int> _tokenIds = [];
+
+    public int Index => index;
+
+    public string Text => _text.ToString();
+
+    public string? FinishReason { get; private set; }
+
+    public TokenDelta Add(ShardTokenEvent e)
+    {
+        if (e.TokenId >= 0)
+        {
+            _tokenIds.Add(e.TokenId);
+        }
+
+        _text.Append(e.TextDelta);
+        FinishReason = e.FinishReason;
+        return new TokenDelta
+        {
+            Index = index,
+            Text = e.TextDelta,
+            TokenId = e.TokenId,
+            Logprob = logprobs && e.TokenId >= 0 && e.Logprob is { } lp ? LogprobOf(e.TokenId, lp, e) : null,
+            FinishReason = e.FinishReason,
+            Usage = e.FinishReason is null ? null : new UsageInfo(e.PromptTokens, e.CompletionTokens, e.CachedPromptTokens),
+        };
+    }
+
+    /// <summary>
+    /// The reply's token ids as they extend the session's KV: a final special token that ended the reply (EOS) is
+    /// left out, since the chat template writes the end-of-turn marker itself when the next turn is rendered.
+    /// </summary>
+    public IReadOnlyList<int> TokenIdsForHistory()
+    {
+        if (FinishReason == "stop" && _tokenIds.Count > 0 && tokenizer.IsSpecial(_tokenIds[^1]))
+        {
+            return _tokenIds[..^1];
+        }
+
+        return _tokenIds;
+    }
+
+    private TokenLogprobInfo LogprobOf(int tokenId, float logprob, ShardTokenEvent e)
+    {
+        var top = new TopLogprobInfo[e.TopTokenIds.Count];
+        for (var i = 0; i < top.Length; i++)
+        {
+            var text = tokenizer.Decode([e.TopTokenIds[i]]);
+            top[i] = new TopLogprobInfo(text, e.TopLogprobs[i], Encoding.UTF8.GetBytes(text));
+        }
+
+        var token = tokenizer.Decode([tokenId]);
+        return new TokenLogprobInfo(token, logprob, Encoding.UTF8.GetBytes(token), top);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using InferMesh.Contracts;
+using InferMesh.Engine.Sampling;
+using InferMesh.Engine.Serving;
+using InferMesh.Grains.Engines;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace InferMesh.Grains.Shards;
+
+/// <summary>
+/// Front of one engine on one device of this silo. Reentrant: every session's call runs at once and the engine's
+/// continuous batching interleaves them. Refuses work with <see cref="InferenceErrorKind.Overloaded"/> when the
+/// engine's waiting queue is full, so overload becomes a 429 instead of unbounded latency.
+/// </summary>
+[Reentrant]
+[ShardPlacement]
+public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo, IOptions<ServingOptions> options) : Grain, IModelShardGrain
+{
+    private LocalEngine? _engine;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = ModelShardKey.Parse(this.GetPrimaryKeyString());
+        _engine = engines.Find(key.Model, key.Device)
+            ?? throw new InferenceException(InferenceErrorKind.Unavailable, $"this silo has no engine for model '{key.Model}' on {key.Device}");
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<ShardTokenEvent> Generate(ShardGenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var engine = Engine.Engine;
+        if (engine.Stats.WaitingSequences >= options.Value.MaxWaitingSequences)
+        {
+            throw new InferenceException(InferenceErrorKind.Overloaded, $"model '{engine.ModelName}' on {Engine.Device} has {engine.Stats.WaitingSequences} requests waiting; retry later");
+        }
+
+        var generation = new GenerationRequest
+        {
+            PromptTokenIds = request.PromptTokenIds,
+            Sampling = ToSampling(request.Options),
+            MaxTokens = request.MaxTokens,
+            StopStrings = request.Options.Stop,
+            IgnoreEos = request.Options.IgnoreEos,
+            SessionKey = request.SessionKey,
+        };
+
+        var events = engine.GenerateAsync(generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (await NextAsync(events))
+            {
+                yield return ToShardEvent(events.Current);
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync();
+        }
+    }
+
+    /// <summary>The engine validates requests as they start; its refusals become client errors, not server failures.</summary>
+    private static async ValueTask<bool> NextAsync(IAsyncEnumerator<TokenEvent> events)
+    {
+        try
+        {
+            return await events.MoveNextAsync();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, ex.Message);
+        }
+    }
+
+    public Task ReleaseSession(string sessionKey)
+    {
+        Engine.Engine.ReleaseSession(sessionKey);
+        return Task.CompletedTask;
+    }
+
+    public Task<ModelReplicaLoad> GetLoad() => Task.FromResult(ReplicaLoads.Of(Engine, this.GetPrimaryKeyString(), silo.SiloAddress.ToParsableString()));
+
+    private LocalEngine Engine => _engine ?? throw new InvalidOperationException("model shard grain used before activation");
+
+    internal static SamplingParams ToSampling(GenerationOptions o) => new()
+    {
+        Temperature = o.Temperature,
+        TopP = o.TopP,
+        TopK = o.TopK,
+        Seed = o.Seed,
+        PresencePenalty = o.PresencePenalty,
+        FrequencyPenalty = o.FrequencyPenalty,
+        Logprobs = o.Logprobs,
+        TopLogprobs = o.TopLogprobs,
+    };
+
+    internal static ShardTokenEvent ToShardEvent(TokenEvent e)
+    {
+        if (e.Finish == FinishReason.Error)
+        {
+            throw new InferenceException(InferenceErrorKind.EngineError, $"the engine failed: {e.Error ?? "no reason given"}");
+        }
+
+        if (e.Finish == FinishReason.Cancelled)
+        {
+            throw new OperationCanceledException("the engine cancelled the sequence");
+        }
+
+        int[] topIds = [];
+        float[] topLogprobs = [];
+        if (e.Logprob is { TopAlternatives.Count: > 0 } lp)
+        {
+            topIds = new int[lp.TopAlternatives.Count];
+            topLogprobs = new float[lp.TopAlternatives.Count];
+            for (var i = 0; i < topIds.Length; i++)
+            {
+                (topIds[i], topLogprobs[i]) = lp.TopAlternatives[i];
+            }
+        }
+
+        return new ShardTokenEvent
+        {
+            TokenId = e.TokenId,
+            TextDelta = e.TextDelta,
+            Logprob = e.Logprob?.Logprob,
+            TopTokenIds = topIds,
+            TopLogprobs = topLogprobs,
+            FinishReason = e.Finish switch
+            {
+                FinishReason.Stop => "stop",
+                FinishReason.Length => "length",
+                _ => null,
+            },
+            PromptTokens = e.PromptTokens,
+            CachedPromptTokens = e.CachedPromptTokens,
+            CompletionTokens = e.CompletionTokens,
+        };
+    }
+}

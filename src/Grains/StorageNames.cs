@@ -1,0 +1,7 @@
+namespace InferMesh.Grains;
+
+/// <summary>Names of the grain storage providers the grains use; the silo host registers them (memory, Redis or ADO.NET).</summary>
+public static class StorageNames
+{
+    public const string Sessions = "sessions";
+}

@@ -1,0 +1,148 @@
+using System.Numerics.Tensors;
+
+namespace InferMesh.Kernels.Cpu;
+
+/// <summary>
+/// The row-wise operations (RMSNorm, residual add, SiLU·mul, argmax): one work item per row, each row computed with
+/// whole-row TensorPrimitives calls so its bits depend only on the row (TensorPrimitives picks scalar or vector code
+/// by length, which is the same for every row of a tensor).
+/// </summary>
+internal sealed class CpuRowOps : ICpuWork
+{
+    /// <summary>Below this many elements an operation runs on the calling thread.</summary>
+    private const long ParallelThresholdElements = 32 * 1024;
+
+    private readonly CpuWorkerPool _pool;
+    private readonly float[][] _scratch;
+    private Kind _kind;
+    private CpuTensor? _a, _b, _c;
+    private float _eps;
+
+    public CpuRowOps(CpuWorkerPool pool)
+    {
+        _pool = pool;
+        _scratch = new float[pool.WorkerCount][];
+        Array.Fill(_scratch, []);
+    }
+
+    private enum Kind
+    {
+        RmsNorm,
+        Add,
+        SiluMul,
+        Argmax,
+    }
+
+    /// <summary>
+    /// output = x / sqrt(mean(x²) + eps) · weight, in the order of HF LlamaRMSNorm
+    /// (https://github.com/huggingface/transformers/blob/main/src/transformers/models/llama/modeling_llama.py):
+    /// variance in fp32, x · rsqrt(variance + eps), then · weight.
+    /// </summary>
+    public void RmsNorm(CpuTensor x, CpuTensor weight, float eps, CpuTensor output)
+    {
+        _eps = eps;
+        Run(Kind.RmsNorm, x, weight, output);
+    }
+
+    public void Add(CpuTensor accumulator, CpuTensor x) => Run(Kind.Add, accumulator, x, null);
+
+    /// <summary>output = silu(gate) · up with silu(g) = g / (1 + e^-g), as torch.nn.functional.silu.</summary>
+    public void SiluMul(CpuTensor gate, CpuTensor up, CpuTensor output)
+    {
+        EnsureScratch(gate.Cols);
+        Run(Kind.SiluMul, gate, up, output);
+    }
+
+    public void Argmax(CpuTensor logits, CpuTensor ids) => Run(Kind.Argmax, logits, ids, null);
+
+    public void Execute(int worker, int item)
+    {
+        switch (_kind)
+        {
+            case Kind.RmsNorm:
+                {
+                    Span<float> x = _a!.FloatRow(item);
+                    Span<float> output = _c!.FloatRow(item);
+                    float meanSquare = TensorPrimitives.SumOfSquares<float>(x) / x.Length;
+                    float inverseRms = 1f / MathF.Sqrt(meanSquare + _eps);
+                    TensorPrimitives.Multiply(x, inverseRms, output);
+                    TensorPrimitives.Multiply(output, _b!.FloatRow(0), output);
+                    break;
+                }
+
+            case Kind.Add:
+                {
+                    Span<float> accumulator = _a!.FloatRow(item);
+                    TensorPrimitives.Add(accumulator, _b!.FloatRow(item), accumulator);
+                    break;
+                }
+
+            case Kind.SiluMul:
+                {
+                    Span<float> gate = _a!.FloatRow(item);
+                    Span<float> denominator = _scratch[worker].AsSpan(0, gate.Length);
+                    TensorPrimitives.Negate(gate, denominator);
+                    TensorPrimitives.Exp(denominator, denominator);
+                    TensorPrimitives.Add(denominator, 1f, denominator);
+                    TensorPrimitives.Divide(gate, denominator, denominator);
+                    TensorPrimitives.Multiply(denominator, _b!.FloatRow(item), _c!.FloatRow(item));
+                    break;
+                }
+
+            case Kind.Argmax:
+                _b!.IntRow(item)[0] = IndexOfMax(_a!.FloatRow(item));
+                break;
+        }
+    }
+
+    /// <summary>Lowest index of the largest value (torch.argmax); NaN counts as largest, and +0 ties with -0.</summary>
+    private static int IndexOfMax(ReadOnlySpan<float> row)
+    {
+        if (row.IsEmpty)
+        {
+            return -1;
+        }
+
+        int index = TensorPrimitives.IndexOfMax(row);
+        if (row[index] == 0f)
+        {
+            // TensorPrimitives ranks +0 above -0; torch treats them as a tie, so the first zero wins.
+            for (int i = 0; i < index; i++)
+            {
+                if (row[i] == 0f)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return index;
+    }
+
+    private void EnsureScratch(int length)
+    {
+        for (int i = 0; i < _scratch.Length; i++)
+        {
+            if (_scratch[i].Length < length)
+            {
+                _scratch[i] = new float[length];
+            }
+        }
+    }
+
+    private void Run(Kind kind, CpuTensor a, CpuTensor? b, CpuTensor? c)
+    {
+        _kind = kind;
+        _a = a;
+        _b = b;
+        _c = c;
+        try
+        {
+            _pool.Run(this, a.Rows, parallel: a.ElementCount >= ParallelThresholdElements);
+        }
+        finally
+        {
+            _a = _b = _c = null;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+namespace InferMesh.Kernels.Cuda;
+
+public sealed partial class CudaBackend
+{
+    /// <summary>
+    /// y = x · weightᵀ (+ bias) through one cublasGemmEx call. Hugging Face stores a linear layer as W[out, in] row-major,
+    /// which cuBLAS (column-major) sees as a [in × out] matrix, so yᵀ[out × T] = op(W)·xᵀ with op = transpose, and
+    /// row-major y[T × out] is exactly that column-major result. fp32 compute; the output is written in y's type when
+    /// cuBLAS supports it (same as the weights, or F32), else in fp32 scratch and converted.
+    /// </summary>
+    public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y)
+    {
+        Enter();
+        var input = Float(x, nameof(x));
+        var w = Float(weight, nameof(weight));
+        var result = Float(y, nameof(y));
+        var b = bias is null ? null : Float(bias, nameof(bias));
+        if (input.Cols != w.Cols)
+            throw new ArgumentException($"MatMul x {input} has {input.Cols} features but weight {w} expects {w.Cols} (weight is [out x in]).", nameof(weight));
+        if (result.Rows != input.Rows || result.Cols != w.Rows)
+            throw new ArgumentException($"MatMul output {result} must be [{input.Rows}x{w.Rows}].", nameof(y));
+        if (b is not null && b.ElementCount != w.Rows)
+            throw new ArgumentException($"MatMul bias {b} must hold {w.Rows} values.", nameof(bias));
+        if (result.ElementCount == 0)
+            return;
+
+        DType type = w.DType;
+        var a = As(input, type, SlotInputA);
+        if (cublas is null)
+        {
+            var target = Target(result, type);
+            Kernels(type).NaiveMatMul(stream, a, w, target);
+            Finish(target, result);
+        }
+        else
+        {
+            bool direct = result.DType == type || result.DType == DType.F32;
+            var target = direct ? result : Temporary(SlotOutput, result.Rows, result.Cols, DType.F32);
+            int dataType = CublasType(type);
+            cublas.GemmEx(
+                cublasHandle,
+                CublasLibrary.OpT,
+                CublasLibrary.OpN,
+                m: w.Rows,
+                n: input.Rows,
+                k: input.Cols,
+                alpha: 1f,
+                a: w.DevicePointer,
+                aType: dataType,
+                lda: w.Cols,
+                b: a.DevicePointer,
+                bType: dataType,
+                ldb: a.Cols,
+                beta: 0f,
+                c: target.DevicePointer,
+                cType: CublasType(target.DType),
+                ldc: w.Rows);
+            Finish(target, result);
+        }
+
+        if (b is not null)
+            Kernels(result.DType).AddBias(stream, result, As(b, result.DType, SlotParameter));
+    }
+
+    private static int CublasType(DType type) => type switch
+    {
+        DType.BF16 => CublasLibrary.DataBf16,
+        DType.F16 => CublasLibrary.DataF16,
+        DType.F32 => CublasLibrary.DataF32,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "cuBLAS multiplies float tensors only."),
+    };
+}

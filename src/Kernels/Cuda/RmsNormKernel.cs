@@ -1,0 +1,30 @@
+using ILGPU;
+
+namespace InferMesh.Kernels.Cuda;
+
+/// <summary>
+/// RMSNorm, one thread block per row: output = x / sqrt(mean(x²) + eps) · weight, sums in fp32
+/// (Hugging Face LlamaRMSNorm: https://github.com/huggingface/transformers/blob/main/src/transformers/models/llama/modeling_llama.py).
+/// </summary>
+internal static class RmsNormKernel
+{
+    public static void Run<T, C>(ArrayView<T> x, ArrayView<T> weight, ArrayView<T> output, int cols, float eps)
+        where T : unmanaged
+        where C : struct, IElementCodec<T>
+    {
+        C codec = default;
+        var scratch = SharedMemory.Allocate<float>(BlockReduce.WarpSize);
+        long offset = (long)Grid.IdxX * cols;
+        float sum = 0f;
+        for (int c = Group.IdxX; c < cols; c += Group.DimX)
+        {
+            float v = codec.Decode(x[offset + c]);
+            sum += v * v;
+        }
+
+        float total = BlockReduce.Sum(sum, scratch);
+        float inverse = 1f / MathF.Sqrt(total / cols + eps);
+        for (int c = Group.IdxX; c < cols; c += Group.DimX)
+            output[offset + c] = codec.Encode(codec.Decode(x[offset + c]) * inverse * codec.Decode(weight[c]));
+    }
+}

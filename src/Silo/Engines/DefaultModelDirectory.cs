@@ -1,0 +1,43 @@
+namespace InferMesh.Silo.Engines;
+
+/// <summary>
+/// The model a silo serves when configured with none: $INFERMESH_MODEL, else the embedded model next to the
+/// executable (models/infermesh-tiny), else that folder — or, until it exists, the golden tiny-llama — in the source
+/// tree this binary was built from.
+/// </summary>
+public static class DefaultModelDirectory
+{
+    public const string EmbeddedName = "infermesh-tiny";
+
+    public static string Resolve()
+    {
+        if (Environment.GetEnvironmentVariable("INFERMESH_MODEL") is { Length: > 0 } fromEnv)
+        {
+            return Path.GetFullPath(fromEnv);
+        }
+
+        foreach (var candidate in Candidates())
+        {
+            if (File.Exists(Path.Combine(candidate, "config.json")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"no default model found (looked for models/{EmbeddedName} next to the executable and in the source tree); set InferMesh__Models__0 to a Hugging Face model folder.");
+    }
+
+    private static IEnumerable<string> Candidates()
+    {
+        yield return Path.Combine(AppContext.BaseDirectory, "models", EmbeddedName);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "InferMesh.sln")))
+            {
+                yield return Path.Combine(dir.FullName, "models", EmbeddedName);
+                yield return Path.Combine(dir.FullName, "tests", "fixtures", "golden", "tiny-llama");
+                yield break;
+            }
+        }
+    }
+}

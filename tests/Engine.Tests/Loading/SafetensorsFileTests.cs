@@ -1,0 +1,118 @@
+using InferMesh.Engine.Loading;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.Tests.Loading;
+
+public sealed class SafetensorsFileTests
+{
+    private static string Write(byte[] bytes)
+    {
+        var path = Path.Combine(SafetensorsBytes.TempDir(), "model.safetensors");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static ModelLoadException Fails(byte[] bytes, out string path)
+    {
+        var p = Write(bytes);
+        path = p;
+        return Assert.Throws<ModelLoadException>(() => SafetensorsFile.Open(p).Dispose());
+    }
+
+    [Fact]
+    public void Valid_file_exposes_dtype_shape_and_bytes()
+    {
+        var path = Write(SafetensorsBytes.Build("""{"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]}}""", 32));
+        using var file = SafetensorsFile.Open(path);
+        var a = file.Get("a");
+        Assert.Equal(DType.F32, a.DType);
+        Assert.Equal([2L, 3L], a.Shape);
+        Assert.Equal(24, a.Data.Length);
+        Assert.Equal(DType.BF16, file.Get("b").DType);
+        Assert.Equal((byte)(24 * 7), file.Get("b").Data[0]);
+    }
+
+    [Fact]
+    public void File_shorter_than_the_header_length_field_names_the_file()
+    {
+        var e = Fails([1, 2, 3], out var path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("too short", e.Message);
+    }
+
+    [Fact]
+    public void Header_length_past_the_end_of_the_file_is_reported()
+    {
+        var e = Fails(SafetensorsBytes.Build("{}", 0, headerLengthOverride: 1_000_000), out var path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("past the end", e.Message);
+    }
+
+    [Fact]
+    public void Header_that_is_not_json_is_reported()
+    {
+        var e = Fails(SafetensorsBytes.Build("{not json", 0), out var path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void Truncated_data_section_names_file_and_tensor()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"weight":{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}}""", 40), out var path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'weight'", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
+    public void Offsets_outside_the_data_section_name_the_tensor()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[100,104]}}""", 8), out _);
+        Assert.Contains("'w'", e.Message);
+        Assert.Contains("data section has only 8 bytes", e.Message);
+    }
+
+    [Fact]
+    public void Begin_after_end_is_reported()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}""", 8), out _);
+        Assert.Contains("'w'", e.Message);
+        Assert.Contains("invalid data_offsets", e.Message);
+    }
+
+    [Fact]
+    public void Overlapping_tensors_name_both()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}""", 24), out _);
+        Assert.Contains("'a'", e.Message);
+        Assert.Contains("'b'", e.Message);
+        Assert.Contains("overlaps", e.Message);
+    }
+
+    [Fact]
+    public void Size_not_matching_shape_and_dtype_is_reported()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,16]}}""", 16), out _);
+        Assert.Contains("'w'", e.Message);
+        Assert.Contains("needs 8", e.Message);
+    }
+
+    [Fact]
+    public void Unknown_dtype_names_the_tensor_and_the_dtype()
+    {
+        var e = Fails(SafetensorsBytes.Build("""{"w":{"dtype":"Q4_K","shape":[4],"data_offsets":[0,4]}}""", 4), out var path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'w'", e.Message);
+        Assert.Contains("Q4_K", e.Message);
+    }
+
+    [Fact]
+    public void Known_but_unsupported_dtype_fails_only_when_the_tensor_is_used()
+    {
+        var path = Write(SafetensorsBytes.Build("""{"steps":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}""", 8));
+        using var file = SafetensorsFile.Open(path);
+        var e = Assert.Throws<ModelLoadException>(() => file.Get("steps"));
+        Assert.Contains("I64", e.Message);
+    }
+}

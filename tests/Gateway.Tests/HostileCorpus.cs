@@ -1,0 +1,146 @@
+using System.Text;
+
+namespace InferMesh.Gateway.Tests;
+
+/// <summary>
+/// Malformed and hostile requests with the status, OpenAI error code and param each must get. Expectations follow
+/// OpenAI's API (400 invalid_request_error with the offending param, 401 invalid_api_key, 404 model_not_found, 413
+/// for bodies over the limit); codes marked null are only checked for the error shape.
+/// </summary>
+public static class HostileCorpus
+{
+    public const string Model = "scripted-model";
+
+    /// <summary>A session of tenant alice that exists before the corpus runs.</summary>
+    public const string AliceSession = "alice-private";
+
+    private const string Chat = "/v1/chat/completions";
+    private const string Completions = "/v1/completions";
+    private const string Msgs = """[{"role":"user","content":"hi"}]""";
+
+    public static IReadOnlyList<HostileRequest> All { get; } = Build();
+
+    public static IEnumerable<TheoryDataRow<string>> Names => All.Select(r => new TheoryDataRow<string>(r.Name));
+
+    public static HostileRequest Get(string name) => All.Single(r => r.Name == name);
+
+    private static string ChatBody(string fields) => $$"""{"model":"{{Model}}","messages":{{Msgs}}{{(fields.Length > 0 ? "," + fields : "")}}}""";
+
+    private static List<HostileRequest> Build()
+    {
+        var deep = new StringBuilder();
+        for (var i = 0; i < 100; i++)
+        {
+            deep.Append("{\"a\":");
+        }
+
+        deep.Append('1').Append('}', 100);
+        var huge = ChatBody($$"""  "user":"{{new string('x', 70_000)}}" """.Trim());
+
+        return
+        [
+            // Authentication
+            new("no Authorization header", "POST", Chat, ChatBody(""), 401, "invalid_api_key") { Key = null },
+            new("wrong API key", "POST", Chat, ChatBody(""), 401, "invalid_api_key") { Key = "sk-mallory" },
+            new("Basic instead of Bearer", "POST", Chat, ChatBody(""), 401, "invalid_api_key") { Authorization = "Basic c2stYWxpY2U6" },
+            new("Bearer with no key", "POST", Chat, ChatBody(""), 401, "invalid_api_key") { Authorization = "Bearer " },
+            new("key with a prefix of a valid key", "POST", Chat, ChatBody(""), 401, "invalid_api_key") { Key = "sk-alic" },
+            new("models list without a key", "GET", "/v1/models", null, 401, "invalid_api_key") { Key = null },
+
+            // Body is not a JSON object
+            new("empty body", "POST", Chat, "", 400, "invalid_json"),
+            new("truncated JSON", "POST", Chat, """{"model":""", 400, "invalid_json"),
+            new("JSON array at top level", "POST", Chat, "[1,2,3]", 400, "invalid_json"),
+            new("JSON string at top level", "POST", Chat, "\"hello\"", 400, "invalid_json"),
+            new("JSON null at top level", "POST", Chat, "null", 400, "invalid_json"),
+            new("trailing garbage after JSON", "POST", Chat, ChatBody("") + " trailing", 400, "invalid_json"),
+            new("comments in JSON", "POST", Chat, "{/* hi */\"model\":\"m\"}", 400, "invalid_json"),
+            new("invalid UTF-8 bytes", "POST", Chat, null, 400, "invalid_unicode", "model") { RawBody = [.. "{\"model\":\""u8, 0xC3, 0x28, 0xFF, .. "\"}"u8] },
+            new("JSON nested 100 deep", "POST", Chat, deep.ToString(), 400, "invalid_json"),
+            new("NaN literal", "POST", Chat, ChatBody("\"temperature\":NaN"), 400, "invalid_json"),
+            new("single-quoted JSON", "POST", Chat, "{'model':'m'}", 400, "invalid_json"),
+
+            // Model
+            new("missing model", "POST", Chat, $$"""{"messages":{{Msgs}}}""", 400, "missing_required_parameter", "model"),
+            new("model is a number", "POST", Chat, $$"""{"model":42,"messages":{{Msgs}}}""", 400, "invalid_type", "model"),
+            new("model is empty", "POST", Chat, $$"""{"model":"","messages":{{Msgs}}}""", 400, null, "model"),
+            new("model name 1000 characters", "POST", Chat, $$"""{"model":"{{new string('m', 1000)}}","messages":{{Msgs}}}""", 400, "string_above_max_length", "model"),
+            new("unknown model", "POST", Chat, $$"""{"model":"gpt-17","messages":{{Msgs}}}""", 404, "model_not_found", "model"),
+            new("unknown model on completions", "POST", Completions, """{"model":"gpt-17","prompt":"hi"}""", 404, "model_not_found", "model"),
+            new("unknown model by id", "GET", "/v1/models/gpt-17", null, 404, "model_not_found", "model"),
+
+            // Messages
+            new("missing messages", "POST", Chat, $$"""{"model":"{{Model}}"}""", 400, "missing_required_parameter", "messages"),
+            new("messages is a string", "POST", Chat, $$"""{"model":"{{Model}}","messages":"hi"}""", 400, "invalid_type", "messages"),
+            new("messages is empty", "POST", Chat, $$"""{"model":"{{Model}}","messages":[]}""", 400, "empty_array", "messages"),
+            new("message is a number", "POST", Chat, $$"""{"model":"{{Model}}","messages":[7]}""", 400, "invalid_type", "messages[0]"),
+            new("message without role", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"content":"hi"}]}""", 400, "missing_required_parameter", "messages[0].role"),
+            new("message with unknown role", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"wizard","content":"hi"}]}""", 400, "invalid_value", "messages[0].role"),
+            new("message without content", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user"}]}""", 400, "missing_required_parameter", "messages[0].content"),
+            new("content is a number", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":3.5}]}""", 400, "invalid_type", "messages[0].content"),
+            new("image content part", "POST", Chat, $$$"""{"model":"{{{Model}}}","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x"}}]}]}""", 400, "unsupported_content_type", "messages[0].content[0].type"),
+            new("text part without text", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":[{"type":"text"}]}]}""", 400, "missing_required_parameter", "messages[0].content[0].text"),
+            new("unknown field inside a message", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi","mood":"angry"}]}""", 400, "unknown_parameter", "messages[0].mood"),
+            new("lone surrogate in content", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"\ud800 broken"}]}""", 400, "invalid_unicode", "messages[0].content"),
+            new("tool calls in a message", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"assistant","content":"x","tool_calls":[{"id":"1"}]}]}""", 400, "unsupported_parameter", "messages[0].tool_calls"),
+
+            // Sampling parameters
+            new("temperature is a string", "POST", Chat, ChatBody("\"temperature\":\"hot\""), 400, "invalid_type", "temperature"),
+            new("temperature above 2", "POST", Chat, ChatBody("\"temperature\":5"), 400, "decimal_above_max_value", "temperature"),
+            new("negative temperature", "POST", Chat, ChatBody("\"temperature\":-1"), 400, "decimal_below_min_value", "temperature"),
+            new("top_p above 1", "POST", Chat, ChatBody("\"top_p\":1.5"), 400, "decimal_above_max_value", "top_p"),
+            new("top_p zero", "POST", Chat, ChatBody("\"top_p\":0"), 400, "decimal_below_min_value", "top_p"),
+            new("top_k below -1", "POST", Chat, ChatBody("\"top_k\":-7"), 400, "integer_below_min_value", "top_k"),
+            new("negative max_tokens", "POST", Chat, ChatBody("\"max_tokens\":-5"), 400, "integer_below_min_value", "max_tokens"),
+            new("zero max_tokens", "POST", Chat, ChatBody("\"max_tokens\":0"), 400, "integer_below_min_value", "max_tokens"),
+            new("huge max_tokens", "POST", Chat, ChatBody("\"max_tokens\":1000000000000"), 400, "integer_above_max_value", "max_tokens"),
+            new("max_tokens beyond 64 bits", "POST", Chat, ChatBody("\"max_tokens\":1e400"), 400, null, "max_tokens"),
+            new("fractional max_tokens", "POST", Chat, ChatBody("\"max_tokens\":10.5"), 400, "invalid_type", "max_tokens"),
+            new("max_tokens as a string", "POST", Chat, ChatBody("\"max_tokens\":\"100\""), 400, "invalid_type", "max_tokens"),
+            new("max_tokens and max_completion_tokens disagree", "POST", Chat, ChatBody("\"max_tokens\":10,\"max_completion_tokens\":20"), 400, null, "max_completion_tokens"),
+            new("huge max_completion_tokens", "POST", Chat, ChatBody("\"max_completion_tokens\":9999999"), 400, "integer_above_max_value", "max_completion_tokens"),
+            new("n zero", "POST", Chat, ChatBody("\"n\":0"), 400, "integer_below_min_value", "n"),
+            new("n a thousand", "POST", Chat, ChatBody("\"n\":1000"), 400, "integer_above_max_value", "n"),
+            new("seed fractional", "POST", Chat, ChatBody("\"seed\":1.5"), 400, "invalid_type", "seed"),
+            new("presence_penalty above 2", "POST", Chat, ChatBody("\"presence_penalty\":3"), 400, "decimal_above_max_value", "presence_penalty"),
+            new("five stop sequences", "POST", Chat, ChatBody("\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), 400, "array_above_max_length", "stop"),
+            new("stop is a number", "POST", Chat, ChatBody("\"stop\":5"), 400, "invalid_type", "stop"),
+            new("empty stop string", "POST", Chat, ChatBody("\"stop\":\"\""), 400, null, "stop"),
+            new("logprobs is a string", "POST", Chat, ChatBody("\"logprobs\":\"yes\""), 400, "invalid_type", "logprobs"),
+            new("top_logprobs without logprobs", "POST", Chat, ChatBody("\"top_logprobs\":3"), 400, null, "top_logprobs"),
+            new("top_logprobs above 20", "POST", Chat, ChatBody("\"logprobs\":true,\"top_logprobs\":50"), 400, "integer_above_max_value", "top_logprobs"),
+            new("stream is a string", "POST", Chat, ChatBody("\"stream\":\"true\""), 400, "invalid_type", "stream"),
+            new("stream_options without stream", "POST", Chat, ChatBody("\"stream_options\":{\"include_usage\":true}"), 400, null, "stream_options"),
+            new("stream_options is a string", "POST", Chat, ChatBody("\"stream\":true,\"stream_options\":\"usage\""), 400, "invalid_type", "stream_options"),
+            new("unknown top-level field", "POST", Chat, ChatBody("\"frobnicate\":true"), 400, "unknown_parameter", "frobnicate"),
+            new("tools are not supported", "POST", Chat, ChatBody("\"tools\":[{\"type\":\"function\"}]"), 400, "unsupported_parameter", "tools"),
+            new("response_format is not supported", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_object\"}"), 400, "unsupported_parameter", "response_format"),
+
+            // Sessions and tenants
+            new("session id with path traversal", "POST", Chat, ChatBody("\"session_id\":\"../../etc\""), 400, "invalid_session_id", "session_id"),
+            new("session id with emoji", "POST", Chat, ChatBody("\"session_id\":\"chat😀\""), 400, "invalid_session_id", "session_id"),
+            new("session id 200 characters", "POST", Chat, ChatBody($"\"session_id\":\"{new string('s', 200)}\""), 400, "invalid_session_id", "session_id"),
+            new("session header and field disagree", "POST", Chat, ChatBody("\"session_id\":\"one\""), 400, null, "session_id") { Headers = new Dictionary<string, string> { ["X-Session-Id"] = "two" } },
+            new("another tenant's session history", "GET", $"/v1/sessions/{AliceSession}", null, 404, "session_not_found", "session_id") { Key = GatewayHost.BobKey },
+            new("deleting another tenant's session", "DELETE", $"/v1/sessions/{AliceSession}", null, 404, "session_not_found", "session_id") { Key = GatewayHost.BobKey },
+            new("forking another tenant's session", "POST", $"/v1/sessions/{AliceSession}/fork", null, 404, "session_not_found", "session_id") { Key = GatewayHost.BobKey },
+            new("history of a session that never existed", "GET", "/v1/sessions/nobody-here", null, 404, "session_not_found", "session_id"),
+            new("session path with invalid id", "GET", "/v1/sessions/bad%20id", null, 400, "invalid_session_id", "session_id"),
+
+            // Size limits
+            new("body over the size limit", "POST", Chat, huge, 413, "request_too_large"),
+            new("chunked body over the size limit", "POST", Chat, huge, 413, "request_too_large") { Chunked = true },
+
+            // Legacy completions
+            new("completions without prompt", "POST", Completions, $$"""{"model":"{{Model}}"}""", 400, "missing_required_parameter", "prompt"),
+            new("completions prompt is a number", "POST", Completions, $$"""{"model":"{{Model}}","prompt":12}""", 400, "invalid_type", "prompt"),
+            new("completions token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2,3]}""", 400, "invalid_type", "prompt"),
+            new("completions logprobs above 5", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","logprobs":10}""", 400, "integer_above_max_value", "logprobs"),
+            new("completions with suffix", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","suffix":"end"}""", 400, "unsupported_parameter", "suffix"),
+
+            // Routes and methods
+            new("unknown route", "GET", "/v1/nope", null, 404, "unknown_url"),
+            new("GET on chat completions", "GET", Chat, null, 405, "method_not_allowed"),
+        ];
+    }
+}

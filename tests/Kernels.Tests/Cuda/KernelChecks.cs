@@ -1,0 +1,192 @@
+using InferMesh.Kernels;
+using static InferMesh.Kernels.Tests.Cuda.TestTensors;
+
+namespace InferMesh.Kernels.Tests.Cuda;
+
+/// <summary>
+/// One check per backend operation: random bf16 inputs, the operation on the device, the same formula in float64
+/// (ReferenceMath), compared by relative error. Shared by the real-GPU and the simulated-device tests.
+/// </summary>
+internal static class KernelChecks
+{
+    /// <summary>bf16 outputs carry 8 significant bits: about 2e-3 relative error each (METHOD.md: 1e-3 to 1e-2).</summary>
+    public const double Bf16Tolerance = 1e-2;
+
+    public static void RmsNorm(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var x = Bf16Random(random, rows * cols, 3f);
+        var w = Bf16Random(random, cols, 2f);
+        using var tx = Upload(backend, x, rows, cols);
+        using var tw = backend.LoadWeight(AsBytes(w), DType.F32, 1, cols);
+        using var ty = Poisoned(backend, rows, cols);
+        backend.RmsNorm(tx, tw, 1e-5f, ty);
+        AssertClose(Download(backend, ty), ReferenceMath.RmsNorm(x, w, rows, cols, 1e-5f), Bf16Tolerance, $"RmsNorm {rows}x{cols}");
+    }
+
+    public static void Add(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var a = Bf16Random(random, rows * cols);
+        var x = Bf16Random(random, rows * cols);
+        using var ta = Upload(backend, a, rows, cols);
+        using var tx = Upload(backend, x, rows, cols);
+        backend.Add(ta, tx);
+        AssertClose(Download(backend, ta), a.Zip(x, (p, q) => p + q).ToArray(), Bf16Tolerance, $"Add {rows}x{cols}");
+    }
+
+    public static void SiluMul(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var gate = Bf16Random(random, rows * cols, 6f);
+        var up = Bf16Random(random, rows * cols, 2f);
+        using var tg = Upload(backend, gate, rows, cols);
+        using var tu = Upload(backend, up, rows, cols);
+        using var ty = Poisoned(backend, rows, cols);
+        backend.SiluMul(tg, tu, ty);
+        AssertClose(Download(backend, ty), ReferenceMath.SiluMul(gate, up), Bf16Tolerance, $"SiluMul {rows}x{cols}");
+    }
+
+    public static void MatMul(IComputeBackend backend, int rows, int inFeatures, int outFeatures, bool withBias, DType? outputType, int seed)
+    {
+        var random = new Random(seed);
+        var x = Bf16Random(random, rows * inFeatures);
+        var w = Bf16Random(random, outFeatures * inFeatures, 0.5f);
+        var bias = withBias ? Bf16Random(random, outFeatures) : null;
+        using var tx = Upload(backend, x, rows, inFeatures);
+        using var tw = backend.LoadWeight(Bf16Bytes(w), DType.BF16, outFeatures, inFeatures);
+        using var tb = bias is null ? null : backend.LoadWeight(Bf16Bytes(bias), DType.BF16, 1, outFeatures);
+        using var ty = Poisoned(backend, rows, outFeatures, outputType);
+        backend.MatMul(tx, tw, tb, ty);
+        var expected = ReferenceMath.MatMul(x, w, bias, rows, inFeatures, outFeatures);
+        AssertClose(Download(backend, ty), expected, Bf16Tolerance, $"MatMul {rows}x{inFeatures} · [{outFeatures}x{inFeatures}]ᵀ bias={withBias} out={outputType}");
+    }
+
+    public static void Rope(IComputeBackend backend, int rows, int heads, int headDim, int maxPosition, int seed)
+    {
+        var random = new Random(seed);
+        int cols = heads * headDim;
+        var x = Bf16Random(random, rows * cols, 2f);
+        var positions = Enumerable.Range(0, rows).Select(_ => random.Next(maxPosition)).ToArray();
+        var invFreq = Enumerable.Range(0, headDim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / headDim))).ToArray();
+        using var tx = Upload(backend, x, rows, cols);
+        using var tp = Upload(backend, positions, rows, 1);
+        using var tf = Upload(backend, invFreq, 1, headDim / 2, DType.F32);
+        backend.Rope(tx, headDim, tp, tf, 1.25f);
+        var expected = ReferenceMath.Rope(x, rows, cols, headDim, positions, invFreq, 1.25f);
+        AssertClose(Download(backend, tx), expected, Bf16Tolerance, $"Rope rows={rows} heads={heads} headDim={headDim}");
+    }
+
+    public static void Embedding(IComputeBackend backend, int vocab, int cols, int rows, int seed)
+    {
+        var random = new Random(seed);
+        var table = Bf16Random(random, vocab * cols);
+        var ids = Enumerable.Range(0, rows).Select(_ => random.Next(vocab)).ToArray();
+        using var tt = backend.LoadWeight(Bf16Bytes(table), DType.BF16, vocab, cols);
+        using var ti = Upload(backend, ids, rows, 1);
+        using var ty = Poisoned(backend, rows, cols);
+        backend.Embedding(tt, ti, ty);
+        var expected = ids.SelectMany(id => table.AsSpan(id * cols, cols).ToArray()).ToArray();
+        Assert.Equal(expected, Download(backend, ty));
+    }
+
+    public static void GatherRows(IComputeBackend backend, int sourceRows, int cols, int rows, int seed)
+    {
+        var random = new Random(seed);
+        var source = Bf16Random(random, sourceRows * cols);
+        var indices = Enumerable.Range(0, rows).Select(_ => random.Next(sourceRows)).ToArray();
+        using var ts = Upload(backend, source, sourceRows, cols);
+        using var ti = Upload(backend, indices, rows, 1);
+        using var ty = Poisoned(backend, rows, cols, DType.F32);
+        backend.GatherRows(ts, ti, ty);
+        var expected = indices.SelectMany(i => source.AsSpan(i * cols, cols).ToArray()).ToArray();
+        Assert.Equal(expected, Download(backend, ty));
+    }
+
+    public static void WriteKv(IComputeBackend backend, int rows, int cols, int poolSlots, int seed)
+    {
+        var random = new Random(seed);
+        var keys = Bf16Random(random, rows * cols);
+        var values = Bf16Random(random, rows * cols);
+        var pool = Enumerable.Range(0, poolSlots).ToArray();
+        random.Shuffle(pool);
+        var slots = pool.Take(rows).ToArray();
+        slots[0] = -1;
+        var before = Bf16Random(random, poolSlots * cols);
+        using var tk = Upload(backend, keys, rows, cols);
+        using var tv = Upload(backend, values, rows, cols);
+        using var kc = Upload(backend, before, poolSlots, cols);
+        using var vc = Upload(backend, before, poolSlots, cols);
+        using var ts = Upload(backend, slots, rows, 1);
+        backend.WriteKv(tk, tv, kc, vc, ts);
+        var expectedKeys = (float[])before.Clone();
+        var expectedValues = (float[])before.Clone();
+        for (int r = 1; r < rows; r++)
+        {
+            Array.Copy(keys, r * cols, expectedKeys, slots[r] * cols, cols);
+            Array.Copy(values, r * cols, expectedValues, slots[r] * cols, cols);
+        }
+
+        Assert.Equal(expectedKeys, Download(backend, kc));
+        Assert.Equal(expectedValues, Download(backend, vc));
+    }
+
+    public static void Argmax(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var logits = Bf16Random(random, rows * cols, 10f);
+        var expected = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            // Plant a tie for the maximum at two positions: the lower index must win.
+            int first = random.Next(cols);
+            int second = random.Next(cols);
+            logits[r * cols + first] = 20f;
+            logits[r * cols + second] = 20f;
+            expected[r] = Math.Min(first, second);
+        }
+
+        using var tl = Upload(backend, logits, rows, cols, DType.F32);
+        using var ti = Upload(backend, Enumerable.Repeat(-7, rows).ToArray(), rows, 1);
+        backend.Argmax(tl, ti);
+        var ids = new int[rows];
+        backend.Download(ti, ids);
+        Assert.Equal(expected, ids);
+    }
+
+    /// <summary>Paged attention of the rows in <paramref name="layout"/> against the float64 reference, output and LSE.</summary>
+    public static void Attention(IComputeBackend backend, PagedLayout layout, AttentionShape shape, int seed)
+    {
+        var random = new Random(seed);
+        int rows = layout.QuerySequence.Length;
+        int slots = layout.TotalBlocks * shape.BlockSize;
+        var q = Bf16Random(random, rows * shape.QueryWidth, 3f);
+        var keys = Bf16Random(random, slots * shape.KvWidth);
+        var values = Bf16Random(random, slots * shape.KvWidth);
+        using var tq = Upload(backend, q, rows, shape.QueryWidth);
+        using var kc = Upload(backend, keys, slots, shape.KvWidth, backend.CacheType);
+        using var vc = Upload(backend, values, slots, shape.KvWidth, backend.CacheType);
+        using var sequences = Upload(backend, layout.QuerySequence, rows, 1);
+        using var positions = Upload(backend, layout.QueryPosition, rows, 1);
+        using var tables = Upload(backend, layout.BlockTables, layout.Sequences, layout.MaxBlocks);
+        using var output = Poisoned(backend, rows, shape.QueryWidth);
+        using var lse = Poisoned(backend, rows, shape.NumHeads, DType.F32);
+        var batch = new AttentionBatch(sequences, positions, tables, layout.MaxContext);
+        backend.PagedAttention(tq, kc, vc, batch, shape, output, lse);
+        var (expectedOutput, expectedLse) = ReferenceMath.Attention(q, keys, values, layout, shape);
+        string what = $"attention rows={rows} heads={shape.NumHeads}/{shape.NumKvHeads} dim={shape.HeadDim} window={shape.SlidingWindow} maxContext={layout.MaxContext}";
+        AssertClose(Download(backend, output), expectedOutput, Bf16Tolerance, what + " output");
+        AssertClose(Download(backend, lse), expectedLse, 1e-4, what + " lse");
+    }
+
+    public static byte[] AsBytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    /// <summary>Raw bf16 bytes (upper halves of the fp32 values, which are already bf16-exact).</summary>
+    public static byte[] Bf16Bytes(float[] values)
+    {
+        var bytes = new byte[values.Length * 2];
+        for (int i = 0; i < values.Length; i++)
+            BitConverter.TryWriteBytes(bytes.AsSpan(i * 2), (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16));
+        return bytes;
+    }
+}

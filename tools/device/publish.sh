@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Publishes what the GPU machine runs — the kernel tests (an xunit v3 executable) and the infermesh CLI,
+# self-contained for linux-x64, into one folder (they share the runtime files) — and packs it for a device call.
+# The device tool sends the lead's checkout (/work/main), so the pack goes to /work/main/.devcarry/gpu (git-ignored
+# there) together with the script the device runs. Usage: tools/device/publish.sh [carry-folder]
+# Then call the device with carry [".devcarry/gpu"] and command "bash .devcarry/gpu/gpu-tests.sh [tests|bench|all]".
+set -euo pipefail
+repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+carry=${1:-/work/main/.devcarry/gpu}
+stage=$repo/artifacts/device
+rm -rf "$stage"
+mkdir -p "$stage/app" "$carry"
+cd "$repo"
+dotnet publish tests/Kernels.Tests -c Release -r linux-x64 --self-contained -p:UseAppHost=true -o "$stage/app" --nologo -v q
+dotnet publish src/Cli -c Release -r linux-x64 --self-contained -o "$stage/app" --nologo -v q
+git rev-parse --short HEAD > "$stage/app/commit.txt"
+git status --porcelain | grep -q . && echo "(uncommitted changes)" >> "$stage/app/commit.txt" || true
+XZ_OPT=-6 tar -cJf "$carry/bundle.tar.xz" -C "$stage" app
+cp tools/device/gpu-tests.sh "$carry/"
+du -sh "$carry"/*
