@@ -122,6 +122,28 @@ public sealed class TokenizerGoldenTests
         Assert.False(Tokenizer.IsSpecial(-5));
     }
 
+    [Fact]
+    public void Concurrent_encodes_agree_with_the_golden_ids()
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var (text, ids, _) = Golden[i % Golden.Count];
+            if (!ids.SequenceEqual(Tokenizer.Encode(text)))
+            {
+                failures.Add(text);
+            }
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Lone_surrogates_encode_as_the_replacement_character_bytes()
+    {
+        // A Rust string cannot hold a lone surrogate; UTF-8 encoding turns it into U+FFFD, whose bytes BPE then sees.
+        Assert.Equal(Tokenizer.Encode("a\uFFFDb"), Tokenizer.Encode("a\uD800b"));
+    }
+
     private static List<(string, int[], string)> LoadGolden()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(RepoPaths.Golden("tokenizer_golden.json")));
