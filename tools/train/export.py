@@ -98,9 +98,14 @@ def export(data, run, out, corpus, n_samples=5, device="cuda"):
     m = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
     t = AutoTokenizer.from_pretrained(out)
     assert type(m).__name__ == "LlamaForCausalLM", type(m)
+    # the run's float32 model with its weights rounded to bf16 must compute what the folder computes
+    # (not model.float(): .to(bf16) also rounded the non-persistent RoPE inv_freq buffer)
+    check = LlamaForCausalLM.from_pretrained(run, dtype=torch.float32).eval()
+    for p in check.parameters():
+        p.data = p.data.to(torch.bfloat16).float()
     probe = torch.tensor([tok.encode(SHORT_PROMPTS[0]).ids])
     with torch.no_grad():
-        same = (m(input_ids=probe).logits - model.float()(input_ids=probe).logits).abs().max().item()
+        same = (m(input_ids=probe).logits - check(input_ids=probe).logits).abs().max().item()
     assert same < 1e-4, f"reloaded folder computes different logits (max diff {same})"
 
     prompts = [long_prompt(tok, corpus)] + SHORT_PROMPTS
