@@ -34,7 +34,7 @@ final)
     python3 "$D/export.py" --data "$W/data" --run "$W/run" --corpus "$W/corpus" --out "$W/export/infermesh-tiny" \
         2>&1 | tee -a "$OUT/final.log"
     cp "$W/export/infermesh-tiny"/model-*.safetensors "$OUT/"
-    cp "$W/run/result.json" "$W/data/meta.json" "$W/export/infermesh-tiny-summary.json" "$W/export/"
+    cp "$W/run/result.json" "$W/data/meta.json" "$W/export/"   # export.py wrote infermesh-tiny-summary.json there
     (cd "$W/export" && tar -cJf "$OUT/small-files.tar.xz" --exclude='model-*.safetensors' \
         infermesh-tiny result.json meta.json infermesh-tiny-summary.json)
     ls -la "$OUT"
