@@ -14,7 +14,7 @@ for p in ref["prompts"]:
     x = torch.tensor([p["ids"]])
     with torch.no_grad():
         logits = model(x).logits[0].float()
-        gen = model.generate(x, max_new_tokens=len(p["greedy"]) or 24, do_sample=False, eos_token_id=None, pad_token_id=0)[0, len(p["ids"]):].tolist()
+        gen = model.generate(x, max_new_tokens=len(p["greedy"]) or 24, do_sample=False, eos_token_id=None, pad_token_id=0, repetition_penalty=1.0, temperature=None, top_p=None, top_k=None)[0, len(p["ids"]):].tolist()
     p["last_logits"] = logits[-1].tolist()
     p["argmax"] = logits.argmax(-1).tolist()
     p["greedy"] = gen
