@@ -71,8 +71,27 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new ModelLoadException($"{path}: {length} bytes is too short for a safetensors file (it starts with an 8-byte header length); the file is truncated or not safetensors.");
         }
 
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedFile map;
+        MemoryMappedViewAccessor view;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"{path}: cannot be memory-mapped for reading ({e.Message}).", e);
+        }
+
+        try
+        {
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            map.Dispose();
+            throw new ModelLoadException($"{path}: cannot be memory-mapped for reading ({e.Message}).", e);
+        }
+
         var file = new SafetensorsFile(path, map, view);
         try
         {

@@ -189,4 +189,36 @@ public sealed class SafetensorsFileTests
         var e = Assert.Throws<ObjectDisposedException>(() => w.Data.Length);
         Assert.Contains("'w'", e.Message);
     }
+
+    [Fact]
+    public void Multi_gigabyte_file_is_mapped_not_read_into_managed_memory()
+    {
+        // A sparse 3 GiB file: one F32 tensor of 3 GiB behind a tiny header. Opening it must allocate about the
+        // header, not the data; the >2 GiB tensor is read in parts.
+        const long tensorBytes = 3L << 30;
+        var header = System.Text.Encoding.UTF8.GetBytes($$$"""{"big":{"dtype":"F32","shape":[{{{tensorBytes / 4}}}],"data_offsets":[0,{{{tensorBytes}}}]}}""");
+        var path = Path.Combine(SafetensorsBytes.TempDir(), "model.safetensors");
+        using (var stream = File.Create(path))
+        {
+            stream.Write(BitConverter.GetBytes((ulong)header.Length));
+            stream.Write(header);
+            stream.SetLength(8 + header.Length + tensorBytes);
+        }
+
+        try
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            using var file = SafetensorsFile.Open(path);
+            var big = file.Get("big");
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated < 1 << 20, $"opening allocated {allocated} bytes");
+            Assert.Equal(tensorBytes, big.Length);
+            Assert.Throws<NotSupportedException>(() => big.Data.Length);
+            Assert.Equal(4096, big.DataAt(tensorBytes - 4096, 4096).Length);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
