@@ -1,0 +1,8 @@
+namespace InferMesh.Engine.Templates;
+
+internal enum TemplateSegmentKind
+{
+    Text,
+    Output,
+    Statement,
+}
