@@ -32,6 +32,20 @@ public sealed class WeightLayoutTests
     }
 
     [Fact]
+    public void Shipped_sharded_model_opens_through_its_index_and_matches_its_layout()
+    {
+        var dir = Path.Combine(RepoPaths.Root, "models", "infermesh-tiny");
+        var config = ModelConfig.Load(Path.Combine(dir, "config.json"));
+        using var store = WeightStore.Open(dir);
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "model.safetensors.index.json")))!["weight_map"]!.AsObject();
+        Assert.Equal(index.Select(p => (string)p.Value!).Distinct().Count(), store.Files.Count);
+        Assert.Equal(index.Select(p => p.Key).Order(), store.Names.Order());
+        var layout = new WeightLayout(config);
+        layout.Validate(store);
+        Assert.Empty(store.Names.Except(layout.Expected().Select(t => t.Name)));
+    }
+
+    [Fact]
     public void Kv_head_count_that_does_not_fit_the_weights_names_tensor_file_shapes_and_field()
     {
         var config = EditedConfig("tiny-llama", c => c["num_key_value_heads"] = 4);
