@@ -250,7 +250,7 @@ internal static class PythonOperators
 
     public static object? Negate(object? value, bool positive) => value switch
     {
-        long l => positive ? l : -l,
+        long l => (object)(positive ? l : -l),
         double d => positive ? d : -d,
         bool b => positive ? (b ? 1L : 0L) : (b ? -1L : 0L),
         Undefined u => throw new InvalidOperationException(u.Hint),

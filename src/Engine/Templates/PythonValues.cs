@@ -20,7 +20,7 @@ internal static class PythonValues
         int i => (long)i,
         JsonElement e => FromJson(e),
         short or byte or sbyte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
-        ulong u => u <= long.MaxValue ? (long)u : (double)u,
+        ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
         float f => (double)f,
         decimal m => (double)m,
         char c => c.ToString(),
@@ -47,7 +47,7 @@ internal static class PythonValues
             case JsonValueKind.String:
                 return e.GetString();
             case JsonValueKind.Number:
-                return e.TryGetInt64(out var l) ? l : e.GetDouble();
+                return e.TryGetInt64(out var l) ? (object)l : e.GetDouble();
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:

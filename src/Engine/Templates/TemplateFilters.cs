@@ -69,7 +69,7 @@ internal static partial class TemplateFilters
             case "reverse":
                 return value is string rs ? string.Concat(PythonValues.CodePoints(rs).AsEnumerable().Reverse()) : PythonValues.Iterate(value).Reverse().ToList();
             case "abs":
-                return value switch { long i => Math.Abs(i), double x => Math.Abs(x), bool b => b ? 1L : 0L, _ => throw new InvalidOperationException($"bad operand type for abs(): '{PythonValues.TypeName(value)}'") };
+                return value switch { long i => (object)Math.Abs(i), double x => Math.Abs(x), bool b => b ? 1L : 0L, _ => throw new InvalidOperationException($"bad operand type for abs(): '{PythonValues.TypeName(value)}'") };
             case "round": return Round(value, args);
             case "wordcount": return (long)WordRegex().Count(PythonValues.ToStr(value));
             case "indent": return Indent(PythonValues.ToStr(value), args);
