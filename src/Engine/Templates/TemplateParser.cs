@@ -103,7 +103,8 @@ internal sealed partial class TemplateParser
                 case TokenKind.EndOfTemplate:
                     if (endTags is not null)
                     {
-                        throw Error($"'{{% {opener} %}}' is never closed: expected '{{% {endTags[^1]} %}}' before the end of the template", openLine);
+                        var closer = Array.Find(endTags, t => t.StartsWith("end", StringComparison.Ordinal)) ?? endTags[^1];
+                        throw Error($"'{{% {opener} %}}' is never closed: expected '{{% {closer} %}}' before the end of the template", openLine);
                     }
 
                     return ([.. nodes], "");
