@@ -173,6 +173,7 @@ internal static class PythonOperators
         return (op, a, b) switch
         {
             (BinaryOperator.Add, string s, string t) => s + t,
+            (BinaryOperator.Modulo, string format, _) => TemplateFilters.PercentFormat(format, new CallArguments(b as object?[] ?? [b], [])),
             (BinaryOperator.Add, object?[] x, object?[] y) => (object?[])[.. x, .. y],
             (BinaryOperator.Add, IReadOnlyList<object?> x, IReadOnlyList<object?> y)
                 when x is not IReadOnlyDictionary<string, object?> && y is not IReadOnlyDictionary<string, object?> => x.Concat(y).ToList(),

@@ -131,6 +131,10 @@ internal static class PythonValues
                 return "<Namespace " + string.Join(", ", ns.Attributes.Select(kv => kv.Key + "=" + Repr(kv.Value))) + ">";
             case TemplateMacro macro:
                 return $"<Macro '{macro.Node.Name}'>";
+            case BoundMethod method:
+                return $"<built-in method {method.Name} of {TypeName(method.Target)} object>";
+            case BuiltinFunction function:
+                return $"<function {function.Name}>";
             default:
                 return Normalize(value) is var n && !ReferenceEquals(n, value) ? Repr(n) : value.ToString() ?? "";
         }

@@ -334,8 +334,8 @@ internal static partial class TemplateFilters
         return new string(' ', left) + s + new string(' ', margin - left);
     }
 
-    /// <summary>The format filter: Python %-formatting with %s, %r, %d, %i, %f and %%.</summary>
-    private static string PercentFormat(string format, CallArguments args)
+    /// <summary>Python %-formatting (the format filter and <c>str % args</c>) with %s, %r, %d, %i, %f and %%.</summary>
+    public static string PercentFormat(string format, CallArguments args)
     {
         var sb = new StringBuilder();
         var next = 0;

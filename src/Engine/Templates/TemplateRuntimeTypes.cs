@@ -6,8 +6,6 @@ namespace InferMesh.Engine.Templates;
 /// </summary>
 internal sealed class Undefined(string hint)
 {
-    public static readonly Undefined Missing = new("value is undefined");
-
     /// <summary>What was missing, e.g. "'tools' is undefined" or "'dict object' has no attribute 'content'".</summary>
     public string Hint { get; } = hint;
 }

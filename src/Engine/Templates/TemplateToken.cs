@@ -18,8 +18,6 @@ internal enum TokenKind
 /// <summary>One lexed token; <see cref="Value"/> is the text of a name/operator/number, or the unescaped string literal.</summary>
 internal readonly record struct TemplateToken(TokenKind Kind, string Value, int Line)
 {
-    public bool Is(TokenKind kind, string value) => Kind == kind && Value == value;
-
     public bool IsName(string name) => Kind == TokenKind.Name && Value == name;
 
     public bool IsOperator(string op) => Kind == TokenKind.Operator && Value == op;
