@@ -84,6 +84,16 @@ public sealed class ChatTemplate
     /// </summary>
     public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, TimeProvider.System);
 
+    /// <summary>Convenience: renders a conversation of (role, content) messages with the usual variables.</summary>
+    public string RenderChat(IEnumerable<(string Role, string Content)> messages, bool addGenerationPrompt = true, string? bosToken = null, string? eosToken = null) =>
+        Render(new Dictionary<string, object?>
+        {
+            ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
+            ["add_generation_prompt"] = addGenerationPrompt,
+            ["bos_token"] = bosToken ?? "",
+            ["eos_token"] = eosToken ?? "",
+        });
+
     /// <summary>Renders with <paramref name="clock"/> as the source of strftime_now's time.</summary>
     public string Render(IReadOnlyDictionary<string, object?> variables, TimeProvider clock)
     {
