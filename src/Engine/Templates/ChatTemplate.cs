@@ -1,67 +1,80 @@
-using System.Text;
 using System.Text.Json;
 
 namespace InferMesh.Engine.Templates;
 
 /// <summary>
-/// A compiled chat template: the Jinja subset real Hugging Face templates use (Llama 3, Qwen2.5, Mistral, ChatML),
-/// rendered the way transformers does (trim_blocks, lstrip_blocks, raise_exception, strftime_now, tojson). Parse once,
-/// render many times; thread-safe.
+/// A compiled Jinja-subset chat template, rendered as transformers' apply_chat_template renders it
+/// (jinja2 with trim_blocks and lstrip_blocks, loopcontrols, raise_exception, strftime_now, json.dumps-based tojson).
+/// Parse once; <see cref="Render(IReadOnlyDictionary{string, object?})"/> is thread-safe.
 /// </summary>
 public sealed class ChatTemplate
 {
-    private readonly List<TemplateNode> _nodes;
+    private readonly TemplateNode[] _nodes;
 
-    private ChatTemplate(string source, List<TemplateNode> nodes)
+    private ChatTemplate(string source, TemplateNode[] nodes)
     {
         Source = source;
         _nodes = nodes;
     }
 
+    /// <summary>The template text as given.</summary>
     public string Source { get; }
 
     /// <summary>Parses template source; unsupported syntax throws <see cref="TemplateException"/> naming the line.</summary>
-    public static ChatTemplate Parse(string source) => new(source, TemplateParser.Parse(source));
+    public static ChatTemplate Parse(string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return new ChatTemplate(source, TemplateParser.Parse(source));
+    }
 
-    /// <summary>Loads chat_template.jinja, or the chat_template field of tokenizer_config.json; null when neither has one.</summary>
+    /// <summary>
+    /// Loads chat_template.jinja, or else the chat_template field of tokenizer_config.json (a string, or a list of
+    /// {name, template} from which "default" is taken, as transformers does); null when neither has one.
+    /// </summary>
     public static ChatTemplate? FromModelFolder(string modelDirectory)
     {
-        var jinja = Path.Combine(modelDirectory, "chat_template.jinja");
-        if (File.Exists(jinja))
+        var jinjaPath = Path.Combine(modelDirectory, "chat_template.jinja");
+        if (File.Exists(jinjaPath))
         {
-            return Parse(File.ReadAllText(jinja));
+            return Parse(File.ReadAllText(jinjaPath));
         }
 
-        var config = Path.Combine(modelDirectory, "tokenizer_config.json");
-        if (!File.Exists(config))
+        var configPath = Path.Combine(modelDirectory, "tokenizer_config.json");
+        if (!File.Exists(configPath))
         {
             return null;
         }
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(config));
-        if (!doc.RootElement.TryGetProperty("chat_template", out var t))
+        using var config = JsonDocument.Parse(File.ReadAllText(configPath));
+        if (config.RootElement.ValueKind != JsonValueKind.Object || !config.RootElement.TryGetProperty("chat_template", out var template))
         {
             return null;
         }
 
-        if (t.ValueKind == JsonValueKind.String)
+        switch (template.ValueKind)
         {
-            return Parse(t.GetString()!);
-        }
-
-        if (t.ValueKind == JsonValueKind.Array)
-        {
-            // A list of named templates: the one named "default" is the chat template.
-            foreach (var entry in t.EnumerateArray())
-            {
-                if (entry.TryGetProperty("name", out var name) && name.GetString() == "default")
+            case JsonValueKind.String:
+                return Parse(template.GetString()!);
+            case JsonValueKind.Array:
+                var names = new List<string>();
+                foreach (var entry in template.EnumerateArray())
                 {
-                    return Parse(entry.GetProperty("template").GetString()!);
-                }
-            }
-        }
+                    var name = entry.TryGetProperty("name", out var n) ? n.GetString() : null;
+                    if (name == "default" && entry.TryGetProperty("template", out var text) && text.ValueKind == JsonValueKind.String)
+                    {
+                        return Parse(text.GetString()!);
+                    }
 
-        return null;
+                    names.Add(name ?? "(unnamed)");
+                }
+
+                throw new InvalidDataException(
+                    $"{configPath}: chat_template lists templates [{string.Join(", ", names)}] but none is named \"default\"; pass the one to use explicitly");
+            case JsonValueKind.Null:
+                return null;
+            default:
+                throw new InvalidDataException($"{configPath}: chat_template must be a string or a list of {{name, template}}, not {template.ValueKind}");
+        }
     }
 
     /// <summary>
@@ -69,23 +82,9 @@ public sealed class ChatTemplate
     /// Values are null, bool, numbers, string, IReadOnlyList&lt;object?&gt; or IReadOnlyDictionary&lt;string, object?&gt;
     /// (System.Text.Json.JsonElement is accepted too).
     /// </summary>
-    public string Render(IReadOnlyDictionary<string, object?> variables)
-    {
-        var globals = variables.ToDictionary(p => p.Key, p => TemplateValues.Normalize(p.Value));
-        var output = new StringBuilder();
-        try
-        {
-            TemplateRenderer.Render(_nodes, new TemplateScope(globals), output);
-        }
-        catch (LoopControl)
-        {
-            throw new TemplateException("break/continue outside a for-loop", 0);
-        }
+    public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, TimeProvider.System);
 
-        return output.ToString();
-    }
-
-    /// <summary>Convenience: render a conversation of (role, content) messages.</summary>
+    /// <summary>Convenience: renders a conversation of (role, content) messages with the usual variables.</summary>
     public string RenderChat(IEnumerable<(string Role, string Content)> messages, bool addGenerationPrompt = true, string? bosToken = null, string? eosToken = null) =>
         Render(new Dictionary<string, object?>
         {
@@ -94,4 +93,12 @@ public sealed class ChatTemplate
             ["bos_token"] = bosToken ?? "",
             ["eos_token"] = eosToken ?? "",
         });
+
+    /// <summary>Renders with <paramref name="clock"/> as the source of strftime_now's time.</summary>
+    public string Render(IReadOnlyDictionary<string, object?> variables, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        ArgumentNullException.ThrowIfNull(clock);
+        return new TemplateRenderer(variables, clock).Render(_nodes);
+    }
 }

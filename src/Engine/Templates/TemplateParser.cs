@@ -1,202 +1,305 @@
 namespace InferMesh.Engine.Templates;
 
-/// <summary>Builds the statement tree from segments; unknown or unclosed statements name their template line.</summary>
-internal sealed class TemplateParser(List<TemplateSegment> segments)
+/// <summary>
+/// Recursive-descent parser for the jinja2 subset chat templates use; statements here, expressions in
+/// TemplateParser.Expressions.cs (grammar and precedence follow https://github.com/pallets/jinja/blob/main/src/jinja2/parser.py).
+/// </summary>
+internal sealed partial class TemplateParser
 {
+    private readonly List<TemplateToken> _tokens;
     private int _pos;
 
-    public static List<TemplateNode> Parse(string source)
-    {
-        var parser = new TemplateParser(TemplateSplitter.Split(source));
-        var body = parser.ParseBody(out var end);
-        if (end is not null)
-        {
-            throw new TemplateException($"'{{% {end.Content} %}}' has no matching opening statement", end.Line);
-        }
+    private TemplateParser(List<TemplateToken> tokens) => _tokens = tokens;
 
+    public static TemplateNode[] Parse(string source)
+    {
+        var parser = new TemplateParser(TemplateLexer.Tokenize(source));
+        var (body, _) = parser.ParseBody(null, 0);
         return body;
     }
 
-    /// <summary>Parses until an end/else-like statement (returned in <paramref name="terminator"/>) or the end.</summary>
-    private List<TemplateNode> ParseBody(out TemplateSegment? terminator, params string[] stops)
+    private TemplateToken Current => _tokens[_pos];
+
+    private TemplateToken Peek(int ahead) => _tokens[Math.Min(_pos + ahead, _tokens.Count - 1)];
+
+    private TemplateToken Next() => _tokens[_pos++];
+
+    private static TemplateException Error(string message, int line) => new(message, line);
+
+    private TemplateException Unexpected(string expected) =>
+        Error($"expected {expected} but found {Current.Describe()}", Current.Line);
+
+    private void ExpectOperator(string op)
+    {
+        if (!Current.IsOperator(op))
+        {
+            throw Unexpected($"'{op}'");
+        }
+
+        _pos++;
+    }
+
+    private string ExpectName(string what)
+    {
+        if (Current.Kind != TokenKind.Name)
+        {
+            throw Unexpected(what);
+        }
+
+        return Next().Value;
+    }
+
+    private void ExpectBlockEnd()
+    {
+        if (Current.Kind != TokenKind.BlockEnd)
+        {
+            throw Unexpected("'%}'");
+        }
+
+        _pos++;
+    }
+
+    /// <summary>Parses nodes until one of <paramref name="endTags"/> opens a block; returns that tag (its name consumed).</summary>
+    private (TemplateNode[] Body, string EndTag) ParseBody(string[]? endTags, int openLine, string? opener = null)
     {
         var nodes = new List<TemplateNode>();
-        while (_pos < segments.Count)
-        {
-            var s = segments[_pos++];
-            switch (s.Kind)
-            {
-                case TemplateSegmentKind.Text:
-                    nodes.Add(new TextNode(s.Content, s.Line));
-                    break;
-                case TemplateSegmentKind.Output:
-                    nodes.Add(new OutputNode(ExpressionParser.Parse(s.Content, s.Line), s.Line));
-                    break;
-                default:
-                    var keyword = Keyword(s.Content);
-                    if (stops.Contains(keyword))
-                    {
-                        terminator = s;
-                        return nodes;
-                    }
-
-                    if (keyword.StartsWith("end", StringComparison.Ordinal) || keyword is "else" or "elif")
-                    {
-                        throw new TemplateException($"unexpected '{{% {keyword} %}}'", s.Line);
-                    }
-
-                    nodes.Add(ParseStatement(s, keyword));
-                    break;
-            }
-        }
-
-        if (stops.Length > 0)
-        {
-            throw new TemplateException($"missing '{{% {stops[^1]} %}}' before the end of the template", segments.Count > 0 ? segments[^1].Line : 1);
-        }
-
-        terminator = null;
-        return nodes;
-    }
-
-    private TemplateNode ParseStatement(TemplateSegment s, string keyword)
-    {
-        var rest = s.Content[keyword.Length..].Trim();
-        switch (keyword)
-        {
-            case "if":
-                return ParseIf(s, rest);
-            case "for":
-                return ParseFor(s, rest);
-            case "set":
-                return ParseSet(s, rest);
-            case "macro":
-                return ParseMacro(s, rest);
-            case "break" or "continue":
-                return new LoopControlNode(keyword == "break", s.Line);
-            case "generation":
-                return new BlockNode(ParseBody(out _, "endgeneration"), s.Line);
-            default:
-                throw new TemplateException($"unsupported statement '{{% {keyword} %}}' (InferMesh renders if/elif/else, for, set, macro, break/continue, raw)", s.Line);
-        }
-    }
-
-    private TemplateNode ParseIf(TemplateSegment s, string condition)
-    {
-        var branches = new List<(Expr, List<TemplateNode>)>();
-        List<TemplateNode>? otherwise = null;
-        var current = ExpressionParser.Parse(condition, s.Line);
         while (true)
         {
-            var body = ParseBody(out var end, "elif", "else", "endif");
-            branches.Add((current, body));
-            var k = Keyword(end!.Content);
-            if (k == "elif")
+            var token = Current;
+            switch (token.Kind)
             {
-                current = ExpressionParser.Parse(end.Content[4..], end.Line);
+                case TokenKind.Text:
+                    _pos++;
+                    nodes.Add(new TextNode(token.Value, token.Line));
+                    break;
+                case TokenKind.VariableBegin:
+                    _pos++;
+                    var value = ParseTuple(withCondition: true);
+                    if (Current.Kind != TokenKind.VariableEnd)
+                    {
+                        throw Unexpected("'}}'");
+                    }
+
+                    _pos++;
+                    nodes.Add(new OutputNode(value, token.Line));
+                    break;
+                case TokenKind.BlockBegin:
+                    var tag = Peek(1);
+                    if (tag.Kind != TokenKind.Name)
+                    {
+                        _pos++;
+                        throw Unexpected("a tag name after '{%'");
+                    }
+
+                    if (endTags is not null && Array.IndexOf(endTags, tag.Value) >= 0)
+                    {
+                        _pos += 2;
+                        return ([.. nodes], tag.Value);
+                    }
+
+                    _pos += 2;
+                    nodes.Add(ParseStatement(tag));
+                    break;
+                case TokenKind.EndOfTemplate:
+                    if (endTags is not null)
+                    {
+                        var closer = Array.Find(endTags, t => t.StartsWith("end", StringComparison.Ordinal)) ?? endTags[^1];
+                        throw Error($"'{{% {opener} %}}' is never closed: expected '{{% {closer} %}}' before the end of the template", openLine);
+                    }
+
+                    return ([.. nodes], "");
+                default:
+                    throw Error($"unexpected {token.Describe()}", token.Line);
+            }
+        }
+    }
+
+    private TemplateNode ParseStatement(TemplateToken tag) => tag.Value switch
+    {
+        "if" => ParseIf(tag.Line),
+        "for" => ParseFor(tag.Line),
+        "set" => ParseSet(tag.Line),
+        "macro" => ParseMacro(tag.Line),
+        "generation" => ParseGeneration(tag.Line),
+        "break" or "continue" => ParseLoopControl(tag),
+        "endif" or "endfor" or "endset" or "endmacro" or "elif" or "else" or "endgeneration" or "endraw" =>
+            throw Error($"unexpected '{{% {tag.Value} %}}' with no open block it could close", tag.Line),
+        _ => throw Error($"unsupported tag '{{% {tag.Value} %}}' (supported: if, for, set, macro, raw, generation, break, continue)", tag.Line),
+    };
+
+    private IfNode ParseIf(int line)
+    {
+        var branches = new List<IfBranch>();
+        var condition = ParseExpression(withCondition: true);
+        while (true)
+        {
+            ExpectBlockEnd();
+            var (body, end) = ParseBody(["elif", "else", "endif"], line, "if");
+            branches.Add(new IfBranch(condition, body));
+            if (end == "elif")
+            {
+                condition = ParseExpression(withCondition: true);
                 continue;
             }
 
-            if (k == "else")
+            ExpectBlockEnd();
+            if (end == "endif")
             {
-                otherwise = ParseBody(out _, "endif");
+                return new IfNode([.. branches], null, line);
             }
 
-            return new IfNode(branches, otherwise, s.Line);
+            var (elseBody, _) = ParseBody(["endif"], line, "if");
+            ExpectBlockEnd();
+            return new IfNode([.. branches], elseBody, line);
         }
     }
 
-    private TemplateNode ParseFor(TemplateSegment s, string rest)
+    private ForNode ParseFor(int line)
     {
-        var parser = new ExpressionParser(ExpressionLexer.Tokenize(rest, s.Line), s.Line);
-        var targets = new List<string> { parser.ExpectName() };
-        while (parser.Accept(","))
+        var targets = ParseAssignTargets();
+        if (!Current.IsName("in"))
         {
-            targets.Add(parser.ExpectName());
+            throw Unexpected("'in'");
         }
 
-        parser.Expect("in");
-        var iterable = parser.ParseExpression(allowConditional: false);
-        var filter = parser.Accept("if") ? parser.ParseExpression(allowConditional: false) : null;
-        parser.Accept("recursive");
-        parser.ExpectEnd();
-        var body = ParseBody(out var end, "else", "endfor");
-        var otherwise = Keyword(end!.Content) == "else" ? ParseBody(out _, "endfor") : null;
-        return new ForNode(targets, iterable, filter, body, otherwise, s.Line);
+        _pos++;
+        var iterable = ParseTuple(withCondition: false);
+        Expr? filter = null;
+        if (Current.IsName("if"))
+        {
+            _pos++;
+            filter = ParseExpression(withCondition: true);
+        }
+
+        if (Current.IsName("recursive"))
+        {
+            throw Error("recursive for loops are not supported", Current.Line);
+        }
+
+        ExpectBlockEnd();
+        var (body, end) = ParseBody(["endfor", "else"], line, "for");
+        ExpectBlockEnd();
+        TemplateNode[]? elseBody = null;
+        if (end == "else")
+        {
+            (elseBody, _) = ParseBody(["endfor"], line, "for");
+            ExpectBlockEnd();
+        }
+
+        return new ForNode(targets, iterable, filter, body, elseBody, line);
     }
 
-    private TemplateNode ParseSet(TemplateSegment s, string rest)
+    private string[] ParseAssignTargets()
     {
-        var eq = FindAssignment(rest);
-        var target = (eq < 0 ? rest : rest[..eq]).Trim();
-        string? attribute = null;
-        if (target.Contains('.'))
+        var parenthesized = Current.IsOperator("(");
+        if (parenthesized)
         {
-            attribute = target[(target.IndexOf('.') + 1)..].Trim();
-            target = target[..target.IndexOf('.')].Trim();
+            _pos++;
         }
 
-        if (eq < 0)
+        var names = new List<string> { ExpectName("a variable name") };
+        while (Current.IsOperator(","))
         {
-            return new SetNode(target, attribute, null, ParseBody(out _, "endset"), s.Line);
-        }
-
-        return new SetNode(target, attribute, ExpressionParser.Parse(rest[(eq + 1)..], s.Line), null, s.Line);
-    }
-
-    private TemplateNode ParseMacro(TemplateSegment s, string rest)
-    {
-        var parser = new ExpressionParser(ExpressionLexer.Tokenize(rest, s.Line), s.Line);
-        var name = parser.ExpectName();
-        var parameters = new List<(string, Expr?)>();
-        parser.Expect("(");
-        while (!parser.Accept(")"))
-        {
-            var p = parser.ExpectName();
-            parameters.Add((p, parser.Accept("=") ? parser.ParseExpression() : null));
-            if (!parser.Accept(","))
+            _pos++;
+            if (Current.Kind != TokenKind.Name || Current.IsName("in"))
             {
-                parser.Expect(")");
                 break;
             }
+
+            names.Add(Next().Value);
         }
 
-        var body = ParseBody(out _, "endmacro");
-        return new MacroNode(new Macro(name, parameters, body), s.Line);
+        if (parenthesized)
+        {
+            ExpectOperator(")");
+        }
+
+        return [.. names];
     }
 
-    /// <summary>Index of the assignment '=' (not part of ==, !=, <=, >=), or -1.</summary>
-    private static int FindAssignment(string s)
+    private TemplateNode ParseSet(int line)
     {
-        var quote = '\0';
-        for (var i = 0; i < s.Length; i++)
+        if (Current.Kind == TokenKind.Name && Peek(1).IsOperator("."))
         {
-            var c = s[i];
-            if (quote != '\0')
-            {
-                quote = c == quote ? '\0' : quote;
-            }
-            else if (c is '\'' or '"')
-            {
-                quote = c;
-            }
-            else if (c == '=' && (i + 1 >= s.Length || s[i + 1] != '=') && (i == 0 || s[i - 1] is not ('=' or '!' or '<' or '>')))
-            {
-                return i;
-            }
+            var target = Next().Value;
+            _pos++;
+            var attribute = ExpectName("an attribute name");
+            ExpectOperator("=");
+            var value = ParseTuple(withCondition: true);
+            ExpectBlockEnd();
+            return new SetNode([target], attribute, value, line);
         }
 
-        return -1;
+        var targets = ParseAssignTargets();
+        if (Current.IsOperator("="))
+        {
+            _pos++;
+            var value = ParseTuple(withCondition: true);
+            ExpectBlockEnd();
+            return new SetNode(targets, null, value, line);
+        }
+
+        if (targets.Length != 1 || Current.Kind != TokenKind.BlockEnd)
+        {
+            throw Unexpected("'=' or '%}'");
+        }
+
+        _pos++;
+        var (body, _) = ParseBody(["endset"], line, "set");
+        ExpectBlockEnd();
+        return new SetBlockNode(targets[0], body, line);
     }
 
-    private static string Keyword(string content)
+    private MacroNode ParseMacro(int line)
     {
-        var end = 0;
-        while (end < content.Length && (char.IsLetter(content[end]) || content[end] == '_'))
+        var name = ExpectName("a macro name");
+        ExpectOperator("(");
+        var parameters = new List<MacroParameter>();
+        while (!Current.IsOperator(")"))
         {
-            end++;
+            if (parameters.Count > 0)
+            {
+                ExpectOperator(",");
+                if (Current.IsOperator(")"))
+                {
+                    break;
+                }
+            }
+
+            var parameter = ExpectName("a parameter name");
+            Expr? defaultValue = null;
+            if (Current.IsOperator("="))
+            {
+                _pos++;
+                defaultValue = ParseExpression(withCondition: true);
+            }
+
+            parameters.Add(new MacroParameter(parameter, defaultValue));
         }
 
-        return content[..end];
+        _pos++;
+        ExpectBlockEnd();
+        var (body, _) = ParseBody(["endmacro"], line, "macro");
+        if (Current.Kind == TokenKind.Name && Current.Value == name)
+        {
+            _pos++;
+        }
+
+        ExpectBlockEnd();
+        return new MacroNode(name, [.. parameters], body, line);
+    }
+
+    private GenerationNode ParseGeneration(int line)
+    {
+        ExpectBlockEnd();
+        var (body, _) = ParseBody(["endgeneration"], line, "generation");
+        ExpectBlockEnd();
+        return new GenerationNode(body, line);
+    }
+
+    private LoopControlNode ParseLoopControl(TemplateToken tag)
+    {
+        ExpectBlockEnd();
+        return new LoopControlNode(tag.Value == "break", tag.Line);
     }
 }

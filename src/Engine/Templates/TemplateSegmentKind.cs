@@ -1,8 +1,0 @@
-namespace InferMesh.Engine.Templates;
-
-internal enum TemplateSegmentKind
-{
-    Text,
-    Output,
-    Statement,
-}
