@@ -10,9 +10,11 @@ internal static class PythonOperators
 {
     private static readonly HashSet<string> DictMethods = ["items", "keys", "values", "get"];
 
+    public static bool IsDictMethod(string name) => DictMethods.Contains(name);
+
     public static object? GetAttribute(object? target, string name)
     {
-        switch (target)
+        switch (PythonValues.Unmark(target))
         {
             case Undefined u:
                 throw new InvalidOperationException(u.Hint);
@@ -29,8 +31,10 @@ internal static class PythonOperators
                 return ns.Attributes.TryGetValue(name, out var attribute) ? attribute : new Undefined($"'Namespace' has no attribute '{name}'");
             case LoopState loop:
                 return loop.Get(name);
-            case string or IReadOnlyList<object?> when TemplateMethods.IsMethod(target, name):
-                return new BoundMethod(target, name);
+            case GroupTuple group when name is "grouper" or "list":
+                return name == "grouper" ? group.Grouper : group.List;
+            case string or IReadOnlyList<object?> when TemplateMethods.IsMethod(PythonValues.Unmark(target), name):
+                return new BoundMethod(PythonValues.Unmark(target), name);
             default:
                 return new Undefined($"'{PythonValues.TypeName(target)} object' has no attribute '{name}'");
         }
@@ -38,6 +42,8 @@ internal static class PythonOperators
 
     public static object? GetItem(object? target, object? key)
     {
+        target = PythonValues.Unmark(target);
+        key = PythonValues.Unmark(key);
         switch (target)
         {
             case Undefined u:
@@ -83,6 +89,7 @@ internal static class PythonOperators
     /// <summary>Python's <c>target[start:stop:step]</c> on lists, tuples and strings.</summary>
     public static object? Slice(object? target, object? start, object? stop, object? step)
     {
+        target = PythonValues.Unmark(target);
         if (target is Undefined u)
         {
             throw new InvalidOperationException(u.Hint);
@@ -167,19 +174,54 @@ internal static class PythonOperators
 
         if (PythonValues.IsNumber(a) && PythonValues.IsNumber(b))
         {
-            return Arithmetic(op, a, b);
+            try
+            {
+                return Arithmetic(op, a, b);
+            }
+            catch (OverflowException)
+            {
+                throw new InvalidOperationException(
+                    $"integer overflow in {PythonValues.Repr(a)} {Symbol(op)} {PythonValues.Repr(b)}: Python ints are unbounded, template ints here are 64-bit");
+            }
+        }
+
+        if (a is TemplateMarkup || b is TemplateMarkup)
+        {
+            return MarkupBinary(op, a, b);
         }
 
         return (op, a, b) switch
         {
             (BinaryOperator.Add, string s, string t) => s + t,
-            (BinaryOperator.Modulo, string format, _) => TemplateFilters.PercentFormat(format, new CallArguments(b as object?[] ?? [b], [])),
+            (BinaryOperator.Modulo, string format, _) => PythonFormat.Percent(format, b),
             (BinaryOperator.Add, object?[] x, object?[] y) => (object?[])[.. x, .. y],
             (BinaryOperator.Add, IReadOnlyList<object?> x, IReadOnlyList<object?> y)
                 when x is not IReadOnlyDictionary<string, object?> && y is not IReadOnlyDictionary<string, object?> => x.Concat(y).ToList(),
             (BinaryOperator.Multiply, string s, long or bool) => Repeat(s, PythonValues.ToLong(b)),
             (BinaryOperator.Multiply, long or bool, string s) => Repeat(s, PythonValues.ToLong(a)),
             (BinaryOperator.Multiply, IReadOnlyList<object?> x, long n) => Enumerable.Repeat(x, (int)Math.Max(0, n)).SelectMany(l => l).ToList(),
+            _ => throw new InvalidOperationException(
+                $"unsupported operand type(s) for {Symbol(op)}: '{PythonValues.TypeName(a)}' and '{PythonValues.TypeName(b)}'"),
+        };
+    }
+
+    /// <summary>markupsafe's Markup operators: a plain string operand is escaped before joining, the result stays Markup.</summary>
+    private static object? MarkupBinary(BinaryOperator op, object? a, object? b)
+    {
+        static string Escaped(object? x) => x is TemplateMarkup m ? m.Text : TemplateMarkup.EscapeText((string)x!);
+
+        return (op, a, b) switch
+        {
+            (BinaryOperator.Add, string or TemplateMarkup, string or TemplateMarkup) => new TemplateMarkup(Escaped(a) + Escaped(b)),
+            (BinaryOperator.Multiply, TemplateMarkup m, long or bool) => new TemplateMarkup(Repeat(m.Text, PythonValues.ToLong(b))),
+            (BinaryOperator.Multiply, long or bool, TemplateMarkup m) => new TemplateMarkup(Repeat(m.Text, PythonValues.ToLong(a))),
+            (BinaryOperator.Modulo, TemplateMarkup m, _) => new TemplateMarkup(PythonFormat.Percent(m.Text, b switch
+            {
+                object?[] tuple => tuple.Select(x => x is string s ? TemplateMarkup.EscapeText(s) : x).ToArray(),
+                string s => TemplateMarkup.EscapeText(s),
+                _ => b,
+            })),
+            (BinaryOperator.Modulo, string, _) => Binary(op, a, PythonValues.Unmark(b)),
             _ => throw new InvalidOperationException(
                 $"unsupported operand type(s) for {Symbol(op)}: '{PythonValues.TypeName(a)}' and '{PythonValues.TypeName(b)}'"),
         };
@@ -213,9 +255,9 @@ internal static class PythonOperators
             long x = PythonValues.ToLong(a), y = PythonValues.ToLong(b);
             switch (op)
             {
-                case BinaryOperator.Add: return x + y;
-                case BinaryOperator.Subtract: return x - y;
-                case BinaryOperator.Multiply: return x * y;
+                case BinaryOperator.Add: return checked(x + y);
+                case BinaryOperator.Subtract: return checked(x - y);
+                case BinaryOperator.Multiply: return checked(x * y);
                 case BinaryOperator.FloorDivide or BinaryOperator.Modulo when y == 0:
                     throw new InvalidOperationException("integer division or modulo by zero");
                 case BinaryOperator.FloorDivide: return FloorDiv(x, y);
@@ -224,7 +266,7 @@ internal static class PythonOperators
                     long result = 1;
                     for (var i = 0L; i < y; i++)
                     {
-                        result *= x;
+                        result = checked(result * x);
                     }
 
                     return result;
@@ -251,7 +293,7 @@ internal static class PythonOperators
 
     public static object? Negate(object? value, bool positive) => value switch
     {
-        long l => (object)(positive ? l : -l),
+        long l => (object)(positive ? l : checked(-l)),
         double d => positive ? d : -d,
         bool b => positive ? (b ? 1L : 0L) : (b ? -1L : 0L),
         Undefined u => throw new InvalidOperationException(u.Hint),

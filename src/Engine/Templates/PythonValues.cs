@@ -73,8 +73,12 @@ internal static class PythonValues
         }
     }
 
+    /// <summary>A Markup's text; any other value unchanged. Markup behaves as a plain string outside a few operations.</summary>
+    public static object? Unmark(object? value) => value is TemplateMarkup m ? m.Text : value;
+
     public static bool IsTruthy(object? value) => value switch
     {
+        TemplateMarkup m => m.Text.Length > 0,
         null or Undefined => false,
         bool b => b,
         long l => l != 0,
@@ -94,12 +98,13 @@ internal static class PythonValues
         long => "int",
         double => "float",
         string => "str",
-        object?[] => "tuple",
+        object?[] or GroupTuple => "tuple",
         IReadOnlyDictionary<string, object?> => "dict",
         IReadOnlyList<object?> => "list",
         Undefined => "Undefined",
         TemplateNamespace => "Namespace",
         TemplateMacro => "Macro",
+        TemplateMarkup => "Markup",
         _ => value.GetType().Name,
     };
 
@@ -108,6 +113,7 @@ internal static class PythonValues
     {
         string s => s,
         Undefined => "",
+        TemplateMarkup m => m.Text,
         _ => Repr(value),
     };
 
@@ -121,6 +127,8 @@ internal static class PythonValues
             case double d: return FloatRepr(d);
             case string s: return StringRepr(s);
             case Undefined: return "";
+            case GroupTuple group:
+                return $"({Repr(group.Grouper)}, {Repr(group.List)})";
             case object?[] tuple:
                 return tuple.Length == 1 ? $"({Repr(tuple[0])},)" : "(" + string.Join(", ", tuple.Select(Repr)) + ")";
             case IReadOnlyDictionary<string, object?> dict:
@@ -131,6 +139,8 @@ internal static class PythonValues
                 return "<Namespace " + string.Join(", ", ns.Attributes.Select(kv => kv.Key + "=" + Repr(kv.Value))) + ">";
             case TemplateMacro macro:
                 return $"<Macro '{macro.Node.Name}'>";
+            case TemplateMarkup markup:
+                return $"Markup({StringRepr(markup.Text)})";
             case BoundMethod method:
                 return $"<built-in method {method.Name} of {TypeName(method.Target)} object>";
             case BuiltinFunction function:
@@ -226,6 +236,8 @@ internal static class PythonValues
 
     public static bool AreEqual(object? a, object? b)
     {
+        a = Unmark(a);
+        b = Unmark(b);
         if (a is Undefined || b is Undefined)
         {
             return a is Undefined && b is Undefined;
@@ -266,6 +278,8 @@ internal static class PythonValues
     /// <summary>Python ordering for &lt; &gt; sort/min/max: numbers, strings (by code point), lists lexicographically.</summary>
     public static int Compare(object? a, object? b)
     {
+        a = Unmark(a);
+        b = Unmark(b);
         if (IsNumber(a) && IsNumber(b))
         {
             return a is double || b is double ? ToDouble(a).CompareTo(ToDouble(b)) : ToLong(a).CompareTo(ToLong(b));
@@ -309,12 +323,12 @@ internal static class PythonValues
     };
 
     /// <summary>Python's <c>item in container</c>.</summary>
-    public static bool Contains(object? container, object? item) => container switch
+    public static bool Contains(object? container, object? item) => Unmark(container) switch
     {
-        string s => item is string t
+        string s => Unmark(item) is string t
             ? s.Contains(t, StringComparison.Ordinal)
             : throw new InvalidOperationException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
-        IReadOnlyDictionary<string, object?> d => item is string key && d.ContainsKey(key),
+        IReadOnlyDictionary<string, object?> d => Unmark(item) is string key && d.ContainsKey(key),
         IReadOnlyList<object?> l => l.Any(x => AreEqual(Normalize(x), item)),
         Undefined => false,
         TemplateNamespace ns => item is string key && ns.Attributes.ContainsKey(key),
@@ -327,6 +341,7 @@ internal static class PythonValues
         IReadOnlyDictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
         IReadOnlyList<object?> l => l,
         string s => CodePoints(s),
+        TemplateMarkup m => CodePoints(m.Text),
         Undefined => [],
         _ => throw new InvalidOperationException($"'{TypeName(value)}' object is not iterable"),
     };
@@ -346,6 +361,7 @@ internal static class PythonValues
     public static long Length(object? value) => value switch
     {
         string s => HasSurrogates(s) ? s.EnumerateRunes().Count() : s.Length,
+        TemplateMarkup m => Length(m.Text),
         IReadOnlyDictionary<string, object?> d => d.Count,
         IReadOnlyList<object?> l => l.Count,
         Undefined => 0,

@@ -12,10 +12,10 @@ internal static partial class TemplateFilters
 {
     private static readonly HashSet<string> Known =
     [
-        "abs", "attr", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "first", "float", "format",
-        "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-        "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string", "sum", "title", "tojson", "trim",
-        "unique", "upper", "wordcount",
+        "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
+        "forceescape", "format", "groupby", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max",
+        "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string",
+        "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "wordcount",
     ];
 
     public static bool IsKnown(string name) => Known.Contains(name);
@@ -28,6 +28,24 @@ internal static partial class TemplateFilters
 
     public static object? Apply(string name, object? value, CallArguments args)
     {
+        if (value is TemplateMarkup markup)
+        {
+            switch (name)
+            {
+                case "safe" or "e" or "escape" or "string" or "default" or "d":
+                    break; // Markup passes through these unchanged
+                case "trim":
+                    return new TemplateMarkup(TemplateMethods.Strip(markup.Text, args.Get(0, "chars"), left: true, right: true));
+                case "forceescape":
+                    return new TemplateMarkup(TemplateMarkup.EscapeText(markup.Text));
+                case "upper" or "lower" or "capitalize" or "center": // soft_str(s).upper() etc. are Markup methods
+                    return new TemplateMarkup(PythonValues.ToStr(Apply(name, markup.Text, args)));
+                default:
+                    value = markup.Text; // elsewhere Markup acts as its text (markupsafe keeps Markup through a few more str methods)
+                    break;
+            }
+        }
+
         switch (name)
         {
             case "default" or "d":
@@ -37,12 +55,10 @@ internal static partial class TemplateFilters
             case "length" or "count": return PythonValues.Length(value);
             case "tojson": return ToJson(value, args);
             case "join": return Join(value, args);
-            case "upper": return PythonValues.ToStr(value).ToUpperInvariant();
-            case "lower": return PythonValues.ToStr(value).ToLowerInvariant();
+            case "upper": return PythonCase.Upper(PythonValues.ToStr(value));
+            case "lower": return PythonCase.Lower(PythonValues.ToStr(value));
             case "title": return Title(PythonValues.ToStr(value));
-            case "capitalize":
-                var text = PythonValues.ToStr(value);
-                return text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..].ToLowerInvariant();
+            case "capitalize": return PythonCase.Capitalize(PythonValues.ToStr(value));
             case "items":
                 return value switch
                 {
@@ -56,13 +72,14 @@ internal static partial class TemplateFilters
             case "first": return PythonValues.Iterate(value) is { Count: > 0 } f ? PythonValues.Normalize(f[0]) : new Undefined("No first item, sequence was empty.");
             case "last": return PythonValues.Iterate(value) is { Count: > 0 } l ? PythonValues.Normalize(l[^1]) : new Undefined("No last item, sequence was empty.");
             case "list": return PythonValues.Iterate(value).Select(PythonValues.Normalize).ToList();
-            case "string": return PythonValues.ToStr(value);
+            case "string": return value is TemplateMarkup ? value : PythonValues.ToStr(value);
             case "int": return ToInt(value, args);
             case "float": return ToFloat(value, args.Get(0, "default", 0.0));
             case "replace":
                 return TemplateMethods.Call(new BoundMethod(PythonValues.ToStr(value), "replace"), args);
-            case "safe": return value;
-            case "e" or "escape": return value is null ? "None" : Escape(PythonValues.ToStr(value));
+            case "safe": return value as TemplateMarkup ?? new TemplateMarkup(PythonValues.ToStr(value));
+            case "e" or "escape": return TemplateMarkup.Escape(value);
+            case "forceescape": return new TemplateMarkup(TemplateMarkup.EscapeText(PythonValues.ToStr(value)));
             case "unique": return Unique(value, args);
             case "sort": return Sort(value, args);
             case "dictsort": return DictSort(value, args);
@@ -74,11 +91,22 @@ internal static partial class TemplateFilters
             case "wordcount": return (long)WordRegex().Count(PythonValues.ToStr(value));
             case "indent": return Indent(PythonValues.ToStr(value), args);
             case "center": return Center(PythonValues.ToStr(value), (int)args.GetLong(0, "width", 80));
-            case "attr": return PythonOperators.GetAttribute(value, args.GetString(0, "name"));
+            case "attr": // getattr only: a dict's keys are items, not attributes
+                var attributeName = args.GetString(0, "name");
+                return value is IReadOnlyDictionary<string, object?> && !PythonOperators.IsDictMethod(attributeName)
+                    ? new Undefined($"'dict object' has no attribute '{attributeName}'")
+                    : PythonOperators.GetAttribute(value, attributeName);
             case "sum": return PythonValues.Iterate(value).Select(x => Path(x, args.Get(0, "attribute") as string))
                 .Aggregate(args.Get(1, "start", 0L), (acc, x) => PythonOperators.Binary(BinaryOperator.Add, acc, x));
             case "min" or "max": return MinMax(value, args, name == "max");
-            case "format": return PercentFormat(PythonValues.ToStr(value), args);
+            case "format": // jinja2's do_format: value % (kwargs or args)
+                return PythonFormat.Percent(PythonValues.ToStr(value), args.Keywords.Length > 0
+                    ? new OrderedDictionary<string, object?>(args.Keywords, StringComparer.Ordinal)
+                    : args.Positional);
+            case "groupby": return GroupBy(value, args);
+            case "batch": return Batch(value, args);
+            case "slice": return SliceInto(value, args);
+            case "truncate": return Truncate(PythonValues.ToStr(value), args);
             default: throw new InvalidOperationException($"unknown filter '{name}'");
         }
     }
@@ -128,172 +156,63 @@ internal static partial class TemplateFilters
         return item;
     }
 
-    private static List<object?> SelectAttribute(object? value, CallArguments args, bool keep)
-    {
-        var attribute = args.GetString(0, "attr");
-        var test = args.Count > 1 ? PythonValues.ToStr(args.Positional[1]) : null;
-        var testArgs = args.Skip(2);
-        return PythonValues.Iterate(value).Select(PythonValues.Normalize).Where(item =>
-        {
-            var field = Path(item, attribute);
-            var pass = test is null ? PythonValues.IsTruthy(field) : TemplateTests.Apply(test, field, testArgs);
-            return pass == keep;
-        }).ToList();
-    }
-
-    private static List<object?> Select(object? value, CallArguments args, bool keep)
-    {
-        var test = args.Count > 0 ? PythonValues.ToStr(args.Positional[0]) : null;
-        var testArgs = args.Skip(1);
-        return PythonValues.Iterate(value).Select(PythonValues.Normalize)
-            .Where(item => (test is null ? PythonValues.IsTruthy(item) : TemplateTests.Apply(test, item, testArgs)) == keep).ToList();
-    }
-
-    private static List<object?> Map(object? value, CallArguments args)
-    {
-        var items = PythonValues.Iterate(value).Select(PythonValues.Normalize);
-        if (args.TryGet(-1, "attribute", out var attribute))
-        {
-            var hasDefault = args.TryGet(-1, "default", out var fallback);
-            return items.Select(item => Path(item, PythonValues.ToStr(attribute)) is Undefined && hasDefault ? fallback : Path(item, PythonValues.ToStr(attribute))).ToList();
-        }
-
-        if (args.Count == 0)
-        {
-            throw new InvalidOperationException("map needs a filter name or attribute=");
-        }
-
-        var filter = PythonValues.ToStr(args.Positional[0]);
-        var filterArgs = args.Skip(1);
-        return items.Select(item => Apply(filter, item, filterArgs)).ToList();
-    }
-
+    /// <summary>jinja2's do_int: int(value, base) for strings, int(value) otherwise, then int(float(value)), else the default.</summary>
     private static object? ToInt(object? value, CallArguments args)
     {
         var fallback = args.Get(0, "default", 0L);
         switch (value)
         {
             case long or bool: return PythonValues.ToLong(value);
-            case double d: return double.IsFinite(d) ? (long)d : fallback;
+            case double d: return FloatToInt(d, fallback);
             case string s:
-                var numberBase = (int)args.GetLong(1, "base", 10);
-                var trimmed = s.Trim().Replace("_", "", StringComparison.Ordinal);
-                try
+                if (PythonNumbers.TryParseInt(s, (int)args.GetLong(1, "base", 10), out var parsed))
                 {
-                    return numberBase == 10 ? long.Parse(trimmed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : Convert.ToInt64(trimmed, numberBase);
-                }
-                catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
-                {
-                    return ToFloat(s, null) is double f ? (long)f : fallback;
+                    return parsed;
                 }
 
+                return PythonNumbers.TryParseFloat(s, out var f) ? FloatToInt(f, fallback) : fallback;
             default: return fallback;
         }
     }
+
+    private static object? FloatToInt(double d, object? fallback) =>
+        double.IsNaN(d) ? fallback
+        : double.IsInfinity(d) ? throw new InvalidOperationException("cannot convert float infinity to integer")
+        : Math.Abs(d) < 9.2e18 ? (long)d
+        : throw new InvalidOperationException($"integer {PythonValues.Repr(d)} does not fit in 64 bits (Python ints are unbounded)");
 
     private static object? ToFloat(object? value, object? fallback) => value switch
     {
         double d => d,
         long or bool => PythonValues.ToDouble(value),
-        string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+        string s when PythonNumbers.TryParseFloat(s, out var d) => d,
         _ => fallback,
     };
 
-    private static string Escape(string s) =>
-        s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
-
+    /// <summary>jinja2's do_title: each word (split at whitespace, '-' and opening brackets) upper-cases its first character.</summary>
     private static string Title(string s) =>
-        string.Concat(WordBeginningRegex().Split(s).Where(w => w.Length > 0).Select(w => char.ToUpperInvariant(w[0]) + w[1..].ToLowerInvariant()));
-
-    private static Func<object?, object?> SortKey(CallArguments args, int caseArg, int attributeArg)
-    {
-        var caseSensitive = args.GetBool(caseArg, "case_sensitive");
-        var attribute = args.Get(attributeArg, "attribute") as string;
-        return item =>
+        string.Concat(WordBeginningRegex().Split(s).Where(w => w.Length > 0).Select(w =>
         {
-            var key = Path(item, attribute);
-            return !caseSensitive && key is string s ? s.ToLowerInvariant() : key;
-        };
-    }
+            var first = char.IsHighSurrogate(w[0]) && w.Length > 1 ? 2 : 1;
+            return PythonCase.Upper(w[..first]) + PythonCase.Lower(w[first..]);
+        }));
 
-    private static List<object?> Sort(object? value, CallArguments args)
-    {
-        var key = SortKey(args, 1, 2);
-        var items = PythonValues.Iterate(value).Select(PythonValues.Normalize).ToList();
-        var comparer = Comparer<object?>.Create(PythonValues.Compare);
-        var sorted = args.GetBool(0, "reverse") ? items.OrderByDescending(key, comparer) : items.OrderBy(key, comparer);
-        return [.. sorted];
-    }
-
-    private static List<object?> DictSort(object? value, CallArguments args)
-    {
-        var byValue = args.GetString(1, "by", "key") == "value";
-        var caseSensitive = args.GetBool(0, "case_sensitive");
-        var pairs = (PythonValues.Normalize(value) as IReadOnlyDictionary<string, object?> ?? throw new InvalidOperationException("dictsort needs a mapping"))
-            .Select(kv => new object?[] { kv.Key, PythonValues.Normalize(kv.Value) }).ToList();
-        object? Key(object?[] pair) => pair[byValue ? 1 : 0] is string s && !caseSensitive ? s.ToLowerInvariant() : pair[byValue ? 1 : 0];
-        var comparer = Comparer<object?>.Create(PythonValues.Compare);
-        var sorted = args.GetBool(2, "reverse") ? pairs.OrderByDescending(Key, comparer) : pairs.OrderBy(Key, comparer);
-        return sorted.Cast<object?>().ToList();
-    }
-
-    private static List<object?> Unique(object? value, CallArguments args)
-    {
-        var key = SortKey(args, 0, 1);
-        var seen = new List<object?>();
-        var result = new List<object?>();
-        foreach (var item in PythonValues.Iterate(value).Select(PythonValues.Normalize))
-        {
-            var k = key(item);
-            if (!seen.Any(s => PythonValues.AreEqual(s, k)))
-            {
-                seen.Add(k);
-                result.Add(item);
-            }
-        }
-
-        return result;
-    }
-
-    private static object? MinMax(object? value, CallArguments args, bool max)
-    {
-        var key = SortKey(args, 0, 1);
-        var items = PythonValues.Iterate(value).Select(PythonValues.Normalize).ToList();
-        if (items.Count == 0)
-        {
-            return new Undefined($"No aggregated item, sequence was empty.");
-        }
-
-        var best = items[0];
-        foreach (var item in items.Skip(1))
-        {
-            var c = PythonValues.Compare(key(item), key(best));
-            if (max ? c > 0 : c < 0)
-            {
-                best = item;
-            }
-        }
-
-        return best;
-    }
-
+    /// <summary>jinja2's do_round: Python's round(value, precision) for "common", else math.ceil/floor(value * 10**p) / 10**p.</summary>
     private static object? Round(object? value, CallArguments args)
     {
         var precision = (int)args.GetLong(0, "precision", 0);
         var method = args.GetString(1, "method", "common");
-        if (method == "common" && value is long or bool && precision >= 0)
+        if (method == "common")
         {
-            return PythonValues.ToLong(value);
+            return value is long or bool ? PythonNumbers.Round(PythonValues.ToLong(value), precision) : (object)PythonNumbers.Round(PythonValues.ToDouble(value), precision);
         }
 
-        var x = PythonValues.ToDouble(value);
         var scale = Math.Pow(10, precision);
+        var scaled = PythonValues.ToDouble(value) * scale;
         return method switch
         {
-            "common" => Math.Round(x, Math.Clamp(precision, 0, 15), MidpointRounding.ToEven),
-            "ceil" => Math.Ceiling(x * scale) / scale,
-            "floor" => Math.Floor(x * scale) / scale,
+            "ceil" => Math.Ceiling(scaled) / scale,
+            "floor" => Math.Floor(scaled) / scale,
             _ => throw new InvalidOperationException("method must be common, ceil or floor"),
         };
     }
@@ -321,6 +240,33 @@ internal static partial class TemplateFilters
         return args.GetBool(1, "first") ? indention + result : result;
     }
 
+    /// <summary>jinja2's truncate(length=255, killwords=False, end='...', leeway=5).</summary>
+    private static string Truncate(string s, CallArguments args)
+    {
+        var length = (int)args.GetLong(0, "length", 255);
+        var end = args.GetString(2, "end", "...");
+        var leeway = (int)args.GetLong(3, "leeway", 5);
+        if (length < end.Length)
+        {
+            throw new InvalidOperationException($"expected length >= {end.Length}, got {length}");
+        }
+
+        var codePoints = PythonValues.CodePoints(s);
+        if (codePoints.Count <= length + leeway)
+        {
+            return s;
+        }
+
+        var head = string.Concat(codePoints.Take(length - end.Length));
+        if (!args.GetBool(1, "killwords"))
+        {
+            var space = head.LastIndexOf(' ');
+            head = space >= 0 ? head[..space] : head;
+        }
+
+        return head + end;
+    }
+
     /// <summary>Python's str.center (extra padding goes left when the width is odd, as CPython's pad_center).</summary>
     private static string Center(string s, int width)
     {
@@ -332,39 +278,5 @@ internal static partial class TemplateFilters
 
         var left = (margin / 2) + (margin & width & 1);
         return new string(' ', left) + s + new string(' ', margin - left);
-    }
-
-    /// <summary>Python %-formatting (the format filter and <c>str % args</c>) with %s, %r, %d, %i, %f and %%.</summary>
-    public static string PercentFormat(string format, CallArguments args)
-    {
-        var sb = new StringBuilder();
-        var next = 0;
-        for (var i = 0; i < format.Length; i++)
-        {
-            if (format[i] != '%' || i + 1 >= format.Length)
-            {
-                sb.Append(format[i]);
-                continue;
-            }
-
-            var code = format[++i];
-            if (code == '%')
-            {
-                sb.Append('%');
-                continue;
-            }
-
-            var arg = args.Get(next++, "\0");
-            sb.Append(code switch
-            {
-                's' => PythonValues.ToStr(arg),
-                'r' => PythonValues.Repr(arg),
-                'd' or 'i' => PythonValues.ToLong(arg).ToString(CultureInfo.InvariantCulture),
-                'f' => PythonValues.ToDouble(arg).ToString("F6", CultureInfo.InvariantCulture),
-                _ => throw new InvalidOperationException($"unsupported format character '{code}'"),
-            });
-        }
-
-        return sb.ToString();
     }
 }

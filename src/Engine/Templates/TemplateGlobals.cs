@@ -105,6 +105,17 @@ internal static class TemplateGlobals
                 'f' => (t.Ticks % TimeSpan.TicksPerSecond / 10).ToString("000000", c),
                 'p' => t.Hour < 12 ? "AM" : "PM",
                 'j' => Num(t.DayOfYear, 3),
+                'U' => Num((t.DayOfYear + 6 - (int)t.DayOfWeek) / 7, 2), // weeks starting Sunday; days before the first are week 0
+                'W' => Num((t.DayOfYear + 6 - (((int)t.DayOfWeek + 6) % 7)) / 7, 2), // weeks starting Monday
+                'c' => t.ToString("ddd MMM ", c) + t.Day.ToString(c).PadLeft(2) + t.ToString(" HH:mm:ss yyyy", c),
+                'x' => t.ToString("MM/dd/yy", c),
+                'X' => t.ToString("HH:mm:ss", c),
+                'R' => t.ToString("HH:mm", c),
+                'C' => Num(t.Year / 100, 2),
+                'G' => ISOWeek.GetYear(t).ToString(c),
+                'V' => Num(ISOWeek.GetWeekOfYear(t), 2),
+                'n' => "\n",
+                't' => "\t",
                 'w' => ((int)t.DayOfWeek).ToString(c),
                 'u' => (t.DayOfWeek == DayOfWeek.Sunday ? 7 : (int)t.DayOfWeek).ToString(c),
                 'F' => t.ToString("yyyy-MM-dd", c),

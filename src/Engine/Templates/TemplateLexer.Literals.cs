@@ -100,6 +100,7 @@ internal sealed partial class TemplateLexer
             case 'x': return AppendHexEscape(sb, i, 2);
             case 'u': return AppendHexEscape(sb, i, 4);
             case 'U': return AppendHexEscape(sb, i, 8);
+            case 'N': throw new TemplateException("\\N{name} escapes are not supported here; write the character itself or use \\u/\\U", _line);
         }
 
         if (e is >= '0' and <= '7')

@@ -257,10 +257,10 @@ internal sealed partial class TemplateLexer
     {
         var c = _src[_pos];
         var start = _pos;
-        if (char.IsAsciiLetter(c) || c == '_')
+        if (IsNameStart(c))
         {
             var end = start + 1;
-            while (end < _src.Length && (char.IsAsciiLetterOrDigit(_src[end]) || _src[end] == '_'))
+            while (end < _src.Length && IsNamePart(_src[end]))
             {
                 end++;
             }
@@ -300,4 +300,11 @@ internal sealed partial class TemplateLexer
 
         throw new TemplateException($"unexpected character '{c}' inside a tag opened on line {openLine}", _line);
     }
+
+    // Names are Python identifiers (jinja2's name_re is \w based): letters, '_', then also digits and combining marks.
+    private static bool IsNameStart(char c) => char.IsLetter(c) || c == '_';
+
+    private static bool IsNamePart(char c) => char.IsLetterOrDigit(c) || c == '_'
+        || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark
+            or System.Globalization.UnicodeCategory.ConnectorPunctuation;
 }

@@ -12,8 +12,9 @@ internal static class TemplateMethods
     private static readonly HashSet<string> StringMethods =
     [
         "startswith", "endswith", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "upper", "lower", "replace",
-        "title", "capitalize", "format", "count", "find", "rfind", "index", "join", "isdigit", "isalpha", "isalnum", "isspace",
-        "islower", "isupper",
+        "title", "capitalize", "format", "count", "find", "rfind", "index", "rindex", "join", "isdigit", "isalpha", "isalnum",
+        "isspace", "islower", "isupper", "isnumeric", "isdecimal", "swapcase", "casefold", "removeprefix", "removesuffix",
+        "ljust", "rjust", "center", "zfill", "partition", "rpartition",
     ];
 
     private static readonly HashSet<string> ListMethods = ["append", "extend", "pop", "index", "count", "insert"];
@@ -30,6 +31,7 @@ internal static class TemplateMethods
         string s => CallStringMethod(s, method.Name, args),
         IReadOnlyDictionary<string, object?> d => CallDictMethod(d, method.Name, args),
         IReadOnlyList<object?> l => CallListMethod(l, method.Name, args),
+        LoopState loop when method.Name == "changed" => loop.Changed(args.Positional),
         LoopState loop => args.Count == 0
             ? throw new InvalidOperationException("loop.cycle() needs at least one value")
             : args.Positional[loop.Index0 % args.Count],
@@ -62,36 +64,8 @@ internal static class TemplateMethods
                 return (long)list.Count(x => PythonValues.AreEqual(PythonValues.Normalize(x), args.Get(0, "value")));
         }
 
-        // Mutation: transformers' sandbox forbids it, but templates written for other engines use it; allowed on lists.
-        if (list is not List<object?> mutable)
-        {
-            throw new InvalidOperationException($"cannot call '{name}' on an immutable {PythonValues.TypeName(list)}");
-        }
-
-        switch (name)
-        {
-            case "append":
-                mutable.Add(args.Get(0, "object"));
-                return null;
-            case "extend":
-                mutable.AddRange(PythonValues.Iterate(args.Get(0, "iterable")));
-                return null;
-            case "insert":
-                var at = (int)Math.Clamp(args.GetLong(0, "index", 0) is var ix && ix < 0 ? ix + mutable.Count : ix, 0, mutable.Count);
-                mutable.Insert(at, args.Get(1, "object"));
-                return null;
-            default: // pop
-                if (mutable.Count == 0)
-                {
-                    throw new InvalidOperationException("pop from empty list");
-                }
-
-                var index = (int)args.GetLong(0, "index", -1);
-                index = index < 0 ? index + mutable.Count : index;
-                var item = mutable[index];
-                mutable.RemoveAt(index);
-                return item;
-        }
+        // append, extend, insert, pop: transformers renders in jinja2's ImmutableSandboxedEnvironment, which refuses them.
+        throw new InvalidOperationException($"access to attribute '{name}' of '{PythonValues.TypeName(list)}' object is unsafe.");
     }
 
     private static object? CallStringMethod(string s, string name, CallArguments args)
@@ -109,30 +83,38 @@ internal static class TemplateMethods
             case "rstrip": return Strip(s, args.Get(0, "chars"), left: false, right: true);
             case "split": return Split(s, args.Get(0, "sep") as string, (int)args.GetLong(1, "maxsplit", -1), fromRight: false);
             case "rsplit": return Split(s, args.Get(0, "sep") as string, (int)args.GetLong(1, "maxsplit", -1), fromRight: true);
-            case "splitlines": return s.Split('\n').Select(l => (object?)l.TrimEnd('\r')).SkipLast(s.EndsWith('\n') ? 1 : 0).ToList();
-            case "upper": return s.ToUpperInvariant();
-            case "lower": return s.ToLowerInvariant();
-            case "title": return PythonTitle(s);
-            case "capitalize": return s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();
+            case "splitlines": return SplitLines(s, args.GetBool(0, "keepends"));
+            case "upper": return PythonCase.Upper(s);
+            case "lower": return PythonCase.Lower(s);
+            case "casefold": return PythonCase.Lower(s).Replace("\u00DF", "ss", StringComparison.Ordinal);
+            case "swapcase": return PythonCase.SwapCase(s);
+            case "title": return PythonCase.Title(s);
+            case "capitalize": return PythonCase.Capitalize(s);
+            case "removeprefix": return args.GetString(0, "prefix") is var prefix && s.StartsWith(prefix, StringComparison.Ordinal) ? s[prefix.Length..] : s;
+            case "removesuffix": return args.GetString(0, "suffix") is var suffix && suffix.Length > 0 && s.EndsWith(suffix, StringComparison.Ordinal) ? s[..^suffix.Length] : s;
+            case "ljust" or "rjust" or "center" or "zfill": return Pad(s, name, args);
+            case "partition" or "rpartition": return Partition(s, args.GetString(0, "sep"), name == "rpartition");
             case "replace":
                 var count = args.GetLong(2, "count", -1);
                 return Replace(s, args.GetString(0, "old"), args.GetString(1, "new"), count);
             case "count": return CountOccurrences(s, args.GetString(0, "sub"));
             case "find": return (long)s.IndexOf(args.GetString(0, "sub"), StringComparison.Ordinal);
             case "rfind": return (long)s.LastIndexOf(args.GetString(0, "sub"), StringComparison.Ordinal);
-            case "index":
-                var found = s.IndexOf(args.GetString(0, "sub"), StringComparison.Ordinal);
+            case "index" or "rindex":
+                var sub = args.GetString(0, "sub");
+                var found = name == "index" ? s.IndexOf(sub, StringComparison.Ordinal) : s.LastIndexOf(sub, StringComparison.Ordinal);
                 return found >= 0 ? (long)found : throw new InvalidOperationException("substring not found");
             case "join":
                 return string.Join(s, PythonValues.Iterate(args.Get(0, "iterable")).Select(x => x as string
                     ?? throw new InvalidOperationException($"sequence item: expected str instance, {PythonValues.TypeName(x)} found")));
-            case "format": return Format(s, args);
+            case "format": return PythonFormat.Format(s, args);
             case "isdigit": return s.Length > 0 && s.All(char.IsDigit);
             case "isalpha": return s.Length > 0 && s.All(char.IsLetter);
             case "isalnum": return s.Length > 0 && s.All(char.IsLetterOrDigit);
             case "isspace": return s.Length > 0 && s.All(char.IsWhiteSpace);
-            case "islower": return s.Any(char.IsLetter) && !s.Any(char.IsUpper);
-            default: return s.Any(char.IsLetter) && !s.Any(char.IsLower); // isupper
+            case "isnumeric" or "isdecimal": return s.Length > 0 && s.All(c => name == "isdecimal" ? char.IsDigit(c) : char.IsNumber(c));
+            case "islower": return PythonCase.IsLower(s);
+            default: return PythonCase.IsUpper(s); // isupper
         }
     }
 
@@ -233,61 +215,78 @@ internal static class TemplateMethods
         return n;
     }
 
-    /// <summary>Python's str.title(): upper-case the first cased character after an uncased one, lower-case the rest.</summary>
-    public static string PythonTitle(string s)
+    /// <summary>str.splitlines(keepends=False): breaks at \n, \r\n, \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029.</summary>
+    private static List<object?> SplitLines(string s, bool keepEnds)
     {
-        var sb = new StringBuilder(s.Length);
-        var previousCased = false;
-        foreach (var c in s)
-        {
-            var cased = char.IsUpper(c) || char.IsLower(c);
-            sb.Append(cased ? (previousCased ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c)) : c);
-            previousCased = cased;
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>Python's str.format with {}, {0} and {name} fields (format specs are not supported).</summary>
-    private static string Format(string s, CallArguments args)
-    {
-        var sb = new StringBuilder();
-        var auto = 0;
+        var lines = new List<object?>();
+        var start = 0;
         for (var i = 0; i < s.Length; i++)
         {
             var c = s[i];
-            if ((c == '{' || c == '}') && i + 1 < s.Length && s[i + 1] == c)
+            if (c is not ('\n' or '\r' or '\v' or '\f' or '\x1c' or '\x1d' or '\x1e' or '\x85' or '\u2028' or '\u2029'))
             {
-                sb.Append(c);
-                i++;
                 continue;
             }
 
-            if (c != '{')
-            {
-                sb.Append(c);
-                continue;
-            }
-
-            var close = s.IndexOf('}', i);
-            if (close < 0)
-            {
-                throw new InvalidOperationException("Single '{' encountered in format string");
-            }
-
-            var field = s[(i + 1)..close];
-            if (field.Contains(':') || field.Contains('!'))
-            {
-                throw new InvalidOperationException($"format spec in '{{{field}}}' is not supported");
-            }
-
-            object? value = field.Length == 0 ? args.Get(auto++, "\0")
-                : int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? args.Get(n, "\0")
-                : args.Get(-1, field, new Undefined($"'{field}' is undefined"));
-            sb.Append(PythonValues.ToStr(value));
-            i = close;
+            var end = c == '\r' && i + 1 < s.Length && s[i + 1] == '\n' ? i + 2 : i + 1;
+            lines.Add(s[start..(keepEnds ? end : i)]);
+            start = end;
+            i = end - 1;
         }
 
-        return sb.ToString();
+        if (start < s.Length)
+        {
+            lines.Add(s[start..]);
+        }
+
+        return lines;
+    }
+
+    /// <summary>str.ljust / rjust / center(width, fillchar=' ') and zfill(width), widths in code points.</summary>
+    private static string Pad(string s, string name, CallArguments args)
+    {
+        var width = (int)args.GetLong(0, "width", 0);
+        var margin = width - (int)PythonValues.Length(s);
+        if (margin <= 0)
+        {
+            return s;
+        }
+
+        if (name == "zfill")
+        {
+            var signed = s.Length > 0 && s[0] is '+' or '-';
+            return signed ? s[0] + new string('0', margin) + s[1..] : new string('0', margin) + s;
+        }
+
+        var fill = args.GetString(1, "fillchar", " ");
+        if (PythonValues.Length(fill) != 1)
+        {
+            throw new InvalidOperationException("The fill character must be exactly one character long");
+        }
+
+        string Fill(int n) => string.Concat(Enumerable.Repeat(fill, n));
+        var left = name switch
+        {
+            "ljust" => 0,
+            "rjust" => margin,
+            _ => (margin / 2) + (margin & width & 1), // CPython's pad for center
+        };
+        return Fill(left) + s + Fill(margin - left);
+    }
+
+    private static object?[] Partition(string s, string separator, bool fromRight)
+    {
+        if (separator.Length == 0)
+        {
+            throw new InvalidOperationException("empty separator");
+        }
+
+        var at = fromRight ? s.LastIndexOf(separator, StringComparison.Ordinal) : s.IndexOf(separator, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return fromRight ? ["", "", s] : [s, "", ""];
+        }
+
+        return [s[..at], separator, s[(at + separator.Length)..]];
     }
 }

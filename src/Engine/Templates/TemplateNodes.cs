@@ -19,12 +19,29 @@ internal sealed record ForNode(string[] Targets, Expr Iterable, Expr? Filter, Te
 /// <summary><c>{% set a = v %}</c>, <c>{% set a, b = v %}</c>, or with <see cref="Attribute"/> <c>{% set ns.attr = v %}</c>.</summary>
 internal sealed record SetNode(string[] Targets, string? Attribute, Expr Value, int Line) : TemplateNode(Line);
 
-/// <summary><c>{% set name %}body{% endset %}</c>: the rendered body is assigned.</summary>
-internal sealed record SetBlockNode(string Name, TemplateNode[] Body, int Line) : TemplateNode(Line);
+/// <summary>One <c>| name(args)</c> of a filter chain applied to a rendered block.</summary>
+internal sealed record FilterCall(string Name, Argument[] Arguments, int Line);
+
+/// <summary><c>{% set name | filters %}body{% endset %}</c>: the rendered body, passed through the filters, is assigned.</summary>
+internal sealed record SetBlockNode(string Name, FilterCall[] Filters, TemplateNode[] Body, int Line) : TemplateNode(Line);
+
+/// <summary><c>{% filter name(args) | ... %}body{% endfilter %}</c>: outputs the rendered body passed through the filters.</summary>
+internal sealed record FilterBlockNode(FilterCall[] Filters, TemplateNode[] Body, int Line) : TemplateNode(Line);
 
 internal sealed record MacroParameter(string Name, Expr? Default);
 
-internal sealed record MacroNode(string Name, MacroParameter[] Parameters, TemplateNode[] Body, int Line) : TemplateNode(Line);
+/// <summary>
+/// <c>{% macro name(params) %}body{% endmacro %}</c>. As in jinja2, a body that mentions <c>varargs</c> / <c>kwargs</c>
+/// takes extra positional / keyword arguments there, and one that mentions <c>caller</c> can be invoked by a call block.
+/// </summary>
+internal sealed record MacroNode(string Name, MacroParameter[] Parameters, TemplateNode[] Body, int Line, bool TakesVarargs = false, bool TakesKwargs = false)
+    : TemplateNode(Line);
+
+/// <summary><c>{% call(params) macro(args) %}body{% endcall %}</c>: calls the macro with the body as its <c>caller()</c>.</summary>
+internal sealed record CallBlockNode(CallExpr Call, MacroNode Caller, int Line) : TemplateNode(Line);
+
+/// <summary><c>{% with a = x, b = y %}body{% endwith %}</c>: the values are computed first, then bound in a new scope.</summary>
+internal sealed record WithNode(string[] Names, Expr[] Values, TemplateNode[] Body, int Line) : TemplateNode(Line);
 
 /// <summary>transformers' <c>{% generation %}</c> extension (marks assistant tokens); renders its body unchanged.</summary>
 internal sealed record GenerationNode(TemplateNode[] Body, int Line) : TemplateNode(Line);
@@ -46,7 +63,15 @@ internal sealed record ItemExpr(Expr Target, Expr Key, int Line) : Expr(Line);
 
 internal sealed record SliceExpr(Expr Target, Expr? Start, Expr? Stop, Expr? Step, int Line) : Expr(Line);
 
-internal sealed record Argument(string? Name, Expr Value);
+/// <summary>A call argument: positional (no name), <c>name=value</c>, or unpacked with <c>*seq</c> / <c>**mapping</c>.</summary>
+internal sealed record Argument(string? Name, Expr Value, ArgumentUnpacking Unpacking = ArgumentUnpacking.None);
+
+internal enum ArgumentUnpacking
+{
+    None,
+    Sequence,
+    Mapping,
+}
 
 internal sealed record CallExpr(Expr Callee, Argument[] Arguments, int Line) : Expr(Line);
 

@@ -217,7 +217,7 @@ internal sealed partial class TemplateParser
                     "true" or "True" => new ConstExpr(true, token.Line),
                     "false" or "False" => new ConstExpr(false, token.Line),
                     "none" or "None" => new ConstExpr(null, token.Line),
-                    _ => new NameExpr(token.Value, token.Line),
+                    _ => Name(token),
                 };
             case TokenKind.String:
                 var text = token.Value;
@@ -228,9 +228,11 @@ internal sealed partial class TemplateParser
 
                 return new ConstExpr(text, token.Line);
             case TokenKind.Integer:
-                return new ConstExpr(long.Parse(token.Value, CultureInfo.InvariantCulture), token.Line);
+                return long.TryParse(token.Value.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var integer)
+                    ? new ConstExpr(integer, token.Line)
+                    : throw Error($"integer literal {token.Value} does not fit in 64 bits", token.Line);
             case TokenKind.Float:
-                return new ConstExpr(double.Parse(token.Value, CultureInfo.InvariantCulture), token.Line);
+                return new ConstExpr(double.Parse(token.Value.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture), token.Line);
             case TokenKind.Operator when token.Value == "(":
                 if (Current.IsOperator(")"))
                 {

@@ -64,7 +64,7 @@ internal sealed partial class TemplateParser
         return new SliceExpr(target, start, stop, step, line);
     }
 
-    /// <summary>Call arguments after '(' through ')': positional and name=value.</summary>
+    /// <summary>Call arguments after '(' through ')': positional, name=value, *sequence and **mapping.</summary>
     private Argument[] ParseArguments()
     {
         var args = new List<Argument>();
@@ -81,10 +81,10 @@ internal sealed partial class TemplateParser
 
             if (Current.IsOperator("*") || Current.IsOperator("**"))
             {
-                throw Error("*args and **kwargs in calls are not supported", Current.Line);
+                var unpacking = Next().Value == "*" ? ArgumentUnpacking.Sequence : ArgumentUnpacking.Mapping;
+                args.Add(new Argument(null, ParseExpression(withCondition: true), unpacking));
             }
-
-            if (Current.Kind == TokenKind.Name && Peek(1).IsOperator("="))
+            else if (Current.Kind == TokenKind.Name && Peek(1).IsOperator("="))
             {
                 var name = Next().Value;
                 _pos++;

@@ -59,6 +59,17 @@ internal sealed partial class TemplateParser
         _pos++;
     }
 
+    /// <summary>The end of a tag that opens a body; jinja2 allows a Python-style ':' before it (parser.parse_statements).</summary>
+    private void ExpectBodyStart()
+    {
+        if (Current.IsOperator(":"))
+        {
+            _pos++;
+        }
+
+        ExpectBlockEnd();
+    }
+
     /// <summary>Parses nodes until one of <paramref name="endTags"/> opens a block; returns that tag (its name consumed).</summary>
     private (TemplateNode[] Body, string EndTag) ParseBody(string[]? endTags, int openLine, string? opener = null)
     {
@@ -120,34 +131,38 @@ internal sealed partial class TemplateParser
         "for" => ParseFor(tag.Line),
         "set" => ParseSet(tag.Line),
         "macro" => ParseMacro(tag.Line),
+        "call" => ParseCallBlock(tag.Line),
+        "filter" => ParseFilterBlock(tag.Line),
+        "with" => ParseWith(tag.Line),
         "generation" => ParseGeneration(tag.Line),
         "break" or "continue" => ParseLoopControl(tag),
-        "endif" or "endfor" or "endset" or "endmacro" or "elif" or "else" or "endgeneration" or "endraw" =>
+        "endif" or "endfor" or "endset" or "endmacro" or "endcall" or "endfilter" or "endwith" or "elif" or "else" or "endgeneration" or "endraw" =>
             throw Error($"unexpected '{{% {tag.Value} %}}' with no open block it could close", tag.Line),
-        _ => throw Error($"unsupported tag '{{% {tag.Value} %}}' (supported: if, for, set, macro, raw, generation, break, continue)", tag.Line),
+        _ => throw Error($"unsupported tag '{{% {tag.Value} %}}' (supported: if, for, set, macro, call, filter, with, raw, generation, break, continue)", tag.Line),
     };
 
     private IfNode ParseIf(int line)
     {
         var branches = new List<IfBranch>();
-        var condition = ParseExpression(withCondition: true);
+        var condition = ParseTuple(withCondition: false); // jinja2's parse_if: a tuple, no inline if at the top
         while (true)
         {
-            ExpectBlockEnd();
+            ExpectBodyStart();
             var (body, end) = ParseBody(["elif", "else", "endif"], line, "if");
             branches.Add(new IfBranch(condition, body));
             if (end == "elif")
             {
-                condition = ParseExpression(withCondition: true);
+                condition = ParseTuple(withCondition: false);
                 continue;
             }
 
-            ExpectBlockEnd();
             if (end == "endif")
             {
+                ExpectBlockEnd();
                 return new IfNode([.. branches], null, line);
             }
 
+            ExpectBodyStart();
             var (elseBody, _) = ParseBody(["endif"], line, "if");
             ExpectBlockEnd();
             return new IfNode([.. branches], elseBody, line);
@@ -176,15 +191,16 @@ internal sealed partial class TemplateParser
             throw Error("recursive for loops are not supported", Current.Line);
         }
 
-        ExpectBlockEnd();
+        ExpectBodyStart();
         var (body, end) = ParseBody(["endfor", "else"], line, "for");
-        ExpectBlockEnd();
         TemplateNode[]? elseBody = null;
         if (end == "else")
         {
+            ExpectBodyStart();
             (elseBody, _) = ParseBody(["endfor"], line, "for");
-            ExpectBlockEnd();
         }
+
+        ExpectBlockEnd();
 
         return new ForNode(targets, iterable, filter, body, elseBody, line);
     }
@@ -239,62 +255,16 @@ internal sealed partial class TemplateParser
             return new SetNode(targets, null, value, line);
         }
 
-        if (targets.Length != 1 || Current.Kind != TokenKind.BlockEnd)
+        if (targets.Length != 1 || (Current.Kind != TokenKind.BlockEnd && !Current.IsOperator("|")))
         {
-            throw Unexpected("'=' or '%}'");
+            throw Unexpected("'=', '|' or '%}'");
         }
 
-        _pos++;
+        var filters = Current.IsOperator("|") ? ParseFilterChain(requireLeadingPipe: true) : [];
+        ExpectBodyStart();
         var (body, _) = ParseBody(["endset"], line, "set");
         ExpectBlockEnd();
-        return new SetBlockNode(targets[0], body, line);
-    }
-
-    private MacroNode ParseMacro(int line)
-    {
-        var name = ExpectName("a macro name");
-        ExpectOperator("(");
-        var parameters = new List<MacroParameter>();
-        while (!Current.IsOperator(")"))
-        {
-            if (parameters.Count > 0)
-            {
-                ExpectOperator(",");
-                if (Current.IsOperator(")"))
-                {
-                    break;
-                }
-            }
-
-            var parameter = ExpectName("a parameter name");
-            Expr? defaultValue = null;
-            if (Current.IsOperator("="))
-            {
-                _pos++;
-                defaultValue = ParseExpression(withCondition: true);
-            }
-
-            parameters.Add(new MacroParameter(parameter, defaultValue));
-        }
-
-        _pos++;
-        ExpectBlockEnd();
-        var (body, _) = ParseBody(["endmacro"], line, "macro");
-        if (Current.Kind == TokenKind.Name && Current.Value == name)
-        {
-            _pos++;
-        }
-
-        ExpectBlockEnd();
-        return new MacroNode(name, [.. parameters], body, line);
-    }
-
-    private GenerationNode ParseGeneration(int line)
-    {
-        ExpectBlockEnd();
-        var (body, _) = ParseBody(["endgeneration"], line, "generation");
-        ExpectBlockEnd();
-        return new GenerationNode(body, line);
+        return new SetBlockNode(targets[0], filters, body, line);
     }
 
     private LoopControlNode ParseLoopControl(TemplateToken tag)

@@ -65,7 +65,10 @@ internal sealed partial class TemplateRenderer
                 var result = new OrderedDictionary<string, object?>(dict.Entries.Length, StringComparer.Ordinal);
                 foreach (var (key, value) in dict.Entries)
                 {
-                    result[PythonValues.ToStr(Eval(key))] = Eval(value);
+                    // Dicts here are keyed by strings (as JSON objects are); another key type would print and look up differently.
+                    var k = PythonValues.Unmark(Eval(key)) as string
+                        ?? throw new InvalidOperationException($"dict keys must be strings here, not {PythonValues.TypeName(Eval(key))} ({PythonValues.Repr(Eval(key))})");
+                    result[k] = Eval(value);
                 }
 
                 return result;
@@ -111,42 +114,56 @@ internal sealed partial class TemplateRenderer
             return CallArguments.None;
         }
 
-        var positionalCount = 0;
+        var positional = new List<object?>(arguments.Length);
+        List<KeyValuePair<string, object?>>? keywords = null;
         foreach (var a in arguments)
         {
-            positionalCount += a.Name is null ? 1 : 0;
+            switch (a.Unpacking)
+            {
+                case ArgumentUnpacking.Sequence:
+                    positional.AddRange(PythonValues.Iterate(Eval(a.Value)));
+                    break;
+                case ArgumentUnpacking.Mapping:
+                    if (Eval(a.Value) is not IReadOnlyDictionary<string, object?> mapping)
+                    {
+                        throw new InvalidOperationException("argument after ** must be a mapping");
+                    }
+
+                    foreach (var kv in mapping)
+                    {
+                        (keywords ??= []).Add(kv);
+                    }
+
+                    break;
+                default:
+                    if (a.Name is not null)
+                    {
+                        (keywords ??= []).Add(new(a.Name, Eval(a.Value)));
+                    }
+                    else if (keywords is not null)
+                    {
+                        throw new InvalidOperationException("positional argument follows keyword argument");
+                    }
+                    else
+                    {
+                        positional.Add(Eval(a.Value));
+                    }
+
+                    break;
+            }
         }
 
-        var positional = new object?[positionalCount];
-        var keywords = new KeyValuePair<string, object?>[arguments.Length - positionalCount];
-        int p = 0, k = 0;
-        foreach (var a in arguments)
-        {
-            if (a.Name is null)
-            {
-                if (k > 0)
-                {
-                    throw new InvalidOperationException("positional argument follows keyword argument");
-                }
-
-                positional[p++] = Eval(a.Value);
-            }
-            else
-            {
-                keywords[k++] = new(a.Name, Eval(a.Value));
-            }
-        }
-
-        return new CallArguments(positional, keywords);
+        return new CallArguments([.. positional], keywords is null ? [] : [.. keywords]);
     }
 
-    private object? EvalCall(CallExpr call)
+    private object? EvalCall(CallExpr call, TemplateMacro? caller = null)
     {
         var callee = Eval(call.Callee);
         var args = EvalArguments(call.Arguments);
         return callee switch
         {
-            TemplateMacro macro => CallMacro(macro, args),
+            TemplateMacro macro => CallMacro(macro, args, caller),
+            _ when caller is not null => throw new InvalidOperationException($"'{{% call %}}' needs a macro, not '{PythonValues.TypeName(callee)}'"),
             BuiltinFunction builtin => TemplateGlobals.Call(builtin, args, _clock),
             BoundMethod method => TemplateMethods.Call(method, args),
             Undefined undefined => throw new InvalidOperationException(undefined.Hint),
@@ -154,21 +171,36 @@ internal sealed partial class TemplateRenderer
         };
     }
 
-    private string CallMacro(TemplateMacro macro, CallArguments args)
+    /// <summary>
+    /// Calls a macro as jinja2 does (jinja2/runtime.py, Macro._invoke): parameters by position or keyword, missing ones
+    /// from their defaults or undefined; extra positional / keyword arguments go to varargs / kwargs when the body
+    /// mentions them and are errors otherwise; <paramref name="caller"/> is the body of a call block.
+    /// </summary>
+    private string CallMacro(TemplateMacro macro, CallArguments args, TemplateMacro? caller = null)
     {
         var node = macro.Node;
-        if (args.Count > node.Parameters.Length)
+        if (args.Count > node.Parameters.Length && !node.TakesVarargs)
         {
             throw new InvalidOperationException($"macro '{node.Name}' takes {node.Parameters.Length} argument(s) but {args.Count} were given");
         }
 
-        foreach (var (name, _) in args.Keywords)
+        OrderedDictionary<string, object?>? extraKeywords = null;
+        foreach (var (name, value) in args.Keywords)
         {
-            if (Array.FindIndex(node.Parameters, p => p.Name == name) is var at && (at < 0 || at < args.Count))
+            var at = Array.FindIndex(node.Parameters, p => p.Name == name);
+            if (at >= 0 && at < args.Count)
             {
-                throw new InvalidOperationException(at < 0
-                    ? $"macro '{node.Name}' has no parameter '{name}'"
-                    : $"macro '{node.Name}' got multiple values for parameter '{name}'");
+                throw new InvalidOperationException($"macro '{node.Name}' got multiple values for parameter '{name}'");
+            }
+
+            if (at < 0)
+            {
+                if (!node.TakesKwargs)
+                {
+                    throw new InvalidOperationException($"macro '{node.Name}' has no parameter '{name}'");
+                }
+
+                (extraKeywords ??= new(StringComparer.Ordinal))[name] = value;
             }
         }
 
@@ -185,6 +217,21 @@ internal sealed partial class TemplateRenderer
                     : parameter.Default is not null ? Eval(parameter.Default)
                     : new Undefined($"macro '{node.Name}' was called without '{parameter.Name}'");
                 _scope.Set(parameter.Name, value);
+            }
+
+            if (node.TakesVarargs)
+            {
+                _scope.Set("varargs", args.Count > node.Parameters.Length ? args.Positional[node.Parameters.Length..] : Array.Empty<object?>());
+            }
+
+            if (node.TakesKwargs)
+            {
+                _scope.Set("kwargs", extraKeywords ?? new OrderedDictionary<string, object?>(StringComparer.Ordinal));
+            }
+
+            if (caller is not null)
+            {
+                _scope.Set("caller", caller);
             }
 
             var output = new StringBuilder();

@@ -144,15 +144,21 @@ internal sealed partial class TemplateRenderer
                     Assign(set);
                     return Flow.Normal;
                 case SetBlockNode setBlock:
-                    var captured = new StringBuilder();
-                    RenderBody(setBlock.Body, captured);
-                    _scope.Set(setBlock.Name, captured.ToString());
+                    _scope.Set(setBlock.Name, RenderFiltered(setBlock.Body, setBlock.Filters));
+                    return Flow.Normal;
+                case FilterBlockNode filterBlock:
+                    output.Append(PythonValues.ToStr(RenderFiltered(filterBlock.Body, filterBlock.Filters)));
                     return Flow.Normal;
                 case MacroNode macro:
                     _scope.Set(macro.Name, new TemplateMacro(macro, _scope));
                     return Flow.Normal;
+                case CallBlockNode callBlock:
+                    output.Append(PythonValues.ToStr(EvalCall(callBlock.Call, new TemplateMacro(callBlock.Caller, _scope))));
+                    return Flow.Normal;
                 case GenerationNode generation:
                     return RenderBody(generation.Body, output);
+                case WithNode with:
+                    return RenderWith(with, output);
                 case LoopControlNode control:
                     return _loopDepth == 0
                         ? throw new TemplateException($"'{{% {(control.IsBreak ? "break" : "continue")} %}}' outside a for loop", control.Line)
@@ -168,6 +174,45 @@ internal sealed partial class TemplateRenderer
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw new TemplateException(ex.Message, node.Line, ex);
+        }
+    }
+
+    /// <summary>Renders a block body to a string and passes it through the filters (<c>{% set x | f %}</c>, <c>{% filter f %}</c>).</summary>
+    private object? RenderFiltered(TemplateNode[] body, FilterCall[] filters)
+    {
+        var captured = new StringBuilder();
+        RenderBody(body, captured);
+        object? value = captured.ToString();
+        foreach (var filter in filters)
+        {
+            value = TemplateFilters.Apply(filter.Name, value, EvalArguments(filter.Arguments));
+        }
+
+        return value;
+    }
+
+    private Flow RenderWith(WithNode node, StringBuilder output)
+    {
+        var values = new object?[node.Values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = Eval(node.Values[i]);
+        }
+
+        var outer = _scope;
+        _scope = new TemplateScope(outer);
+        try
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                _scope.Set(node.Names[i], values[i]);
+            }
+
+            return RenderBody(node.Body, output);
+        }
+        finally
+        {
+            _scope = outer;
         }
     }
 

@@ -10,6 +10,49 @@ internal sealed class Undefined(string hint)
     public string Hint { get; } = hint;
 }
 
+/// <summary>
+/// markupsafe's Markup, which jinja2's <c>safe</c> and <c>escape</c> filters return even with autoescape off (as in
+/// transformers). It prints as its text, but <c>+</c> with a plain string HTML-escapes that string first
+/// (Markup.__add__ / __radd__), so <c>'{"a": ' + (x|tojson|safe)</c> renders <c>{&amp;#34;a&amp;#34;: ...</c> as transformers does.
+/// Other operations treat it as its plain text.
+/// </summary>
+internal sealed class TemplateMarkup(string text)
+{
+    public string Text { get; } = text;
+
+    /// <summary>markupsafe.escape: &amp; &lt; &gt; " ' as entities; Markup passes through unchanged.</summary>
+    public static TemplateMarkup Escape(object? value) => value as TemplateMarkup ?? new TemplateMarkup(EscapeText(PythonValues.ToStr(value)));
+
+    public static string EscapeText(string s) =>
+        s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+}
+
+/// <summary>An item of jinja2's groupby filter: a tuple (grouper, list) whose parts are also attributes.</summary>
+internal sealed class GroupTuple(object? grouper, List<object?> list) : IReadOnlyList<object?>
+{
+    public object? Grouper { get; } = grouper;
+
+    public List<object?> List { get; } = list;
+
+    public int Count => 2;
+
+    public object? this[int index] => index switch
+    {
+        0 => Grouper,
+        1 => List,
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    public IEnumerator<object?> GetEnumerator()
+    {
+        yield return Grouper;
+        yield return List;
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
 /// <summary>jinja2's <c>namespace(...)</c>: the one object whose attributes a template may assign, across loop scopes.</summary>
 internal sealed class TemplateNamespace
 {
@@ -63,6 +106,16 @@ internal sealed class LoopState(IReadOnlyList<object?> items)
 
     public int Depth0 { get; init; }
 
+    private object? _lastChanged = new Undefined("loop.changed was not called yet");
+
+    /// <summary>loop.changed(*values): true when the values differ from those of the previous call.</summary>
+    public bool Changed(object? values)
+    {
+        var changed = _lastChanged is Undefined || !PythonValues.AreEqual(_lastChanged, values);
+        _lastChanged = values;
+        return changed;
+    }
+
     public object? Get(string name) => name switch
     {
         "index" => (long)Index0 + 1,
@@ -76,7 +129,7 @@ internal sealed class LoopState(IReadOnlyList<object?> items)
         "nextitem" => Index0 + 1 < Items.Count ? Items[Index0 + 1] : new Undefined("there is no next item"),
         "depth" => (long)Depth0 + 1,
         "depth0" => (long)Depth0,
-        "cycle" => new BoundMethod(this, "cycle"),
+        "cycle" or "changed" => new BoundMethod(this, name),
         _ => new Undefined($"'loop' has no attribute '{name}'"),
     };
 }

@@ -22,6 +22,13 @@ internal static class TemplateTests
             throw new InvalidOperationException($"unknown test '{name}'");
         }
 
+        if (name == "escaped")
+        {
+            return value is TemplateMarkup;
+        }
+
+        value = PythonValues.Unmark(value);
+
         object? Other() => args.TryGet(0, "other", out var o) ? o : throw new InvalidOperationException($"test '{name}' needs an argument");
 
         return name switch
@@ -51,11 +58,11 @@ internal static class TemplateTests
             "even" => PythonValues.ToLong(value) % 2 == 0,
             "divisibleby" => PythonValues.ToLong(value) % PythonValues.ToLong(args.Get(0, "num")) == 0,
             "sameas" => SameAs(value, args.Get(0, "other")),
-            "lower" => value is string s && s == s.ToLowerInvariant(),
-            "upper" => value is string u && u == u.ToUpperInvariant(),
+            "lower" => PythonCase.IsLower(PythonValues.ToStr(value)),
+            "upper" => PythonCase.IsUpper(PythonValues.ToStr(value)),
             "filter" => value is string f && TemplateFilters.IsKnown(f),
             "test" => value is string t && IsKnown(t),
-            _ => false, // escaped: nothing is Markup here
+            _ => false,
         };
     }
 
