@@ -84,11 +84,22 @@ public sealed class ChatTemplate
     /// </summary>
     public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, TimeProvider.System);
 
-    /// <summary>Convenience: renders a conversation of (role, content) messages with the usual variables.</summary>
-    public string RenderChat(IEnumerable<(string Role, string Content)> messages, bool addGenerationPrompt = true, string? bosToken = null, string? eosToken = null) =>
+    /// <summary>
+    /// Convenience: renders a conversation of (role, content) messages with the variables transformers'
+    /// apply_chat_template passes: messages, tools and documents (None when absent), add_generation_prompt, and the
+    /// special tokens. <paramref name="tools"/> are JSON schemas (dictionaries, lists, JsonElements).
+    /// </summary>
+    public string RenderChat(
+        IEnumerable<(string Role, string Content)> messages,
+        bool addGenerationPrompt = true,
+        string? bosToken = null,
+        string? eosToken = null,
+        IReadOnlyList<object?>? tools = null) =>
         Render(new Dictionary<string, object?>
         {
             ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
+            ["tools"] = tools,
+            ["documents"] = null,
             ["add_generation_prompt"] = addGenerationPrompt,
             ["bos_token"] = bosToken ?? "",
             ["eos_token"] = eosToken ?? "",

@@ -5,6 +5,11 @@ internal static partial class TemplateFilters
 {
     private static List<object?> SelectAttribute(object? value, CallArguments args, bool keep)
     {
+        if (!PythonValues.IsTruthy(value))
+        {
+            return []; // jinja2's select_or_reject and map start with "if value:", so None or '' give nothing
+        }
+
         var attribute = args.GetString(0, "attr");
         var test = args.Count > 1 ? PythonValues.ToStr(args.Positional[1]) : null;
         var testArgs = args.Skip(2);
@@ -18,6 +23,11 @@ internal static partial class TemplateFilters
 
     private static List<object?> Select(object? value, CallArguments args, bool keep)
     {
+        if (!PythonValues.IsTruthy(value))
+        {
+            return []; // jinja2's select_or_reject and map start with "if value:", so None or '' give nothing
+        }
+
         var test = args.Count > 0 ? PythonValues.ToStr(args.Positional[0]) : null;
         var testArgs = args.Skip(1);
         return PythonValues.Iterate(value).Select(PythonValues.Normalize)
@@ -26,6 +36,11 @@ internal static partial class TemplateFilters
 
     private static List<object?> Map(object? value, CallArguments args)
     {
+        if (!PythonValues.IsTruthy(value))
+        {
+            return []; // jinja2's select_or_reject and map start with "if value:", so None or '' give nothing
+        }
+
         var items = PythonValues.Iterate(value).Select(PythonValues.Normalize);
         if (args.TryGet(-1, "attribute", out var attribute))
         {
