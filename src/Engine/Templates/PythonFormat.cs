@@ -11,10 +11,14 @@ namespace InferMesh.Engine.Templates;
 /// </summary>
 internal static partial class PythonFormat
 {
-    /// <summary><c>format % args</c>: args is a tuple of values, a mapping for %(name)s, or one value.</summary>
+    /// <summary>
+    /// <c>format % args</c>: args is a tuple of values, or one value. As in CPython, one value that supports item
+    /// lookup (a dict, a list, an Undefined) may also serve %(name)s and may go unused.
+    /// </summary>
     public static string Percent(string format, object? args)
     {
-        var positional = args as object?[] ?? (args is IReadOnlyDictionary<string, object?> ? [] : [args]);
+        var positional = args as object?[] ?? [args];
+        var mappingLike = args is IReadOnlyDictionary<string, object?> or Undefined || (args is IReadOnlyList<object?> && args is not object?[]);
         var mapping = args as IReadOnlyDictionary<string, object?>;
         var sb = new StringBuilder(format.Length + 16);
         var next = 0;
@@ -107,7 +111,7 @@ internal static partial class PythonFormat
             });
         }
 
-        if (next < positional.Length && mapping is null)
+        if (next < positional.Length && !mappingLike)
         {
             throw new InvalidOperationException("not all arguments converted during string formatting");
         }

@@ -52,7 +52,7 @@ internal static class PythonJson
                 case IReadOnlyList<object?> list:
                     WriteContainer('[', ']', list.Count, depth, i => Write(list[i], depth + 1));
                     break;
-                case TemplateNamespace or TemplateMacro or Undefined or LoopState or BoundMethod or BuiltinFunction:
+                case TemplateNamespace or TemplateMacro or Undefined or LoopState or BoundMethod or BuiltinFunction or TemplateGenerator:
                     throw new InvalidOperationException($"Object of type {PythonValues.TypeName(value)} is not JSON serializable");
                 case var other:
                     WriteString(PythonValues.ToStr(other));

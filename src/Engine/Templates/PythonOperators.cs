@@ -162,6 +162,11 @@ internal static class PythonOperators
             return string.Concat(PythonValues.ToStr(a), PythonValues.ToStr(b));
         }
 
+        if (op == BinaryOperator.Modulo && a is string text && b is Undefined)
+        {
+            return PythonFormat.Percent(text, b); // str % Undefined: Undefined has __getitem__, so Python treats it as a mapping
+        }
+
         if (a is Undefined ua)
         {
             throw new InvalidOperationException(ua.Hint);
@@ -199,7 +204,8 @@ internal static class PythonOperators
                 when x is not IReadOnlyDictionary<string, object?> && y is not IReadOnlyDictionary<string, object?> => x.Concat(y).ToList(),
             (BinaryOperator.Multiply, string s, long or bool) => Repeat(s, PythonValues.ToLong(b)),
             (BinaryOperator.Multiply, long or bool, string s) => Repeat(s, PythonValues.ToLong(a)),
-            (BinaryOperator.Multiply, IReadOnlyList<object?> x, long n) => Enumerable.Repeat(x, (int)Math.Max(0, n)).SelectMany(l => l).ToList(),
+            (BinaryOperator.Multiply, IReadOnlyList<object?> x, long or bool) => RepeatList(x, PythonValues.ToLong(b)),
+            (BinaryOperator.Multiply, long or bool, IReadOnlyList<object?> x) => RepeatList(x, PythonValues.ToLong(a)),
             _ => throw new InvalidOperationException(
                 $"unsupported operand type(s) for {Symbol(op)}: '{PythonValues.TypeName(a)}' and '{PythonValues.TypeName(b)}'"),
         };
@@ -225,6 +231,12 @@ internal static class PythonOperators
             _ => throw new InvalidOperationException(
                 $"unsupported operand type(s) for {Symbol(op)}: '{PythonValues.TypeName(a)}' and '{PythonValues.TypeName(b)}'"),
         };
+    }
+
+    private static object RepeatList(IReadOnlyList<object?> items, long n)
+    {
+        var repeated = Enumerable.Repeat(items, (int)Math.Max(0, n)).SelectMany(l => l);
+        return items is object?[] ? repeated.ToArray() : repeated.ToList();
     }
 
     private static string Repeat(string s, long n) => n <= 0 ? "" : new StringBuilder(s.Length * (int)n).Insert(0, s, (int)n).ToString();

@@ -105,6 +105,7 @@ internal static class PythonValues
         TemplateNamespace => "Namespace",
         TemplateMacro => "Macro",
         TemplateMarkup => "Markup",
+        TemplateGenerator g => g.TypeName,
         _ => value.GetType().Name,
     };
 
@@ -126,7 +127,7 @@ internal static class PythonValues
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatRepr(d);
             case string s: return StringRepr(s);
-            case Undefined: return "";
+            case Undefined: return "Undefined"; // its repr, as inside a printed list; {{ }} prints its str(), nothing
             case GroupTuple group:
                 return $"({Repr(group.Grouper)}, {Repr(group.List)})";
             case object?[] tuple:
@@ -141,6 +142,8 @@ internal static class PythonValues
                 return $"<Macro '{macro.Node.Name}'>";
             case TemplateMarkup markup:
                 return $"Markup({StringRepr(markup.Text)})";
+            case TemplateGenerator generator:
+                return $"<{generator.TypeName} object>"; // Python adds the object's address
             case BoundMethod method:
                 return $"<built-in method {method.Name} of {TypeName(method.Target)} object>";
             case BuiltinFunction function:
@@ -328,10 +331,17 @@ internal static class PythonValues
         string s => Unmark(item) is string t
             ? s.Contains(t, StringComparison.Ordinal)
             : throw new InvalidOperationException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
-        IReadOnlyDictionary<string, object?> d => Unmark(item) is string key && d.ContainsKey(key),
+        IReadOnlyDictionary<string, object?> d => Unmark(item) switch
+        {
+            string key => d.ContainsKey(key),
+            IReadOnlyDictionary<string, object?> or TemplateNamespace or TemplateGenerator => throw new InvalidOperationException($"unhashable type: '{TypeName(item)}'"),
+            IReadOnlyList<object?> when item is not object?[] => throw new InvalidOperationException($"unhashable type: '{TypeName(item)}'"),
+            _ => false,
+        },
         IReadOnlyList<object?> l => l.Any(x => AreEqual(Normalize(x), item)),
         Undefined => false,
         TemplateNamespace ns => item is string key && ns.Attributes.ContainsKey(key),
+        TemplateGenerator g => g.Consume().Any(x => AreEqual(Normalize(x), item)),
         _ => throw new InvalidOperationException($"argument of type '{TypeName(container)}' is not iterable"),
     };
 
@@ -342,6 +352,7 @@ internal static class PythonValues
         IReadOnlyList<object?> l => l,
         string s => CodePoints(s),
         TemplateMarkup m => CodePoints(m.Text),
+        TemplateGenerator g => g.Consume(),
         Undefined => [],
         _ => throw new InvalidOperationException($"'{TypeName(value)}' object is not iterable"),
     };

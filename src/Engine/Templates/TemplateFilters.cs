@@ -62,17 +62,21 @@ internal static partial class TemplateFilters
             case "items":
                 return value switch
                 {
-                    Undefined => new List<object?>(),
-                    IReadOnlyDictionary<string, object?> d => d.Select(kv => (object?)new object?[] { kv.Key, PythonValues.Normalize(kv.Value) }).ToList(),
+                    Undefined => new TemplateGenerator(() => []),
+                    IReadOnlyDictionary<string, object?> d => new TemplateGenerator(() => d.Select(kv => (object?)new object?[] { kv.Key, PythonValues.Normalize(kv.Value) }).ToList()),
                     _ => throw new InvalidOperationException("Can only get item pairs from a mapping."),
                 };
-            case "selectattr" or "rejectattr": return SelectAttribute(value, args, keep: name == "selectattr");
-            case "select" or "reject": return Select(value, args, keep: name == "select");
-            case "map": return Map(value, args);
+            case "selectattr" or "rejectattr": return new TemplateGenerator(() => SelectAttribute(value, args, keep: name == "selectattr"));
+            case "select" or "reject": return new TemplateGenerator(() => Select(value, args, keep: name == "select"));
+            case "map": return new TemplateGenerator(() => Map(value, args));
             case "first": return PythonValues.Iterate(value) is { Count: > 0 } f ? PythonValues.Normalize(f[0]) : new Undefined("No first item, sequence was empty.");
-            case "last": return PythonValues.Iterate(value) is { Count: > 0 } l ? PythonValues.Normalize(l[^1]) : new Undefined("No last item, sequence was empty.");
+            case "last":
+                return value is TemplateGenerator g ? throw new InvalidOperationException($"'{g.TypeName}' object is not reversible")
+                    : PythonValues.Iterate(value) is { Count: > 0 } l ? PythonValues.Normalize(l[^1]) : new Undefined("No last item, sequence was empty.");
             case "list": return PythonValues.Iterate(value).Select(PythonValues.Normalize).ToList();
             case "string": return value is TemplateMarkup ? value : PythonValues.ToStr(value);
+            case "int" or "float" when value is Undefined u: // Undefined's __int__ / __float__ raise
+                throw new InvalidOperationException(u.Hint);
             case "int": return ToInt(value, args);
             case "float": return ToFloat(value, args.Get(0, "default", 0.0));
             case "replace":
@@ -80,11 +84,22 @@ internal static partial class TemplateFilters
             case "safe": return value as TemplateMarkup ?? new TemplateMarkup(PythonValues.ToStr(value));
             case "e" or "escape": return TemplateMarkup.Escape(value);
             case "forceescape": return new TemplateMarkup(TemplateMarkup.EscapeText(PythonValues.ToStr(value)));
-            case "unique": return Unique(value, args);
+            case "unique": return new TemplateGenerator(() => Unique(value, args));
             case "sort": return Sort(value, args);
             case "dictsort": return DictSort(value, args);
             case "reverse":
-                return value is string rs ? string.Concat(PythonValues.CodePoints(rs).AsEnumerable().Reverse()) : PythonValues.Iterate(value).Reverse().ToList();
+                // jinja2's do_reverse: a string reversed, else reversed(value) (an iterator), else a reversed list copy.
+                return value switch
+                {
+                    string rs => string.Concat(PythonValues.CodePoints(rs).AsEnumerable().Reverse()),
+                    TemplateGenerator => PythonValues.Iterate(value).Reverse().ToList(),
+                    _ => new TemplateGenerator(PythonValues.Iterate(value).Reverse().ToList, value switch
+                    {
+                        object?[] => "reversed",
+                        IReadOnlyDictionary<string, object?> => "dict_reversekeyiterator",
+                        _ => "list_reverseiterator",
+                    }),
+                };
             case "abs":
                 return value switch { long i => (object)Math.Abs(i), double x => Math.Abs(x), bool b => b ? 1L : 0L, _ => throw new InvalidOperationException($"bad operand type for abs(): '{PythonValues.TypeName(value)}'") };
             case "round": return Round(value, args);
@@ -104,8 +119,8 @@ internal static partial class TemplateFilters
                     ? new OrderedDictionary<string, object?>(args.Keywords, StringComparer.Ordinal)
                     : args.Positional);
             case "groupby": return GroupBy(value, args);
-            case "batch": return Batch(value, args);
-            case "slice": return SliceInto(value, args);
+            case "batch": return new TemplateGenerator(() => Batch(value, args));
+            case "slice": return new TemplateGenerator(() => SliceInto(value, args));
             case "truncate": return Truncate(PythonValues.ToStr(value), args);
             default: throw new InvalidOperationException($"unknown filter '{name}'");
         }

@@ -84,7 +84,10 @@ internal sealed partial class TemplateParser
     private GenerationNode ParseGeneration(int line)
     {
         ExpectBodyStart();
+        var loopNesting = _loopNesting;
+        _loopNesting = 0; // transformers compiles the block to a call block, whose body is a function
         var (body, _) = ParseBody(["endgeneration"], line, "generation");
+        _loopNesting = loopNesting;
         ExpectBlockEnd();
         return new GenerationNode(body, line);
     }
@@ -127,7 +130,9 @@ internal sealed partial class TemplateParser
     private (TemplateNode[] Body, HashSet<string> Names) ParseMacroBody(string endTag, int line, string opener)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var loopNesting = _loopNesting;
         _macroNames.Add(names);
+        _loopNesting = 0;
         try
         {
             return (ParseBody([endTag], line, opener).Body, names);
@@ -135,6 +140,7 @@ internal sealed partial class TemplateParser
         finally
         {
             _macroNames.RemoveAt(_macroNames.Count - 1);
+            _loopNesting = loopNesting;
         }
     }
 

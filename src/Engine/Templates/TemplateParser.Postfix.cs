@@ -155,6 +155,8 @@ internal sealed partial class TemplateParser
             throw Error($"unknown test '{name}'", line);
         }
 
+        // jinja2's parse_test: a following name, literal or bracket is the test's one argument, except else/or/and; so
+        // "x is string if c else y" does not parse there either (the argument would be the name 'if').
         Argument[] args = [];
         if (Current.IsOperator("("))
         {
@@ -162,7 +164,7 @@ internal sealed partial class TemplateParser
         }
         else if ((Current.Kind is TokenKind.Name or TokenKind.String or TokenKind.Integer or TokenKind.Float
                   || Current.IsOperator("[") || Current.IsOperator("{"))
-                 && !Current.IsName("else") && !Current.IsName("or") && !Current.IsName("and") && !Current.IsName("if"))
+                 && !Current.IsName("else") && !Current.IsName("or") && !Current.IsName("and"))
         {
             if (Current.IsName("is"))
             {

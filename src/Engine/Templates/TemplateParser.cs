@@ -8,6 +8,7 @@ internal sealed partial class TemplateParser
 {
     private readonly List<TemplateToken> _tokens;
     private int _pos;
+    private int _loopNesting; // for-loop bodies around the current position, within the current macro/call body
 
     private TemplateParser(List<TemplateToken> tokens) => _tokens = tokens;
 
@@ -192,7 +193,9 @@ internal sealed partial class TemplateParser
         }
 
         ExpectBodyStart();
+        _loopNesting++;
         var (body, end) = ParseBody(["endfor", "else"], line, "for");
+        _loopNesting--;
         TemplateNode[]? elseBody = null;
         if (end == "else")
         {
@@ -267,8 +270,17 @@ internal sealed partial class TemplateParser
         return new SetBlockNode(targets[0], filters, body, line);
     }
 
+    /// <summary>
+    /// break / continue. jinja2 compiles a template to Python, where these are syntax errors outside a for loop's body
+    /// in the same function; a macro, call block or generation block body is a function of its own.
+    /// </summary>
     private LoopControlNode ParseLoopControl(TemplateToken tag)
     {
+        if (_loopNesting == 0)
+        {
+            throw Error(tag.Value == "break" ? "'break' outside loop" : "'continue' not properly in loop", tag.Line);
+        }
+
         ExpectBlockEnd();
         return new LoopControlNode(tag.Value == "break", tag.Line);
     }

@@ -144,11 +144,21 @@ internal sealed partial class TemplateRenderer
                     Assign(set);
                     return Flow.Normal;
                 case SetBlockNode setBlock:
-                    _scope.Set(setBlock.Name, RenderFiltered(setBlock.Body, setBlock.Filters));
-                    return Flow.Normal;
+                    var (assigned, setFlow) = RenderFiltered(setBlock.Body, setBlock.Filters);
+                    if (setFlow == Flow.Normal)
+                    {
+                        _scope.Set(setBlock.Name, assigned);
+                    }
+
+                    return setFlow;
                 case FilterBlockNode filterBlock:
-                    output.Append(PythonValues.ToStr(RenderFiltered(filterBlock.Body, filterBlock.Filters)));
-                    return Flow.Normal;
+                    var (filtered, filterFlow) = RenderFiltered(filterBlock.Body, filterBlock.Filters);
+                    if (filterFlow == Flow.Normal)
+                    {
+                        output.Append(PythonValues.ToStr(filtered));
+                    }
+
+                    return filterFlow;
                 case MacroNode macro:
                     _scope.Set(macro.Name, new TemplateMacro(macro, _scope));
                     return Flow.Normal;
@@ -177,18 +187,27 @@ internal sealed partial class TemplateRenderer
         }
     }
 
-    /// <summary>Renders a block body to a string and passes it through the filters (<c>{% set x | f %}</c>, <c>{% filter f %}</c>).</summary>
-    private object? RenderFiltered(TemplateNode[] body, FilterCall[] filters)
+    /// <summary>
+    /// Renders a block body to a string and passes it through the filters (<c>{% set x | f %}</c>, <c>{% filter f %}</c>).
+    /// jinja2 renders these bodies inline, so a break or continue inside one leaves the block (nothing assigned or output)
+    /// and acts on the enclosing loop.
+    /// </summary>
+    private (object? Value, Flow Flow) RenderFiltered(TemplateNode[] body, FilterCall[] filters)
     {
         var captured = new StringBuilder();
-        RenderBody(body, captured);
+        var flow = RenderBody(body, captured);
+        if (flow != Flow.Normal)
+        {
+            return (null, flow);
+        }
+
         object? value = captured.ToString();
         foreach (var filter in filters)
         {
             value = TemplateFilters.Apply(filter.Name, value, EvalArguments(filter.Arguments));
         }
 
-        return value;
+        return (value, Flow.Normal);
     }
 
     private Flow RenderWith(WithNode node, StringBuilder output)
@@ -216,11 +235,17 @@ internal sealed partial class TemplateRenderer
         }
     }
 
+    /// <summary>
+    /// A for loop. Its else block runs unless some iteration ran its body to the end: jinja2 clears the "no iteration"
+    /// flag as the body's last statement (jinja2/compiler.py, visit_For), so an empty loop, and also one whose every
+    /// pass ends in break or continue, takes the else branch.
+    /// </summary>
     private Flow RenderFor(ForNode node, StringBuilder output)
     {
         var items = PythonValues.Iterate(Eval(node.Iterable));
         var outer = _scope;
         var scope = new TemplateScope(outer);
+        var completedAPass = false;
         _scope = scope;
         _loopDepth++;
         try
@@ -241,12 +266,6 @@ internal sealed partial class TemplateRenderer
                 items = kept;
             }
 
-            if (items.Count == 0)
-            {
-                scope.Clear();
-                return node.ElseBody is null ? Flow.Normal : RenderBody(node.ElseBody, output);
-            }
-
             var loop = new LoopState(items);
             for (var i = 0; i < items.Count; i++)
             {
@@ -254,17 +273,33 @@ internal sealed partial class TemplateRenderer
                 scope.Clear(); // each iteration starts fresh, as jinja2's loop frame does
                 Bind(scope, node.Targets, PythonValues.Normalize(items[i]));
                 scope.Set("loop", loop);
-                if (RenderBody(node.Body, output) == Flow.Break)
+                var flow = RenderBody(node.Body, output);
+                if (flow == Flow.Break)
                 {
                     break;
                 }
-            }
 
-            return Flow.Normal;
+                completedAPass |= flow == Flow.Normal;
+            }
         }
         finally
         {
             _loopDepth--;
+            _scope = outer;
+        }
+
+        if (completedAPass || node.ElseBody is null)
+        {
+            return Flow.Normal;
+        }
+
+        _scope = new TemplateScope(outer); // the else block has its own scope, without the loop's names
+        try
+        {
+            return RenderBody(node.ElseBody, output); // a break here belongs to an enclosing loop
+        }
+        finally
+        {
             _scope = outer;
         }
     }

@@ -28,6 +28,28 @@ internal sealed class TemplateMarkup(string text)
             .Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 }
 
+/// <summary>
+/// What jinja2's select, reject, selectattr, rejectattr, map, unique, items, batch and slice filters return (a Python
+/// generator) and reverse returns for a list (a reverse iterator): always truthy, without len() or indexing, and used up
+/// by one pass — so <c>{% if xs | select('odd') %}</c> holds even when nothing is selected, as in transformers.
+/// Its items are computed when first iterated (so errors surface there, as a generator's do). <c>| list</c> turns one
+/// into a list.
+/// </summary>
+internal sealed class TemplateGenerator(Func<List<object?>> produce, string typeName = "generator")
+{
+    private Func<List<object?>>? _produce = produce;
+
+    public string TypeName { get; } = typeName;
+
+    /// <summary>The items, computed now; empty on every later pass, as a generator is.</summary>
+    public List<object?> Consume()
+    {
+        var produce = _produce;
+        _produce = null;
+        return produce is null ? [] : produce();
+    }
+}
+
 /// <summary>An item of jinja2's groupby filter: a tuple (grouper, list) whose parts are also attributes.</summary>
 internal sealed class GroupTuple(object? grouper, List<object?> list) : IReadOnlyList<object?>
 {

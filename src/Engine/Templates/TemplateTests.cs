@@ -13,6 +13,12 @@ internal static class TemplateTests
         "in", "odd", "even", "divisibleby", "sameas", "callable", "lower", "upper", "escaped", "filter", "test",
     ];
 
+    private static readonly HashSet<string> NoArguments =
+    [
+        "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "boolean",
+        "true", "false", "odd", "even", "callable", "lower", "upper", "escaped", "filter", "test",
+    ];
+
     public static bool IsKnown(string name) => Known.Contains(name);
 
     public static bool Apply(string name, object? value, CallArguments args)
@@ -29,6 +35,11 @@ internal static class TemplateTests
 
         value = PythonValues.Unmark(value);
 
+        if (args.Count + args.Keywords.Length > 0 && NoArguments.Contains(name))
+        {
+            throw new InvalidOperationException($"test_{name}() takes 1 positional argument but {1 + args.Count + args.Keywords.Length} were given");
+        }
+
         object? Other() => args.TryGet(0, "other", out var o) ? o : throw new InvalidOperationException($"test '{name}' needs an argument");
 
         return name switch
@@ -44,7 +55,7 @@ internal static class TemplateTests
             "true" => value is true,
             "false" => value is false,
             "mapping" => value is IReadOnlyDictionary<string, object?> or TemplateNamespace,
-            "iterable" => value is string or IReadOnlyList<object?> or IReadOnlyDictionary<string, object?> or Undefined,
+            "iterable" => value is string or IReadOnlyList<object?> or IReadOnlyDictionary<string, object?> or Undefined or TemplateGenerator,
             "sequence" => value is string or IReadOnlyList<object?> or IReadOnlyDictionary<string, object?>,
             "callable" => value is TemplateMacro or BuiltinFunction or BoundMethod,
             "equalto" or "eq" or "==" => PythonValues.AreEqual(value, Other()),
@@ -54,9 +65,10 @@ internal static class TemplateTests
             "gt" or ">" or "greaterthan" => PythonValues.Compare(value, Other()) > 0,
             "ge" or ">=" => PythonValues.Compare(value, Other()) >= 0,
             "in" => PythonValues.Contains(args.Get(0, "seq"), value),
-            "odd" => PythonValues.ToLong(value) % 2 != 0,
-            "even" => PythonValues.ToLong(value) % 2 == 0,
-            "divisibleby" => PythonValues.ToLong(value) % PythonValues.ToLong(args.Get(0, "num")) == 0,
+            // value % 2 == 1 and friends with Python's modulo, so 2.5 is neither odd nor even.
+            "odd" => PythonValues.AreEqual(PythonOperators.Binary(BinaryOperator.Modulo, value, 2L), 1L),
+            "even" => PythonValues.AreEqual(PythonOperators.Binary(BinaryOperator.Modulo, value, 2L), 0L),
+            "divisibleby" => PythonValues.AreEqual(PythonOperators.Binary(BinaryOperator.Modulo, value, args.Get(0, "num")), 0L),
             "sameas" => SameAs(value, args.Get(0, "other")),
             "lower" => PythonCase.IsLower(PythonValues.ToStr(value)),
             "upper" => PythonCase.IsUpper(PythonValues.ToStr(value)),
