@@ -4,19 +4,29 @@ using InferMesh.Engine.Templates;
 namespace InferMesh.Engine.Tests.Templates;
 
 /// <summary>
-/// Every case of tests/fixtures/templates/jinja_reference.json — rendered by real jinja2 configured as transformers
-/// configures it (make_reference.py, hf_environment.py) — renders identically here, or fails here where it fails there;
-/// the few marked as limitations fail here with an error rather than render differently.
+/// Every case of tests/fixtures/templates/jinja_reference.json and fuzz_reference.json — rendered by real jinja2
+/// configured as transformers configures it (make_reference.py, make_fuzz_reference.py, hf_environment.py) — renders
+/// identically here, or fails here where it fails there; the few marked as limitations fail here with an error rather
+/// than render differently.
 /// </summary>
 public sealed class JinjaReferenceTests
 {
     private static readonly Dictionary<string, JsonElement> Cases = LoadCases();
 
+    /// <summary>The hand-written cases (make_reference.py) and the random ones (make_fuzz_reference.py).</summary>
     private static Dictionary<string, JsonElement> LoadCases()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(RepoPaths.Fixture("templates", "jinja_reference.json")));
-        return doc.RootElement.GetProperty("cases").EnumerateArray()
-            .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.Clone(), StringComparer.Ordinal);
+        var cases = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var file in new[] { "jinja_reference.json", "fuzz_reference.json" })
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(RepoPaths.Fixture("templates", file)));
+            foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+            {
+                cases.Add(c.GetProperty("name").GetString()!, c.Clone());
+            }
+        }
+
+        return cases;
     }
 
     public static TheoryData<string> RenderCases() => new(Cases.Where(c => c.Value.TryGetProperty("expected", out _) && !IsLimitation(c.Value)).Select(c => c.Key));
