@@ -34,7 +34,7 @@ internal sealed partial class TemplateLexer
         }
 
         var text = _src[start..end].Replace("_", "", StringComparison.Ordinal);
-        _tokens.Add(new TemplateToken(isFloat ? TokenKind.Float : TokenKind.Integer, text, _line));
+        _tokens.Add(new TemplateToken(isFloat ? TokenKind.Float : TokenKind.Integer, text, _line, Column));
         Advance(end);
     }
 
@@ -52,13 +52,14 @@ internal sealed partial class TemplateLexer
     private void LexString(char quote)
     {
         var line = _line;
+        var column = Column;
         var sb = new StringBuilder();
         var i = _pos + 1;
         while (true)
         {
             if (i >= _src.Length)
             {
-                throw new TemplateException("unterminated string literal", line);
+                throw new TemplateException("unterminated string literal", line, column);
             }
 
             var c = _src[i];
@@ -77,7 +78,7 @@ internal sealed partial class TemplateLexer
             i = AppendEscape(sb, i + 1);
         }
 
-        _tokens.Add(new TemplateToken(TokenKind.String, sb.ToString(), line));
+        _tokens.Add(new TemplateToken(TokenKind.String, sb.ToString(), line, column));
         Advance(i + 1);
     }
 

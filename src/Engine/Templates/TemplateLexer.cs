@@ -17,6 +17,7 @@ internal sealed partial class TemplateLexer
     private readonly List<TemplateToken> _tokens = [];
     private int _pos;
     private int _line = 1;
+    private int _lineStart; // offset of the first character of the current line, for token columns
 
     // jinja2's line_starting: the previous match ended with a newline (or we are at the start), so lstrip_blocks may
     // strip the indentation before a block tag even when the text before it holds no newline.
@@ -71,6 +72,7 @@ internal sealed partial class TemplateLexer
 
             EmitText(text, sign, isVariable: kind == '{', textLine);
             var tagLine = _line;
+            var tagColumn = Column;
             Advance(afterOpen + (sign == '\0' ? 0 : 1));
             switch (kind)
             {
@@ -78,11 +80,11 @@ internal sealed partial class TemplateLexer
                     LexComment(tagLine);
                     break;
                 case '%':
-                    _tokens.Add(new TemplateToken(TokenKind.BlockBegin, "{%", tagLine));
+                    _tokens.Add(new TemplateToken(TokenKind.BlockBegin, "{%", tagLine, tagColumn));
                     LexTagBody('%', tagLine);
                     break;
                 default:
-                    _tokens.Add(new TemplateToken(TokenKind.VariableBegin, "{{", tagLine));
+                    _tokens.Add(new TemplateToken(TokenKind.VariableBegin, "{{", tagLine, tagColumn));
                     LexTagBody('}', tagLine);
                     break;
             }
@@ -146,6 +148,7 @@ internal sealed partial class TemplateLexer
             if (_src[i] == '\n')
             {
                 _line++;
+                _lineStart = i + 1;
             }
         }
 
@@ -237,14 +240,14 @@ internal sealed partial class TemplateLexer
         var endKind = isBlock ? TokenKind.BlockEnd : TokenKind.VariableEnd;
         if (c is '-' or '+' && next == closeChar && third == '}' && (c == '-' || isBlock))
         {
-            _tokens.Add(new TemplateToken(endKind, "", _line));
+            _tokens.Add(new TemplateToken(endKind, "", _line, Column));
             FinishTag(_pos + 3, c, trimsNewline: isBlock);
             return true;
         }
 
         if (c == closeChar && next == '}')
         {
-            _tokens.Add(new TemplateToken(endKind, "", _line));
+            _tokens.Add(new TemplateToken(endKind, "", _line, Column));
             FinishTag(_pos + 2, '\0', trimsNewline: isBlock);
             return true;
         }
@@ -265,7 +268,7 @@ internal sealed partial class TemplateLexer
                 end++;
             }
 
-            _tokens.Add(new TemplateToken(TokenKind.Name, _src[start..end], _line));
+            _tokens.Add(new TemplateToken(TokenKind.Name, _src[start..end], _line, Column));
             Advance(end);
             return 0;
         }
@@ -289,17 +292,19 @@ internal sealed partial class TemplateLexer
                 var delta = op switch { "(" or "[" or "{" => 1, ")" or "]" or "}" => -1, _ => 0 };
                 if (balance + delta < 0)
                 {
-                    throw new TemplateException($"unexpected '{op}'", _line);
+                    throw new TemplateException($"unexpected '{op}'", _line, Column);
                 }
 
-                _tokens.Add(new TemplateToken(TokenKind.Operator, op, _line));
+                _tokens.Add(new TemplateToken(TokenKind.Operator, op, _line, Column));
                 Advance(_pos + op.Length);
                 return delta;
             }
         }
 
-        throw new TemplateException($"unexpected character '{c}' inside a tag opened on line {openLine}", _line);
+        throw new TemplateException($"unexpected character '{c}' inside a tag opened on line {openLine}", _line, Column);
     }
+
+    private int Column => _pos - _lineStart + 1;
 
     // Names are Python identifiers (jinja2's name_re is \w based): letters, '_', then also digits and combining marks.
     private static bool IsNameStart(char c) => char.IsLetter(c) || c == '_';

@@ -155,14 +155,14 @@ internal sealed partial class TemplateParser
                 _pos++;
             }
 
-            var line = Current.Line;
+            var nameToken = Current;
             var name = ExpectName("a filter name");
             if (!TemplateFilters.IsKnown(name))
             {
-                throw Error($"unknown filter '{name}'", line);
+                throw Error($"unknown filter '{name}'", nameToken);
             }
 
-            filters.Add(new FilterCall(name, Current.IsOperator("(") ? ParseArgumentsAfterParen() : [], line));
+            filters.Add(new FilterCall(name, Current.IsOperator("(") ? ParseArgumentsAfterParen() : [], nameToken.Line));
         }
 
         return [.. filters];

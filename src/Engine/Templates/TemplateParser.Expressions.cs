@@ -230,7 +230,7 @@ internal sealed partial class TemplateParser
             case TokenKind.Integer:
                 return long.TryParse(token.Value.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var integer)
                     ? new ConstExpr(integer, token.Line)
-                    : throw Error($"integer literal {token.Value} does not fit in 64 bits", token.Line);
+                    : throw Error($"integer literal {token.Value} does not fit in 64 bits", token);
             case TokenKind.Float:
                 return new ConstExpr(double.Parse(token.Value.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture), token.Line);
             case TokenKind.Operator when token.Value == "(":

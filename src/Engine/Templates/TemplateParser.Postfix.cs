@@ -18,7 +18,7 @@ internal sealed partial class TemplateParser
                 {
                     TokenKind.Name => new AttributeExpr(node, attribute.Value, token.Line),
                     TokenKind.Integer => new ItemExpr(node, new ConstExpr(long.Parse(attribute.Value, CultureInfo.InvariantCulture), token.Line), token.Line),
-                    _ => throw Error($"expected an attribute name after '.' but found {attribute.Describe()}", attribute.Line),
+                    _ => throw Error($"expected an attribute name after '.' but found {attribute.Describe()}", attribute),
                 };
             }
             else if (token.IsOperator("["))
@@ -108,10 +108,11 @@ internal sealed partial class TemplateParser
             if (token.IsOperator("|"))
             {
                 _pos++;
+                var nameToken = Current;
                 var name = ExpectName("a filter name after '|'");
                 if (!TemplateFilters.IsKnown(name))
                 {
-                    throw Error($"unknown filter '{name}'", token.Line);
+                    throw Error($"unknown filter '{name}'", nameToken);
                 }
 
                 var args = Current.IsOperator("(") ? ParseArgumentsAfterParen() : [];
@@ -149,10 +150,11 @@ internal sealed partial class TemplateParser
             negated = true;
         }
 
+        var nameToken = Current;
         var name = ExpectName("a test name after 'is'");
         if (!TemplateTests.IsKnown(name))
         {
-            throw Error($"unknown test '{name}'", line);
+            throw Error($"unknown test '{name}'", nameToken);
         }
 
         // jinja2's parse_test: a following name, literal or bracket is the test's one argument, except else/or/and; so
@@ -168,7 +170,7 @@ internal sealed partial class TemplateParser
         {
             if (Current.IsName("is"))
             {
-                throw Error("tests cannot be chained with 'is'", Current.Line);
+                throw Error("tests cannot be chained with 'is'", Current);
             }
 
             args = [new Argument(null, ParsePostfix(ParsePrimary()))];

@@ -27,8 +27,11 @@ internal sealed partial class TemplateParser
 
     private static TemplateException Error(string message, int line) => new(message, line);
 
+    /// <summary>An error at a token: its line and column.</summary>
+    private static TemplateException Error(string message, TemplateToken at) => new(message, at.Line, at.Column);
+
     private TemplateException Unexpected(string expected) =>
-        Error($"expected {expected} but found {Current.Describe()}", Current.Line);
+        Error($"expected {expected} but found {Current.Describe()}", Current);
 
     private void ExpectOperator(string op)
     {
@@ -121,7 +124,7 @@ internal sealed partial class TemplateParser
 
                     return ([.. nodes], "");
                 default:
-                    throw Error($"unexpected {token.Describe()}", token.Line);
+                    throw Error($"unexpected {token.Describe()}", token);
             }
         }
     }
@@ -138,8 +141,8 @@ internal sealed partial class TemplateParser
         "generation" => ParseGeneration(tag.Line),
         "break" or "continue" => ParseLoopControl(tag),
         "endif" or "endfor" or "endset" or "endmacro" or "endcall" or "endfilter" or "endwith" or "elif" or "else" or "endgeneration" or "endraw" =>
-            throw Error($"unexpected '{{% {tag.Value} %}}' with no open block it could close", tag.Line),
-        _ => throw Error($"unsupported tag '{{% {tag.Value} %}}' (supported: if, for, set, macro, call, filter, with, raw, generation, break, continue)", tag.Line),
+            throw Error($"unexpected '{{% {tag.Value} %}}' with no open block it could close", tag),
+        _ => throw Error($"unsupported tag '{{% {tag.Value} %}}' (supported: if, for, set, macro, call, filter, with, raw, generation, break, continue)", tag),
     };
 
     private IfNode ParseIf(int line)
@@ -189,7 +192,7 @@ internal sealed partial class TemplateParser
 
         if (Current.IsName("recursive"))
         {
-            throw Error("recursive for loops are not supported", Current.Line);
+            throw Error("recursive for loops are not supported", Current);
         }
 
         ExpectBodyStart();
@@ -278,7 +281,7 @@ internal sealed partial class TemplateParser
     {
         if (_loopNesting == 0)
         {
-            throw Error(tag.Value == "break" ? "'break' outside loop" : "'continue' not properly in loop", tag.Line);
+            throw Error(tag.Value == "break" ? "'break' outside loop" : "'continue' not properly in loop", tag);
         }
 
         ExpectBlockEnd();

@@ -16,7 +16,7 @@ internal enum TokenKind
 }
 
 /// <summary>One lexed token; <see cref="Value"/> is the text of a name/operator/number, or the unescaped string literal.</summary>
-internal readonly record struct TemplateToken(TokenKind Kind, string Value, int Line)
+internal readonly record struct TemplateToken(TokenKind Kind, string Value, int Line, int Column = 0)
 {
     public bool IsName(string name) => Kind == TokenKind.Name && Value == name;
 

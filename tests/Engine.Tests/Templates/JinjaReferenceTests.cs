@@ -95,6 +95,6 @@ public sealed class JinjaReferenceTests
 
         var error = Assert.Throws<TemplateException>(() => ChatTemplate.Parse(Source(testCase)));
 
-        Assert.Contains($"line {error.Line}:", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"chat template line {error.Line}", error.Message, StringComparison.Ordinal);
     }
 }

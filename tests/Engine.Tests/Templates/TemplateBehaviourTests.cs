@@ -10,13 +10,21 @@ public sealed class TemplateBehaviourTests
         ChatTemplate.Parse(source).Render(variables ?? []);
 
     [Fact]
-    public void Unknown_filter_names_its_line()
+    public void Unknown_filter_names_its_line_and_column()
     {
         var error = Assert.Throws<TemplateException>(() => ChatTemplate.Parse("a\nb\n{{ x | frobnicate }}"));
 
         Assert.Equal(3, error.Line);
-        Assert.Contains("unknown filter 'frobnicate'", error.Message, StringComparison.Ordinal);
-        Assert.StartsWith("chat template line 3:", error.Message, StringComparison.Ordinal);
+        Assert.Equal(8, error.Column);
+        Assert.Equal("chat template line 3, column 8: unknown filter 'frobnicate'", error.Message);
+    }
+
+    [Fact]
+    public void Unexpected_token_names_its_column()
+    {
+        var error = Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% for m in messages %}\n  {{ m.content + }}\n{% endfor %}"));
+
+        Assert.Equal((2, 18), (error.Line, error.Column)); // the "}}" where an operand should be
     }
 
     [Fact]
