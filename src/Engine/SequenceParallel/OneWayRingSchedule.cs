@@ -10,12 +10,15 @@ public sealed class OneWayRingSchedule : IRingSchedule
 {
     public string Name => "one-way ring";
 
+    private readonly ScorePairCounter _counter = new();
+
     public void Attend(IReadOnlyList<RingMember> members, int layer, IRingTransport transport)
     {
         var n = members.Count;
         foreach (var m in members)
         {
             m.Backend.BlockAttention(m.Queries, m.Positions, m.Keys(layer), m.Values(layer), m.Positions, m.Shape(layer), m.AttentionOutput, m.AttentionLse);
+            _counter.Charge(m, m, m, m.Shape(layer).SlidingWindow);
         }
 
         for (var step = 1; step < n; step++)
@@ -43,6 +46,7 @@ public sealed class OneWayRingSchedule : IRingSchedule
                 var lse = m.PartialLse(m.Rows);
                 m.Backend.BlockAttention(
                     m.Queries, m.Positions, m.InboundKeys(slot, rows), m.InboundValues(slot, rows), m.InboundKeyPositions(slot, rows), m.Shape(layer), output, lse);
+                _counter.Charge(m, m, origin, m.Shape(layer).SlidingWindow);
                 m.Backend.MergeAttention(m.AttentionOutput, m.AttentionLse, output, lse);
             }
         }

@@ -92,6 +92,9 @@ public sealed class RingMember : IDisposable
     /// <summary>I32 [Rows×1]: positions of the rows (rotary angles and the causal mask of both queries and keys).</summary>
     public DeviceTensor Positions { get; }
 
+    /// <summary>Query·key score pairs this member's BlockAttention calls have computed (any member's queries): its attention work.</summary>
+    public long ScorePairsComputed { get; private set; }
+
     public DeviceTensor Hidden { get; }
 
     public DeviceTensor Normed { get; }
@@ -135,6 +138,9 @@ public sealed class RingMember : IDisposable
     public DeviceTensor PartialOutput(int rows) => _partialOutput.Take(rows);
 
     public DeviceTensor PartialLse(int rows) => _partialLse.Take(rows);
+
+    /// <summary>Records the work of one BlockAttention call this member ran (the schedules call it).</summary>
+    public void CountScorePairs(long pairs) => ScorePairsComputed += pairs;
 
     public void Dispose()
     {

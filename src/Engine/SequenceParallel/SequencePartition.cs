@@ -84,6 +84,32 @@ public sealed class SequencePartition
         return pairs;
     }
 
+    /// <summary>
+    /// Visible query·key pairs between two ascending position lists under the causal mask (and sliding window when
+    /// not 0): the score pairs one BlockAttention call over them computes.
+    /// </summary>
+    public static long VisiblePairs(IReadOnlyList<int> queryPositions, IReadOnlyList<int> keyPositions, int slidingWindow = 0)
+    {
+        long pairs = 0;
+        int upTo = 0, below = 0;
+        foreach (var q in queryPositions)
+        {
+            while (upTo < keyPositions.Count && keyPositions[upTo] <= q)
+            {
+                upTo++;
+            }
+
+            while (slidingWindow > 0 && below < keyPositions.Count && keyPositions[below] <= q - slidingWindow)
+            {
+                below++;
+            }
+
+            pairs += upTo - below;
+        }
+
+        return pairs;
+    }
+
     private static (int Start, int Count) ChunkRange(int chunk, int chunks, int length)
     {
         var start = (int)((long)chunk * length / chunks);

@@ -12,12 +12,15 @@ public sealed class TokenRingSchedule : IRingSchedule
 {
     public string Name => "tokenring";
 
+    private readonly ScorePairCounter _counter = new();
+
     public void Attend(IReadOnlyList<RingMember> members, int layer, IRingTransport transport)
     {
         var n = members.Count;
         foreach (var m in members)
         {
             m.Backend.BlockAttention(m.Queries, m.Positions, m.Keys(layer), m.Values(layer), m.Positions, m.Shape(layer), m.AttentionOutput, m.AttentionLse);
+            _counter.Charge(m, m, m, m.Shape(layer).SlidingWindow);
         }
 
         for (var step = 1; step < n; step++)
@@ -47,6 +50,7 @@ public sealed class TokenRingSchedule : IRingSchedule
                 var lse = holder.PartialLse(rows);
                 holder.Backend.BlockAttention(
                     holder.InboundQueries(slot, rows), holder.InboundQueryPositions(slot, rows), holder.Keys(layer), holder.Values(layer), holder.Positions, holder.Shape(layer), output, lse);
+                _counter.Charge(holder, owner, holder, holder.Shape(layer).SlidingWindow);
                 transport.Transfer(holder, output, owner, owner.ReturnedOutput);
                 transport.Transfer(holder, lse, owner, owner.ReturnedLse);
                 owner.Backend.MergeAttention(owner.AttentionOutput, owner.AttentionLse, owner.ReturnedOutput, owner.ReturnedLse);

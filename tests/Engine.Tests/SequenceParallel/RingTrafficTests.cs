@@ -45,6 +45,29 @@ public sealed class RingTrafficTests
         }
     }
 
+    [Theory]
+    [InlineData(RingScheduleKind.TokenRing)]
+    [InlineData(RingScheduleKind.OneWayRing)]
+    public void Zig_zag_members_compute_all_causal_score_pairs_in_shares_within_5_percent(RingScheduleKind kind)
+    {
+        var (config, ids, devices) = Load("tiny-llama", 1181);
+        try
+        {
+            var partition = SequencePartition.ZigZag(ids.Length, Members);
+            using var prefill = new SequenceParallelPrefill(devices, ids, partition, kind == RingScheduleKind.TokenRing ? new TokenRingSchedule() : new OneWayRingSchedule(), new HostRingTransport());
+
+            prefill.Run();
+
+            var work = prefill.Members.Select(m => m.ScorePairsComputed).ToArray();
+            Assert.Equal(config.NumHiddenLayers * ((long)ids.Length * (ids.Length + 1) / 2), work.Sum());
+            Assert.True(work.Max() <= 1.05 * work.Min(), $"score pairs per member: {string.Join(", ", work)}");
+        }
+        finally
+        {
+            Release(devices);
+        }
+    }
+
     [Fact]
     public void After_prefill_each_member_holds_the_keys_of_its_own_positions()
     {

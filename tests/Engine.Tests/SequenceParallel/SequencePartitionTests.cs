@@ -49,6 +49,19 @@ public sealed class SequencePartitionTests
         Assert.True(pairs.Max() <= 1.05 * pairs.Min(), $"score pairs per member: {string.Join(", ", pairs)}");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void VisiblePairs_counts_what_a_brute_force_mask_counts(int window)
+    {
+        int[] queries = [0, 3, 4, 9, 12, 20];
+        int[] keys = [1, 2, 4, 8, 9, 10, 19, 25];
+
+        var expected = queries.Sum(q => keys.Count(k => k <= q && (window == 0 || k > q - window)));
+
+        Assert.Equal(expected, SequencePartition.VisiblePairs(queries, keys, window));
+    }
+
     [Fact]
     public void A_contiguous_split_is_unbalanced_under_the_causal_mask()
     {
