@@ -42,7 +42,6 @@ public sealed class SequenceParallelPrefill : IDisposable
             _memberInvFreq[m] = backend.Allocate(1, invFreq.Length, DType.F32);
             backend.Upload(invFreq, _memberInvFreq[m]);
         }
-
     }
 
     public IReadOnlyList<RingMember> Members => _members;
