@@ -11,10 +11,12 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     RenderTemplateCommand.Create(),
     MakeModelCommand.Create(),
     BenchEngineCommand.Create(),
+    BenchRagCommand.Create(),
     UpCommand.Create(),
     GatewayChatCommand.Create(),
     BenchCommand.Create(),
     PublishCommand.Create(),
+    TokenRingModelCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -38,5 +38,16 @@ for phase in $phases; do
         --prefill "$prefill" --modes ${HF_MODES:-eager,static} --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
       cat "$out/hf-$phase.md"; tail -3 "$out/hf-$phase.log"
       ;;
+    rag8b)
+      dir=/tmp/llama-3.1-8b
+      [[ -f $dir/config.json ]] || im make-model --shape llama-3.1-8b --dtype bf16 --seed 0 --out "$dir" 2>&1 | tail -1
+      for shape in "5 512" "10 256"; do
+        set -- $shape
+        im bench-rag --model "$dir" --device cuda:0 --chunks $1 --chunk-tokens $2 --pool 30 --requests ${RAG_REQUESTS:-24} --answer-tokens 16 \
+          --modes full,prefix,cachecraft,fixed-0.15 --corpus "$repo/.devcarry/corpus/licenses.txt" --out "$out/rag-8b.md" > "$out/rag-8b-$1x$2.log" 2>&1
+        tail -3 "$out/rag-8b-$1x$2.log"
+      done
+      cat "$out/rag-8b.md"
+      ;;
   esac
 done

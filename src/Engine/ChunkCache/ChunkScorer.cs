@@ -9,11 +9,15 @@ namespace InferMesh.Engine.ChunkCache;
 /// its own context (the instructions plus its own chunk) has LSE_own, attention over the whole prompt LSE_all, so the
 /// share of its attention mass that went to other chunks is 1 − exp(LSE_own − LSE_all). Per layer the own-context
 /// keys are gathered into a small block-aligned scratch cache and the same PagedAttention kernel runs over them.
+/// Scratch tensors are made once per step and both LSEs of every layer stay on the device until the step ends, so
+/// scoring adds no host synchronisation inside the layer loop.
 /// </summary>
-public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads, int headDim, int blockSize) : IAttentionObserver
+public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads, int headDim, int blockSize, int layers) : IAttentionObserver
 {
     private readonly List<(ChunkCapture Capture, int Row, int Position)> _rows = [];
     private DeviceTensor? _keySlots, _rowIndex, _querySeq, _queryPos, _tables;
+    private DeviceTensor? _keys, _values, _q, _output, _lseOwn, _lseAll;
+    private AttentionBatch? _batch;
     private int _scratchRows, _groups, _maxBlocks, _maxContext;
     private float[] _own = [], _all = [];
 
@@ -80,8 +84,16 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
         }
 
         _tables = Upload(flat, _groups, _maxBlocks);
-        _own = new float[_rows.Count * heads];
-        _all = new float[_rows.Count * heads];
+        var n = _rows.Count;
+        _keys = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
+        _values = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
+        _q = backend.Allocate(n, heads * headDim);
+        _output = backend.Allocate(n, heads * headDim);
+        _lseOwn = backend.Allocate(layers * n, heads, DType.F32);
+        _lseAll = backend.Allocate(layers * n, heads, DType.F32);
+        _batch = new AttentionBatch(_querySeq, _queryPos, _tables, _maxContext);
+        _own = new float[layers * n * heads];
+        _all = new float[layers * n * heads];
     }
 
     public void AfterAttention(int layer, DeviceTensor queries, DeviceTensor lse, KvCachePool cache, AttentionShape shape)
@@ -92,36 +104,44 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
         }
 
         var n = _rows.Count;
-        using var keys = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
-        using var values = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
-        using var q = backend.Allocate(n, heads * headDim);
-        using var output = backend.Allocate(n, heads * headDim);
-        using var lseOwn = backend.Allocate(n, heads, DType.F32);
-        using var lseAll = backend.Allocate(n, heads, DType.F32);
-        backend.GatherRows(cache.Keys(layer), _keySlots!, keys);
-        backend.GatherRows(cache.Values(layer), _keySlots!, values);
-        backend.GatherRows(queries, _rowIndex!, q);
-        backend.GatherRows(lse, _rowIndex!, lseAll);
-        var batch = new AttentionBatch(_querySeq!, _queryPos!, _tables!, _maxContext);
-        backend.PagedAttention(q, keys, values, batch, shape with { BlockSize = blockSize }, output, lseOwn);
-        backend.Download(lseOwn, _own);
-        backend.Download(lseAll, _all);
-        for (var i = 0; i < n; i++)
-        {
-            var share = 0f;
-            for (var h = 0; h < heads; h++)
-            {
-                share += 1f - MathF.Exp(Math.Min(0f, _own[(i * heads) + h] - _all[(i * heads) + h]));
-            }
+        backend.GatherRows(cache.Keys(layer), _keySlots!, _keys!);
+        backend.GatherRows(cache.Values(layer), _keySlots!, _values!);
+        backend.GatherRows(queries, _rowIndex!, _q!);
+        backend.GatherRows(lse, _rowIndex!, _lseAll!.View(layer * n, n));
+        backend.PagedAttention(_q!, _keys!, _values!, _batch!, shape with { BlockSize = blockSize }, _output!, _lseOwn!.View(layer * n, n));
+    }
 
-            var (capture, _, position) = _rows[i];
-            capture.ScoreSums[position - capture.Start] += share / heads;
+    /// <summary>Reads both LSEs of every layer once and adds each token's share of attention on other chunks.</summary>
+    private void Accumulate()
+    {
+        var n = _rows.Count;
+        backend.Download(_lseOwn!, _own);
+        backend.Download(_lseAll!, _all);
+        for (var l = 0; l < layers; l++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var share = 0f;
+                var baseIndex = ((l * n) + i) * heads;
+                for (var h = 0; h < heads; h++)
+                {
+                    share += 1f - MathF.Exp(Math.Min(0f, _own[baseIndex + h] - _all[baseIndex + h]));
+                }
+
+                var (capture, _, position) = _rows[i];
+                capture.ScoreSums[position - capture.Start] += share / heads;
+            }
         }
     }
 
-    /// <summary>Forgets this step's rows (call after the step).</summary>
+    /// <summary>Scores this step's rows and forgets them (call after the step's forward pass).</summary>
     public void Clear()
     {
+        if (_rows.Count > 0 && _lseOwn is not null)
+        {
+            Accumulate();
+        }
+
         _rows.Clear();
         DisposeStep();
     }
@@ -138,11 +158,12 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
 
     private void DisposeStep()
     {
-        foreach (var t in new[] { _keySlots, _rowIndex, _querySeq, _queryPos, _tables })
+        foreach (var t in new[] { _keySlots, _rowIndex, _querySeq, _queryPos, _tables, _keys, _values, _q, _output, _lseOwn, _lseAll })
         {
             t?.Dispose();
         }
 
-        _keySlots = _rowIndex = _querySeq = _queryPos = _tables = null;
+        _keySlots = _rowIndex = _querySeq = _queryPos = _tables = _keys = _values = _q = _output = _lseOwn = _lseAll = null;
+        _batch = null;
     }
 }

@@ -45,6 +45,23 @@ internal sealed class ConfigReader(string path, JsonElement root)
         return v.ValueKind == JsonValueKind.String ? v.GetString() : throw WrongType(name, "a string", v);
     }
 
+    /// <summary>A list of strings (layer_types), or null when absent.</summary>
+    public IReadOnlyList<string>? OptionalStringList(string name)
+    {
+        if (!Has(name))
+        {
+            return null;
+        }
+
+        var v = Root.GetProperty(name);
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType(name, "a list of strings", v);
+        }
+
+        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw WrongType(name, "a list of strings", e)).ToArray();
+    }
+
     /// <summary>An int, a list of ints, or null (eos_token_id has all three forms).</summary>
     public IReadOnlyList<int> IntOrList(string name)
     {

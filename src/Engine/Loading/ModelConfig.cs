@@ -53,14 +53,20 @@ public sealed record ModelConfig
 
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
+    /// <summary>The first of <see cref="BosTokenIds"/>, or null when config.json names none.</summary>
     public int? BosTokenId { get; init; }
+
+    public IReadOnlyList<int> BosTokenIds { get; init; } = [];
 
     /// <summary>torch dtype of the saved weights ("float32", "bfloat16", "float16"), if stated.</summary>
     public string? TorchDtype { get; init; }
 
     public RopeScaling Rope { get; init; } = new();
 
-    /// <summary>The window a layer attends with, 0 for full attention.</summary>
+    /// <summary>
+    /// The window a layer attends with, 0 for full attention. As in transformers' sliding_window_overlay, a query at
+    /// position i sees keys at positions j with i - window &lt; j ≤ i (the window counts the query's own position).
+    /// </summary>
     public int SlidingWindowForLayer(int layer)
     {
         if (SlidingWindow is not { } window || window <= 0)
@@ -73,9 +79,10 @@ public sealed record ModelConfig
             return types[layer] == "sliding_attention" ? window : 0;
         }
 
-        if (ModelType == "qwen2" && MaxWindowLayers is { } first)
+        if (ModelType == "qwen2")
         {
-            return layer >= first ? window : 0;
+            // Qwen2Config: layer i slides when use_sliding_window and i >= max_window_layers (default 28).
+            return layer >= (MaxWindowLayers ?? 28) ? window : 0;
         }
 
         return window;
@@ -117,6 +124,13 @@ public sealed record ModelConfig
             throw r.Invalid("model_type", $"is '{type}', which InferMesh does not run; supported: {string.Join(", ", SupportedTypes)}");
         }
 
+        // The kernels implement SiLU·up only; another activation would run and produce garbage.
+        var act = r.OptionalString("hidden_act") ?? "silu";
+        if (act is not ("silu" or "swish"))
+        {
+            throw r.Invalid("hidden_act", $"is '{act}'; InferMesh's Llama-family MLP computes silu(gate)·up only");
+        }
+
         var hidden = Positive(r, "hidden_size");
         var heads = Positive(r, "num_attention_heads");
         var kvHeads = r.OptionalInt("num_key_value_heads") ?? heads;
@@ -131,43 +145,59 @@ public sealed record ModelConfig
             throw r.Invalid("head_dim", $"({headDim}) must be a positive even number");
         }
 
+        var layers = Positive(r, "num_hidden_layers");
+
+        // transformers' defaults when the key is absent (LlamaConfig 2048, MistralConfig 4096·32, Qwen2Config 32768).
+        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" => 32768, _ => 2048 };
+        if (maxPositions <= 0)
+        {
+            throw r.Invalid("max_position_embeddings", $"must be positive (got {maxPositions})");
+        }
+
         var attentionBias = r.OptionalBool("attention_bias") ?? false;
-        int? window = r.OptionalInt("sliding_window");
-        if (type == "qwen2" && r.OptionalBool("use_sliding_window") != true)
+
+        // Only mistral and qwen2 have a sliding window; qwen2 uses it only when use_sliding_window is true.
+        int? window = type == "mistral" || (type == "qwen2" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
+        var layerTypes = r.OptionalStringList("layer_types");
+        if (layerTypes is not null)
         {
-            window = null;
+            if (layerTypes.Count != layers)
+            {
+                throw r.Invalid("layer_types", $"has {layerTypes.Count} entries but num_hidden_layers is {layers}");
+            }
+
+            if (layerTypes.FirstOrDefault(t => t is not ("full_attention" or "sliding_attention")) is { } bad)
+            {
+                throw r.Invalid("layer_types", $"contains '{bad}'; the Llama family has only full_attention and sliding_attention layers");
+            }
         }
 
-        IReadOnlyList<string>? layerTypes = null;
-        if (r.Has("layer_types") && r.Root.GetProperty("layer_types").ValueKind == JsonValueKind.Array)
-        {
-            layerTypes = r.Root.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString() ?? "").ToArray();
-        }
-
+        var bos = r.IntOrList("bos_token_id");
         return new ModelConfig
         {
             Path = r.Path,
             ModelType = type,
             HiddenSize = hidden,
             IntermediateSize = Positive(r, "intermediate_size"),
-            NumHiddenLayers = Positive(r, "num_hidden_layers"),
+            NumHiddenLayers = layers,
             NumAttentionHeads = heads,
             NumKeyValueHeads = kvHeads,
             HeadDim = headDim,
             VocabSize = Positive(r, "vocab_size"),
             RmsNormEps = (float)(r.OptionalDouble("rms_norm_eps") ?? 1e-6),
-            MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? 4096,
+            MaxPositionEmbeddings = maxPositions,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
-            QkvBias = type == "qwen2" || attentionBias,
-            OutputBias = type != "qwen2" && attentionBias,
-            MlpBias = r.OptionalBool("mlp_bias") ?? false,
+            QkvBias = type == "qwen2" || (type == "llama" && attentionBias),
+            OutputBias = type == "llama" && attentionBias,
+            MlpBias = type == "llama" && (r.OptionalBool("mlp_bias") ?? false),
             SlidingWindow = window is > 0 ? window : null,
             LayerTypes = layerTypes,
             MaxWindowLayers = r.OptionalInt("max_window_layers"),
             EosTokenIds = r.IntOrList("eos_token_id"),
-            BosTokenId = r.IntOrList("bos_token_id") is [var bos, ..] ? bos : null,
+            BosTokenIds = bos,
+            BosTokenId = bos is [var first, ..] ? first : null,
             TorchDtype = r.OptionalString("torch_dtype") ?? r.OptionalString("dtype"),
-            Rope = RopeConfigReader.Read(r),
+            Rope = RopeConfigReader.Read(r, maxPositions),
         };
     }
 

@@ -5,30 +5,25 @@ namespace InferMesh.Engine.Loading;
 /// <summary>
 /// Reads rotary parameters from either config.json form: transformers 5's <c>rope_parameters</c> object, or the older
 /// top-level <c>rope_theta</c> plus an optional <c>rope_scaling</c> object (whose kind is <c>rope_type</c> or <c>type</c>).
+/// Defaults and required keys follow transformers' RotaryEmbeddingConfigMixin (standardize_rope_params, validate_rope):
+/// https://github.com/huggingface/transformers/blob/main/src/transformers/modeling_rope_utils.py
 /// </summary>
 internal static class RopeConfigReader
 {
     private static readonly string[] Supported = ["default", "linear", "dynamic", "llama3", "yarn"];
 
-    public static RopeScaling Read(ConfigReader r)
+    public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings)
     {
-        JsonElement? parameters = null;
-        var field = "rope_scaling";
-        if (r.Has("rope_parameters"))
-        {
-            parameters = r.Root.GetProperty("rope_parameters");
-            field = "rope_parameters";
-        }
-        else if (r.Has("rope_scaling"))
-        {
-            parameters = r.Root.GetProperty("rope_scaling");
-        }
-
-        var theta = r.OptionalDouble("rope_theta");
-        var partial = r.OptionalDouble("partial_rotary_factor") ?? 1;
+        // transformers: `rope_parameters = rope_scaling or rope_parameters`, so a non-empty rope_scaling wins.
+        var field = r.Has("rope_scaling") && (r.Root.GetProperty("rope_scaling").ValueKind != JsonValueKind.Object || r.Root.GetProperty("rope_scaling").EnumerateObject().Any())
+            ? "rope_scaling"
+            : "rope_parameters";
+        var parameters = r.Has(field) ? r.Root.GetProperty(field) : (JsonElement?)null;
+        var topTheta = r.OptionalDouble("rope_theta");
+        var topPartial = r.OptionalDouble("partial_rotary_factor");
         if (parameters is not { } p)
         {
-            return new RopeScaling { Theta = theta ?? 10000, PartialRotaryFactor = partial };
+            return new RopeScaling { Theta = topTheta ?? 10000, PartialRotaryFactor = topPartial ?? 1 };
         }
 
         if (p.ValueKind != JsonValueKind.Object)
@@ -36,36 +31,97 @@ internal static class RopeConfigReader
             throw r.WrongType(field, "an object", p);
         }
 
-        double? Num(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble()
-            : p.TryGetProperty(name, out var bad) && bad.ValueKind != JsonValueKind.Null ? throw r.WrongType($"{field}.{name}", "a number", bad) : null;
+        foreach (var entry in p.EnumerateObject())
+        {
+            if (entry.Value.ValueKind == JsonValueKind.Object)
+            {
+                throw r.Invalid($"{field}.{entry.Name}", "holds rotary parameters per layer type, which the Llama family does not use; give one flat object (rope_type, rope_theta, ...)");
+            }
+        }
 
-        var type = (p.TryGetProperty("rope_type", out var t) ? t.GetString() : p.TryGetProperty("type", out var t2) ? t2.GetString() : null) ?? "default";
+        double? Num(string name)
+        {
+            if (!p.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw r.WrongType($"{field}.{name}", "a number", v);
+        }
+
+        string? Text(string name)
+        {
+            if (!p.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind == JsonValueKind.String ? v.GetString() : throw r.WrongType($"{field}.{name}", "a string", v);
+        }
+
+        double Required(string name, string type) =>
+            Num(name) ?? throw r.Invalid($"{field}.{name}", $"is required for rope type '{type}' (transformers rejects the config without it)");
+
+        var type = Text("rope_type") ?? Text("type") ?? "default";
         if (!Supported.Contains(type))
         {
             throw r.Invalid($"{field}.rope_type", $"is '{type}', which InferMesh does not implement; supported: {string.Join(", ", Supported)}");
         }
 
-        var rope = new RopeScaling
+        // transformers moves a top-level original_max_position_embeddings into the rope parameters (it wins, for
+        // Phi3-style configs) and otherwise defaults it to max_position_embeddings for the types that use it.
+        var original = r.OptionalInt("original_max_position_embeddings") ?? (Num("original_max_position_embeddings") is { } o ? checked((int)o) : maxPositionEmbeddings);
+        if (original <= 0)
+        {
+            throw r.Invalid($"{field}.original_max_position_embeddings", $"must be positive (got {original})");
+        }
+
+        var factor = type switch
+        {
+            "default" => Num("factor") ?? 1,
+            "yarn" => Num("factor") ?? ((double)maxPositionEmbeddings / original),
+            _ => Required("factor", type),
+        };
+        if (factor <= 0)
+        {
+            throw r.Invalid($"{field}.factor", $"must be positive for rope type '{type}' (got {factor})");
+        }
+
+        var low = type == "llama3" ? Required("low_freq_factor", type) : Num("low_freq_factor") ?? 1;
+        var high = type == "llama3" ? Required("high_freq_factor", type) : Num("high_freq_factor") ?? 4;
+        if (type == "llama3" && (low <= 0 || high <= low))
+        {
+            throw r.Invalid($"{field}.high_freq_factor", $"({high}) must exceed low_freq_factor ({low}), both positive, for rope type 'llama3'");
+        }
+
+        bool truncate = true;
+        if (p.TryGetProperty("truncate", out var tr) && tr.ValueKind != JsonValueKind.Null)
+        {
+            truncate = tr.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw r.WrongType($"{field}.truncate", "true or false", tr),
+            };
+        }
+
+        return new RopeScaling
         {
             Type = type,
-            Theta = Num("rope_theta") ?? theta ?? 10000,
-            Factor = Num("factor") ?? 1,
-            LowFreqFactor = Num("low_freq_factor") ?? 1,
-            HighFreqFactor = Num("high_freq_factor") ?? 4,
-            OriginalMaxPositionEmbeddings = Num("original_max_position_embeddings") is { } o ? (int)o : null,
-            BetaFast = Num("beta_fast") ?? 32,
-            BetaSlow = Num("beta_slow") ?? 1,
+            Theta = Num("rope_theta") ?? topTheta ?? 10000,
+            Factor = factor,
+            LowFreqFactor = low,
+            HighFreqFactor = high,
+            OriginalMaxPositionEmbeddings = original,
+
+            // transformers reads these with `or`, so 0 means the default just like an absent key.
+            BetaFast = Num("beta_fast") is { } fast and not 0 ? fast : 32,
+            BetaSlow = Num("beta_slow") is { } slow and not 0 ? slow : 1,
             MScale = Num("mscale"),
             MScaleAllDim = Num("mscale_all_dim"),
             AttentionFactor = Num("attention_factor"),
-            Truncate = !p.TryGetProperty("truncate", out var tr) || tr.ValueKind != JsonValueKind.False,
-            PartialRotaryFactor = Num("partial_rotary_factor") ?? partial,
+            Truncate = truncate,
+            PartialRotaryFactor = Num("partial_rotary_factor") ?? topPartial ?? 1,
         };
-        if (type != "default" && rope.Factor <= 0)
-        {
-            throw r.Invalid($"{field}.factor", $"must be positive for rope type {type} (got {rope.Factor})");
-        }
-
-        return rope;
     }
 }

@@ -11,11 +11,16 @@ namespace InferMesh.Engine.Loading;
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
+    /// <summary>The format's header cap (the reference implementation's MAX_HEADER_SIZE).</summary>
+    public const int MaxHeaderBytes = 100_000_000;
+
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _base;
     private readonly Dictionary<string, TensorView> _tensors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _unsupported = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private int _disposed;
 
     private SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view)
     {
@@ -30,6 +35,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public string Path { get; }
 
     public IEnumerable<string> Names => _tensors.Keys.Concat(_unsupported.Keys);
+
+    /// <summary>The header's optional "__metadata__" string map (e.g. format: pt).</summary>
+    public IReadOnlyDictionary<string, string> Metadata => _metadata;
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     public bool Contains(string name) => _tensors.ContainsKey(name) || _unsupported.ContainsKey(name);
 
@@ -61,8 +71,27 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new ModelLoadException($"{path}: {length} bytes is too short for a safetensors file (it starts with an 8-byte header length); the file is truncated or not safetensors.");
         }
 
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedFile map;
+        MemoryMappedViewAccessor view;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"{path}: cannot be memory-mapped for reading ({e.Message}).", e);
+        }
+
+        try
+        {
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            map.Dispose();
+            throw new ModelLoadException($"{path}: cannot be memory-mapped for reading ({e.Message}).", e);
+        }
+
         var file = new SafetensorsFile(path, map, view);
         try
         {
@@ -78,10 +107,15 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private void ReadHeader(long fileLength)
     {
-        var headerLength = *(ulong*)_base;
+        var headerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(_base, 8));
         if (headerLength > (ulong)(fileLength - 8))
         {
             throw new ModelLoadException($"{Path}: header length {headerLength} runs past the end of the file ({fileLength} bytes); the file is truncated or corrupt.");
+        }
+
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new ModelLoadException($"{Path}: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit of the safetensors format; the file is corrupt or not safetensors.");
         }
 
         var dataStart = 8 + (long)headerLength;
@@ -108,24 +142,33 @@ public sealed unsafe class SafetensorsFile : IDisposable
             {
                 if (entry.Name == "__metadata__")
                 {
+                    ReadMetadata(entry.Value);
                     continue;
                 }
 
-                extents.Add(ReadEntry(entry, dataStart, dataLength));
+                if (_tensors.ContainsKey(entry.Name) || _unsupported.ContainsKey(entry.Name))
+                {
+                    throw new ModelLoadException($"{Path}: tensor '{entry.Name}' appears twice in the header; the header is corrupt.");
+                }
+
+                extents.Add(ReadEntry(entry, dataStart, dataLength, fileLength));
             }
 
-            extents.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+            // Sorted by begin, each non-empty tensor must start at or after the end of the previous one (gaps are
+            // allowed here although the format's writer leaves none; empty tensors own no bytes and cannot overlap).
+            extents.RemoveAll(x => x.Begin == x.End);
+            extents.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
             for (var i = 1; i < extents.Count; i++)
             {
                 if (extents[i].Begin < extents[i - 1].End)
                 {
-                    throw new ModelLoadException($"{Path}: tensor '{extents[i].Name}' (bytes {extents[i].Begin}..{extents[i].End}) overlaps tensor '{extents[i - 1].Name}' (bytes {extents[i - 1].Begin}..{extents[i - 1].End}); the header is corrupt.");
+                    throw new ModelLoadException($"{Path}: tensor '{extents[i].Name}' (data bytes {extents[i].Begin}..{extents[i].End}) overlaps tensor '{extents[i - 1].Name}' (data bytes {extents[i - 1].Begin}..{extents[i - 1].End}); the header's data_offsets are corrupt.");
                 }
             }
         }
     }
 
-    private (long, long, string) ReadEntry(JsonProperty entry, long dataStart, long dataLength)
+    private (long, long, string) ReadEntry(JsonProperty entry, long dataStart, long dataLength, long fileLength)
     {
         var name = entry.Name;
         var e = entry.Value;
@@ -138,50 +181,56 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
 
         var dtypeName = dtypeEl.GetString()!;
-        var (dtype, elementSize, supported) = dtypeName switch
+        // Every dtype of the format is recognised so its size can be checked; only F32/F16/BF16 can be computed with.
+        var (dtype, elementBits, supported) = dtypeName switch
         {
-            "F32" => (DType.F32, 4, true),
-            "F16" => (DType.F16, 2, true),
-            "BF16" => (DType.BF16, 2, true),
-            "F64" or "I64" or "U64" => (DType.F32, 8, false),
-            "I32" or "U32" => (DType.I32, 4, false),
-            "I16" or "U16" => (DType.F32, 2, false),
-            "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => (DType.F32, 1, false),
-            _ => throw new ModelLoadException($"{Path}: tensor '{name}' has unknown dtype '{dtypeName}'; safetensors dtypes are F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL, F8_*."),
+            "F32" => (DType.F32, 32, true),
+            "F16" => (DType.F16, 16, true),
+            "BF16" => (DType.BF16, 16, true),
+            "F64" or "I64" or "U64" or "C64" => (DType.F32, 64, false),
+            "I32" or "U32" => (DType.I32, 32, false),
+            "I16" or "U16" => (DType.F32, 16, false),
+            "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" or "F8_E8M0" => (DType.F32, 8, false),
+            "F6_E2M3" or "F6_E3M2" => (DType.F32, 6, false),
+            "F4" => (DType.F32, 4, false),
+            _ => throw new ModelLoadException($"{Path}: tensor '{name}' has unknown dtype '{dtypeName}'; safetensors dtypes are F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL, C64, F8_E4M3, F8_E5M2, F8_E8M0, F6_E2M3, F6_E3M2, F4."),
         };
 
         var shape = new long[shapeEl.GetArrayLength()];
-        var elements = 1L;
+        var elements = (Int128)1;
         var i = 0;
         foreach (var d in shapeEl.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var dim) || dim < 0)
             {
-                throw new ModelLoadException($"{Path}: tensor '{name}' has an invalid shape {shapeEl.GetRawText()}.");
+                throw new ModelLoadException($"{Path}: tensor '{name}' has an invalid shape {shapeEl.GetRawText()} (need non-negative integers).");
             }
 
             shape[i++] = dim;
-            elements = checked(elements * dim);
+            elements = Int128.Min(elements * dim, long.MaxValue);
         }
 
-        if (!offEl[0].TryGetInt64(out var begin) || !offEl[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+        long begin = 0, end = 0;
+        if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+            || !offEl[0].TryGetInt64(out begin) || !offEl[1].TryGetInt64(out end) || begin < 0 || end < begin)
         {
-            throw new ModelLoadException($"{Path}: tensor '{name}' has invalid data_offsets {offEl.GetRawText()} (need 0 ≤ begin ≤ end).");
+            throw new ModelLoadException($"{Path}: tensor '{name}' has invalid data_offsets {offEl.GetRawText()} (need integers 0 ≤ begin ≤ end).");
         }
 
         if (end > dataLength)
         {
-            throw new ModelLoadException($"{Path}: tensor '{name}' ends at data byte {end} but the data section has only {dataLength} bytes; the file is truncated or the offsets are corrupt.");
+            throw new ModelLoadException($"{Path}: tensor '{name}' has data_offsets [{begin}, {end}] but the data section has only {dataLength} bytes (file {fileLength} bytes, header {dataStart - 8}); the file is truncated or the offsets are corrupt.");
         }
 
-        if (end - begin != elements * elementSize)
+        var needed = ((elements * elementBits) + 7) / 8;
+        if (end - begin != needed)
         {
-            throw new ModelLoadException($"{Path}: tensor '{name}' has {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtypeName} needs {elements * elementSize}.");
+            throw new ModelLoadException($"{Path}: tensor '{name}' has {end - begin} bytes (data_offsets [{begin}, {end}]) but shape [{string.Join(", ", shape)}] of {dtypeName} needs {needed}; the header is corrupt.");
         }
 
         if (supported)
         {
-            _tensors[name] = new TensorView(name, Path, dtype, shape, _base + dataStart + begin, end - begin);
+            _tensors[name] = new TensorView(this, name, dtype, shape, _base + dataStart + begin, end - begin);
         }
         else
         {
@@ -191,8 +240,27 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return (begin, end, name);
     }
 
+    private void ReadMetadata(JsonElement metadata)
+    {
+        if (metadata.ValueKind != JsonValueKind.Object)
+        {
+            throw new ModelLoadException($"{Path}: \"__metadata__\" must be an object of strings, not {metadata.ValueKind}.");
+        }
+
+        foreach (var m in metadata.EnumerateObject())
+        {
+            _metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+        }
+    }
+
+    /// <summary>Unmaps the file; views handed out before become unusable (they throw rather than read freed memory).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();

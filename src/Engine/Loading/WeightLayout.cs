@@ -48,26 +48,43 @@ public sealed class WeightLayout(ModelConfig config)
         yield return ("lm_head.weight", [v, h], "vocab_size × hidden_size", config.TieWordEmbeddings);
     }
 
+    /// <summary>
+    /// Checks that every expected tensor is present with exactly the shape the config implies. Reports every problem
+    /// (up to a few) at once, each naming the tensor, its file, the shapes and the config fields behind them.
+    /// </summary>
     public void Validate(WeightStore store)
     {
+        const int shown = 8;
+        var problems = new List<string>();
+        var files = string.Join(", ", store.Files.Select(System.IO.Path.GetFileName));
         foreach (var (name, shape, because, optional) in Expected())
         {
-            if (!store.Contains(name))
+            if (!store.TryGet(name, out var t))
             {
-                if (optional)
+                if (!optional)
                 {
-                    continue;
+                    var hint = name == "lm_head.weight" ? "; config.json says tie_word_embeddings is false: set it to true if the model shares its embedding" : "";
+                    problems.Add($"tensor '{name}' is missing (searched {files} in {store.Directory}); {config.Path} implies shape [{string.Join(", ", shape)}] from {because}{hint}");
                 }
 
-                var hint = name == "lm_head.weight" ? " (config.json says tie_word_embeddings is false; set it to true if the model shares its embedding)" : "";
-                throw new ModelLoadException($"tensor '{name}' is missing from the weights in {store.Directory}{hint}; expected shape [{string.Join(", ", shape)}] ({because} from {config.Path}).");
+                continue;
             }
 
-            var t = store.Get(name);
             if (!t.Shape.SequenceEqual(shape))
             {
-                throw new ModelLoadException($"{t.File}: tensor '{name}' has shape {t.ShapeText} but {config.Path} implies [{string.Join(", ", shape)}] ({because}); the weights do not belong to this config.");
+                problems.Add($"{t.File}: tensor '{name}' has shape {t.ShapeText} but {config.Path} implies [{string.Join(", ", shape)}] from {because}");
             }
+        }
+
+        if (problems.Count == 1)
+        {
+            throw new ModelLoadException(problems[0] + "; the weights do not belong to this config.");
+        }
+
+        if (problems.Count > 1)
+        {
+            var more = problems.Count > shown ? $"\n  … and {problems.Count - shown} more" : "";
+            throw new ModelLoadException($"{problems.Count} tensors do not match {config.Path} (the weights do not belong to this config):\n  " + string.Join("\n  ", problems.Take(shown)) + more);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
 namespace InferMesh.Engine.Loading;
@@ -31,30 +32,39 @@ public sealed class WeightStore : IDisposable
             ? file.Get(name)
             : throw new ModelLoadException($"tensor '{name}' is missing from the model (searched {string.Join(", ", _files.Select(f => System.IO.Path.GetFileName(f.Path)))} in {Directory}).");
 
-    public bool TryGet(string name, out TensorView? tensor)
+    public bool TryGet(string name, [NotNullWhen(true)] out TensorView? tensor)
     {
         tensor = _byName.TryGetValue(name, out var file) ? file.Get(name) : null;
         return tensor is not null;
     }
 
+    /// <summary>
+    /// Opens <c>model.safetensors</c>, or else the shards of <c>model.safetensors.index.json</c> (the order
+    /// transformers' from_pretrained looks for them in).
+    /// </summary>
     public static WeightStore Open(string directory)
     {
-        var single = System.IO.Path.Combine(directory, "model.safetensors");
-        var index = System.IO.Path.Combine(directory, "model.safetensors.index.json");
-        if (File.Exists(index))
+        if (!System.IO.Directory.Exists(directory))
         {
-            return OpenSharded(directory, index);
+            throw new ModelLoadException($"{directory}: model folder does not exist.");
         }
 
+        var single = System.IO.Path.Combine(directory, "model.safetensors");
+        var index = System.IO.Path.Combine(directory, "model.safetensors.index.json");
         if (File.Exists(single))
         {
             var file = SafetensorsFile.Open(single);
             return new WeightStore(directory, [file], file.Names.ToDictionary(n => n, _ => file, StringComparer.Ordinal));
         }
 
+        if (File.Exists(index))
+        {
+            return OpenSharded(directory, index);
+        }
+
         if (File.Exists(System.IO.Path.Combine(directory, "pytorch_model.bin")) || File.Exists(System.IO.Path.Combine(directory, "pytorch_model.bin.index.json")))
         {
-            throw new ModelLoadException($"{directory}: has pytorch_model.bin weights; InferMesh reads only safetensors. Convert with transformers: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out, safe_serialization=True).");
+            throw new ModelLoadException($"{directory}: has pytorch_model.bin weights; InferMesh reads only safetensors. Convert once with transformers: python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained('{directory}').save_pretrained('OUT_DIR', safe_serialization=True)\", then copy the tokenizer files into OUT_DIR.");
         }
 
         throw new ModelLoadException($"{directory}: no model.safetensors or model.safetensors.index.json found.");
@@ -71,7 +81,13 @@ public sealed class WeightStore : IDisposable
                 throw new ModelLoadException($"{indexPath}: has no weight_map object.");
             }
 
-            weightMap = map.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+            weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in map.EnumerateObject())
+            {
+                weightMap[entry.Name] = entry.Value.ValueKind == JsonValueKind.String
+                    ? entry.Value.GetString()!
+                    : throw new ModelLoadException($"{indexPath}: weight_map entry '{entry.Name}' must name a shard file, not {entry.Value.GetRawText()}.");
+            }
         }
         catch (JsonException e)
         {

@@ -5,12 +5,16 @@ namespace InferMesh.Engine.Model;
 
 /// <summary>
 /// Rotary inverse frequencies and attention scaling exactly as transformers computes them
-/// (modeling_rope_utils.py: _compute_default/linear/dynamic_ntk/llama3/yarn_parameters), in float32 where torch
-/// uses float32, so positions rotate identically to the reference.
+/// (https://github.com/huggingface/transformers/blob/main/src/transformers/modeling_rope_utils.py:
+/// _compute_default/linear_scaling/dynamic_ntk/llama3/yarn_parameters). Every step is done in float32 where torch
+/// does it in float32, in torch's order: a Python scalar meeting a float32 tensor is rounded to float32 first, and
+/// <c>scalar / tensor</c> is <c>tensor.reciprocal() * scalar</c> (torch's Tensor.__rtruediv__), not one division.
+/// Scalar-only arithmetic (the dynamic base, the yarn correction range, the attention factor) stays in double as in
+/// Python.
 /// </summary>
 public static class RotaryFrequencies
 {
-    /// <summary>Inverse frequencies [headDim/2] and the cos/sin scaling for sequences up to the configured context.</summary>
+    /// <summary>Inverse frequencies [rotaryDim/2] and the cos/sin scaling for sequences up to the configured context.</summary>
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config) => Compute(config, config.MaxPositionEmbeddings);
 
     /// <summary>
@@ -21,6 +25,11 @@ public static class RotaryFrequencies
     /// </summary>
     public static (float[] InvFreq, float AttentionScaling) ForCheckpoint(ModelConfig config)
     {
+        if (config.Rope.PartialRotaryFactor != 1)
+        {
+            throw new ModelLoadException($"{config.Path}: partial_rotary_factor {config.Rope.PartialRotaryFactor} is not supported (InferMesh's Llama-family forward pass rotates the whole head).");
+        }
+
         var (inv, scaling) = Compute(config);
         for (var i = 0; i < inv.Length; i++)
         {
@@ -35,28 +44,32 @@ public static class RotaryFrequencies
         return (inv, scaling);
     }
 
-    /// <summary>Dynamic NTK scaling depends on the sequence length; every other type ignores it.</summary>
+    /// <summary>
+    /// Frequencies for a forward pass whose longest sequence is <paramref name="sequenceLength"/> tokens (transformers
+    /// passes max(position_ids) + 1). Only dynamic NTK scaling depends on it; every other type ignores it.
+    /// With <c>partial_rotary_factor</c> p the rotary dimension is int(head_dim·p) and fewer frequencies come back.
+    /// </summary>
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config, int sequenceLength)
     {
         var rope = config.Rope;
-        if (rope.PartialRotaryFactor != 1)
+        var dim = (int)(config.HeadDim * rope.PartialRotaryFactor);
+        if (dim <= 0 || dim % 2 != 0 || dim > config.HeadDim)
         {
-            throw new ModelLoadException($"{config.Path}: partial_rotary_factor {rope.PartialRotaryFactor} is not supported (Llama-family models rotate the whole head).");
+            throw new ModelLoadException($"{config.Path}: head_dim {config.HeadDim} × partial_rotary_factor {rope.PartialRotaryFactor} gives rotary dimension {dim}; it must be even, positive and at most head_dim.");
         }
 
-        var dim = config.HeadDim;
         return rope.Type switch
         {
             "default" => (Default(rope.Theta, dim), 1f),
-            "linear" => (Default(rope.Theta, dim).Select(f => f / (float)rope.Factor).ToArray(), 1f),
+            "linear" => (Linear(rope, dim), 1f),
             "dynamic" => (Dynamic(config, rope, dim, sequenceLength), 1f),
             "llama3" => (Llama3(config, rope, dim), 1f),
             "yarn" => Yarn(config, rope, dim),
-            _ => throw new ModelLoadException($"{config.Path}: rope type '{rope.Type}' is not supported."),
+            _ => throw new ModelLoadException($"{config.Path}: rope type '{rope.Type}' is not supported (supported: default, linear, dynamic, llama3, yarn)."),
         };
     }
 
-    /// <summary>inv_freq = 1 / (base ** (arange(0, dim, 2) / dim)), float32 like torch.</summary>
+    /// <summary>inv_freq = 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all float32 like torch.</summary>
     private static float[] Default(double theta, int dim)
     {
         var inv = new float[dim / 2];
@@ -69,78 +82,98 @@ public static class RotaryFrequencies
         return inv;
     }
 
-    private static float[] Dynamic(ModelConfig config, RopeScaling rope, int dim, int sequenceLength)
-    {
-        var original = rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings;
-        if (sequenceLength <= original)
-        {
-            return Default(rope.Theta, dim);
-        }
-
-        var theta = rope.Theta * Math.Pow((rope.Factor * sequenceLength / original) - (rope.Factor - 1), dim / (dim - 2.0));
-        return Default(theta, dim);
-    }
-
-    private static float[] Llama3(ModelConfig config, RopeScaling rope, int dim)
+    /// <summary>inv_freq /= factor.</summary>
+    private static float[] Linear(RopeScaling rope, int dim)
     {
         var inv = Default(rope.Theta, dim);
         var factor = (float)rope.Factor;
-        var low = (float)rope.LowFreqFactor;
-        var high = (float)rope.HighFreqFactor;
-        var old = (float)(rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
-        var lowWavelen = old / low;
-        var highWavelen = old / high;
         for (var i = 0; i < inv.Length; i++)
         {
-            var wavelen = 2f * MathF.PI / inv[i];
-            var scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
-            var medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
-            if (medium)
-            {
-                var smooth = ((old / wavelen) - low) / (high - low);
-                scaled = ((1 - smooth) * scaled / factor) + (smooth * scaled);
-            }
-
-            inv[i] = scaled;
+            inv[i] /= factor;
         }
 
         return inv;
     }
 
+    /// <summary>
+    /// NTK-aware base: base·((factor·seq/max_pos) − (factor − 1))^(dim/(dim−2)) with seq = max(seq, max_pos), so
+    /// within max_position_embeddings it is exactly the default rope (transformers uses max_position_embeddings here,
+    /// not original_max_position_embeddings).
+    /// </summary>
+    private static float[] Dynamic(ModelConfig config, RopeScaling rope, int dim, int sequenceLength)
+    {
+        var max = config.MaxPositionEmbeddings;
+        var seq = Math.Max(sequenceLength, max);
+        var theta = rope.Theta * Math.Pow((rope.Factor * seq / max) - (rope.Factor - 1), dim / (dim - 2.0));
+        return Default(theta, dim);
+    }
+
+    /// <summary>
+    /// Llama 3.1 scaling: wavelengths shorter than original/high_freq_factor keep their frequency, longer than
+    /// original/low_freq_factor are divided by factor, and those between are interpolated smoothly.
+    /// </summary>
+    private static float[] Llama3(ModelConfig config, RopeScaling rope, int dim)
+    {
+        var inv = Default(rope.Theta, dim);
+        var old = (double)(rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
+        var factor = (float)rope.Factor;
+        var lowWavelen = (float)(old / rope.LowFreqFactor);
+        var highWavelen = (float)(old / rope.HighFreqFactor);
+        var twoPi = (float)(2 * Math.PI);
+        var oldF = (float)old;
+        var low = (float)rope.LowFreqFactor;
+        var span = (float)(rope.HighFreqFactor - rope.LowFreqFactor);
+        for (var i = 0; i < inv.Length; i++)
+        {
+            var wavelen = (1f / inv[i]) * twoPi;
+            var scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
+            var smooth = (((1f / wavelen) * oldF) - low) / span;
+            var smoothed = ((1f - smooth) * scaled / factor) + (smooth * scaled);
+            var medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+            inv[i] = medium ? smoothed : scaled;
+        }
+
+        return inv;
+    }
+
+    /// <summary>YaRN (https://arxiv.org/abs/2309.00071): NTK-by-parts interpolation plus an attention (mscale) factor.</summary>
     private static (float[], float) Yarn(ModelConfig config, RopeScaling rope, int dim)
     {
         var factor = rope.Factor;
         var original = rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings;
         static double MScale(double scale, double m) => scale <= 1 ? 1.0 : (0.1 * m * Math.Log(scale)) + 1.0;
         var attention = rope.AttentionFactor
-            ?? (rope.MScale is { } m && rope.MScaleAllDim is { } mAll && m != 0 && mAll != 0 ? MScale(factor, m) / MScale(factor, mAll) : MScale(factor, 1));
+            ?? (rope.MScale is { } m and not 0 && rope.MScaleAllDim is { } mAll and not 0 ? MScale(factor, m) / MScale(factor, mAll) : MScale(factor, 1));
 
         double CorrectionDim(double rotations) => dim * Math.Log(original / (rotations * 2 * Math.PI)) / (2 * Math.Log(rope.Theta));
-        var lowD = CorrectionDim(rope.BetaFast);
-        var highD = CorrectionDim(rope.BetaSlow);
+        var low = CorrectionDim(rope.BetaFast);
+        var high = CorrectionDim(rope.BetaSlow);
         if (rope.Truncate)
         {
-            lowD = Math.Floor(lowD);
-            highD = Math.Ceiling(highD);
+            low = Math.Floor(low);
+            high = Math.Ceiling(high);
         }
 
-        var lo = (float)Math.Max(lowD, 0);
-        var hi = (float)Math.Min(highD, dim - 1);
-        if (lo == hi)
+        low = Math.Max(low, 0);
+        high = Math.Min(high, dim - 1);
+        if (low == high)
         {
-            hi += 0.001f;
+            high += 0.001; // transformers: prevent singularity
         }
 
+        var lowF = (float)low;
+        var rampSpan = (float)(high - low);
         var b = (float)rope.Theta;
+        var factorF = (float)factor;
         var inv = new float[dim / 2];
         for (var i = 0; i < inv.Length; i++)
         {
             var posFreq = MathF.Pow(b, (2 * i) / (float)dim);
             var extrapolation = 1f / posFreq;
-            var interpolation = 1f / ((float)factor * posFreq);
-            var ramp = Math.Clamp((i - lo) / (hi - lo), 0f, 1f);
+            var interpolation = 1f / (factorF * posFreq);
+            var ramp = Math.Clamp((i - lowF) / rampSpan, 0f, 1f);
             var extrapolationFactor = 1f - ramp;
-            inv[i] = (interpolation * (1 - extrapolationFactor)) + (extrapolation * extrapolationFactor);
+            inv[i] = (interpolation * (1f - extrapolationFactor)) + (extrapolation * extrapolationFactor);
         }
 
         return (inv, (float)attention);

@@ -72,7 +72,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
             _chunkStore = new ChunkStore(_backend, options.ChunkStore);
             _decodeGraphs = options.UseGraphs && _backend is IGraphCapture capture ? new DecodeGraphs(_model, capture, MaxContextLength) : null;
-            _chunkScorer = new ChunkScorer(_backend, config.NumKeyValueHeads * config.HeadDim, config.NumAttentionHeads, config.HeadDim, options.BlockSize);
+            _chunkScorer = new ChunkScorer(_backend, config.NumKeyValueHeads * config.HeadDim, config.NumAttentionHeads, config.HeadDim, options.BlockSize, config.NumHiddenLayers);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }
         catch

@@ -1,59 +1,52 @@
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
-/// GPT-2's bytes_to_unicode table (used by every byte-level BPE): printable bytes map to themselves, the rest to
-/// code points 256+n, so any byte string becomes a string of visible characters, and back.
+/// GPT-2's reversible byte-to-character table: every byte maps to a printable character so BPE vocabularies can be
+/// written as text (space becomes 'Ġ', newline 'Ċ'). Same construction as HF tokenizers' <c>bytes_char</c>
+/// (tokenizers/src/pre_tokenizers/byte_level.rs) and GPT-2's <c>bytes_to_unicode</c>.
 /// </summary>
 internal static class ByteLevelAlphabet
 {
-    public static char[] ByteToChar { get; } = Build();
+    /// <summary>Character for each byte value.</summary>
+    public static readonly char[] ByteToChar = BuildByteToChar();
 
-    /// <summary>Character → byte, or -1 when the character is not in the alphabet.</summary>
-    public static short[] CharToByte { get; } = Invert(ByteToChar);
+    /// <summary>Byte for each character of the alphabet, -1 for characters outside it (indexed up to U+0143).</summary>
+    private static readonly short[] CharToByte = BuildCharToByte();
 
-    private static char[] Build()
+    public static bool TryGetByte(char c, out byte value)
+    {
+        if (c < CharToByte.Length && CharToByte[c] >= 0)
+        {
+            value = (byte)CharToByte[c];
+            return true;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    private static char[] BuildByteToChar()
     {
         var map = new char[256];
-        var n = 0;
-        for (var b = 0; b < 256; b++)
+        int next = 0;
+        for (int b = 0; b < 256; b++)
         {
-            var printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            map[b] = printable ? (char)b : (char)(256 + n++);
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            map[b] = printable ? (char)b : (char)(256 + next++);
         }
 
         return map;
     }
 
-    private static short[] Invert(char[] map)
+    private static short[] BuildCharToByte()
     {
-        var inverse = new short[512];
-        Array.Fill(inverse, (short)-1);
-        for (var b = 0; b < 256; b++)
+        var map = new short[256 + 68];
+        Array.Fill(map, (short)-1);
+        for (int b = 0; b < 256; b++)
         {
-            inverse[map[b]] = (short)b;
+            map[ByteToChar[b]] = (short)b;
         }
 
-        return inverse;
-    }
-
-    /// <summary>
-    /// Appends a token's bytes the way tokenizers' ByteLevel decoder does: every character mapped back to its byte, or,
-    /// if any character is outside the alphabet (an added token's raw text), the token's own UTF-8 bytes.
-    /// </summary>
-    public static void AppendBytes(string token, List<byte> output)
-    {
-        foreach (var c in token)
-        {
-            if (c >= CharToByte.Length || CharToByte[c] < 0)
-            {
-                output.AddRange(System.Text.Encoding.UTF8.GetBytes(token));
-                return;
-            }
-        }
-
-        foreach (var c in token)
-        {
-            output.Add((byte)CharToByte[c]);
-        }
+        return map;
     }
 }

@@ -3,52 +3,67 @@ using System.Text;
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
-/// Turns a stream of token ids into text deltas that never split a UTF-8 character: bytes of an incomplete trailing
-/// character are held back until the token completing them arrives. Concatenating every <see cref="Push"/> and the
-/// final <see cref="Flush"/> gives exactly <see cref="TextTokenizer.Decode"/> of all the ids.
+/// Turns a stream of token ids into text deltas that never split a UTF-8 character.
+/// Byte-level BPE decodes by concatenating each token's bytes and reading them as UTF-8, so streaming is a stateful
+/// UTF-8 decoder over those bytes: it holds back the bytes of an unfinished character (at most 3) and costs
+/// O(token bytes) per token. Invalid bytes become U+FFFD exactly where a one-shot decode puts them, so the
+/// concatenation of every <see cref="Push(int)"/> and a final <see cref="Flush()"/> equals
+/// <see cref="TextTokenizer.Decode"/> of all the ids.
 /// </summary>
 public sealed class StreamingDecoder
 {
     private readonly TextTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
-    private readonly List<byte> _pending = new(16);
-    private readonly Decoder _utf8 = new UTF8Encoding(false, false).GetDecoder();
-    private readonly char[] _chars = new char[64];
-    private byte[] _scratch = new byte[64];
+    private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+    private readonly char[] _chars;
 
-    internal StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens)
+    public StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false)
     {
+        ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
         _skipSpecialTokens = skipSpecialTokens;
+        _chars = new char[MaxCharsPerPush];
     }
+
+    /// <summary>The most chars one <see cref="Push(int, Span{char})"/> can write: a token's bytes plus 3 held back.</summary>
+    public int MaxCharsPerPush => _tokenizer.MaxTokenBytes + 3;
 
     /// <summary>Adds one token; returns the text that became complete (possibly empty).</summary>
     public string Push(int tokenId)
     {
-        _pending.Clear();
-        _tokenizer.AppendTokenBytes(tokenId, _skipSpecialTokens, _pending);
-        return Convert(flush: false);
+        int written = Push(tokenId, _chars);
+        return written == 0 ? string.Empty : new string(_chars, 0, written);
     }
 
-    /// <summary>Returns whatever is still held back (incomplete bytes become U+FFFD, as a full decode would).</summary>
-    public string Flush()
+    /// <summary>
+    /// Adds one token and writes the text that became complete into <paramref name="destination"/>, which must hold
+    /// <see cref="MaxCharsPerPush"/> chars; returns the number written. Allocates nothing.
+    /// </summary>
+    public int Push(int tokenId, Span<char> destination)
     {
-        _pending.Clear();
-        return Convert(flush: true);
-    }
-
-    private string Convert(bool flush)
-    {
-        if (_scratch.Length < _pending.Count)
+        ReadOnlySpan<byte> bytes = _tokenizer.GetTokenBytes(tokenId, _skipSpecialTokens);
+        if (bytes.IsEmpty)
         {
-            _scratch = new byte[_pending.Count * 2];
+            return 0;
         }
 
-        _pending.CopyTo(_scratch);
-        var chars = _chars.Length >= _pending.Count + 4 ? _chars : new char[_pending.Count + 4];
-        // The Decoder keeps an incomplete trailing sequence internally and replaces invalid bytes exactly like
-        // Encoding.UTF8.GetString does over the whole stream.
-        var n = _utf8.GetChars(_scratch, 0, _pending.Count, chars, 0, flush);
-        return n == 0 ? "" : new string(chars, 0, n);
+        if (destination.Length < bytes.Length + 3)
+        {
+            throw new ArgumentException(
+                $"destination holds {destination.Length} chars; token {tokenId} needs up to {bytes.Length + 3} (see MaxCharsPerPush).",
+                nameof(destination));
+        }
+
+        return _utf8.GetChars(bytes, destination, flush: false);
     }
+
+    /// <summary>Returns whatever is still held back (replacing incomplete bytes with U+FFFD) and starts afresh.</summary>
+    public string Flush()
+    {
+        int written = _utf8.GetChars(ReadOnlySpan<byte>.Empty, _chars, flush: true);
+        return written == 0 ? string.Empty : new string(_chars, 0, written);
+    }
+
+    /// <summary>Drops any held-back bytes without emitting them.</summary>
+    public void Reset() => _utf8.Reset();
 }

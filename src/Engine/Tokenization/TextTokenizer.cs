@@ -1,40 +1,93 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE with added/special tokens). Encoding runs through
-/// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> (byte-level mode, the file's split regex, added tokens split out
-/// first); decoding follows tokenizers' ByteLevel decoder byte for byte, then one lossy UTF-8 decode, as HF does.
-/// Thread-safe after loading.
+/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE with added/special tokens), encoding and decoding exactly
+/// as HF tokenizers' <c>Tokenizer.encode</c>/<c>decode</c> do. The pipeline is HF's
+/// (tokenizers/src/tokenizer/mod.rs, encode_single_sequence): split out added tokens, normalize the rest, split out
+/// normalized added tokens, pre-tokenize, BPE each word (merging by Microsoft.ML.Tokenizers), then the
+/// post-processor's special tokens when asked for.
 /// </summary>
 public sealed class TextTokenizer
 {
-    private readonly BpeTokenizer _bpe;
-    private readonly string[] _idToToken;
+    private readonly TextNormalizer? _normalizer;
+    private readonly PreTokenizer _preTokenizer;
+    private readonly ByteLevelBpeModel _model;
+    private readonly AddedTokenSplitter _addedTokens;
+    private readonly AddedTokenSplitter _normalizedAddedTokens;
+    private readonly Dictionary<string, int> _addedTokenIds;
+    private readonly SpecialTokenWrapper _wrapper;
+    private readonly byte[]?[] _tokenBytes;
     private readonly bool[] _special;
-    private readonly Dictionary<string, int> _tokenToId;
-    private readonly int[] _prefix;
-    private readonly int[] _suffix;
+    private readonly int[] _eosTokenIds;
 
-    private TextTokenizer(BpeTokenizer bpe, string[] idToToken, bool[] special, Dictionary<string, int> tokenToId, int[] prefix, int[] suffix, string? bos, string? eos)
+    private TextTokenizer(
+        string path,
+        TextNormalizer? normalizer,
+        PreTokenizer preTokenizer,
+        ByteLevelBpeModel model,
+        IReadOnlyList<AddedToken> addedTokens,
+        SpecialTokenWrapper wrapper,
+        (string? Bos, string? Eos) configTokens)
     {
-        _bpe = bpe;
-        _idToToken = idToToken;
-        _special = special;
-        _tokenToId = tokenToId;
-        _prefix = prefix;
-        _suffix = suffix;
-        BosToken = bos;
-        EosToken = eos;
-        BosTokenId = bos is not null && tokenToId.TryGetValue(bos, out var b) ? b : null;
-        EosTokenIds = eos is not null && tokenToId.TryGetValue(eos, out var e) ? [e] : [];
+        SourcePath = path;
+        _normalizer = normalizer;
+        _preTokenizer = preTokenizer;
+        _model = model;
+        _wrapper = wrapper;
+        _addedTokenIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (AddedToken token in addedTokens)
+        {
+            _addedTokenIds[token.Content] = token.Id;
+        }
+
+        // HF matches normalized added tokens by their normalized form, the others by their content.
+        string Pattern(AddedToken token) => token.Normalized && normalizer is not null ? normalizer.Normalize(token.Content) : token.Content;
+        _addedTokens = new AddedTokenSplitter(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        _normalizedAddedTokens = new AddedTokenSplitter(addedTokens.Where(t => t.Normalized).Select(t => (Pattern(t), t)));
+
+        int size = Math.Max(model.Vocab.Count == 0 ? 0 : model.Vocab.Values.Max() + 1, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
+
+        // HF decode takes each id's text from the added tokens (their normalized form when normalized), else from
+        // the model vocabulary, and skip_special_tokens tests that text against the set of special contents.
+        var tokenText = new string?[size];
+        foreach ((string token, int id) in model.Vocab)
+        {
+            tokenText[id] = token;
+        }
+
+        foreach (AddedToken token in addedTokens)
+        {
+            tokenText[token.Id] = Pattern(token);
+        }
+
+        var specialContents = addedTokens.Where(t => t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        _tokenBytes = new byte[]?[size];
+        _special = new bool[size];
+        for (int id = 0; id < size; id++)
+        {
+            if (tokenText[id] is { } text)
+            {
+                _tokenBytes[id] = DecoderBytes(text);
+                _special[id] = specialContents.Contains(text);
+            }
+        }
+
+        MaxTokenBytes = _tokenBytes.Max(b => b?.Length ?? 0);
+        BosToken = configTokens.Bos;
+        EosToken = configTokens.Eos;
+        BosTokenId = BosToken is null ? null : TokenToId(BosToken);
+        _eosTokenIds = EosToken is not null && TokenToId(EosToken) is int eos ? [eos] : [];
     }
 
-    public int VocabSize => _idToToken.Length;
+    /// <summary>The tokenizer.json this was loaded from.</summary>
+    public string SourcePath { get; }
+
+    /// <summary>One past the largest token id (model vocabulary and added tokens).</summary>
+    public int VocabSize => _tokenBytes.Length;
 
     public string? BosToken { get; }
 
@@ -43,117 +96,236 @@ public sealed class TextTokenizer
     public string? EosToken { get; }
 
     /// <summary>EOS ids from tokenizer_config.json (generation_config.json may add more; the model folder merges them).</summary>
-    public IReadOnlyList<int> EosTokenIds { get; }
+    public IReadOnlyList<int> EosTokenIds => _eosTokenIds;
+
+    /// <summary>The most UTF-8 bytes one token decodes to.</summary>
+    public int MaxTokenBytes { get; }
 
     /// <summary>Loads tokenizer.json and, when present beside it, tokenizer_config.json.</summary>
     public static TextTokenizer Load(string tokenizerJsonPath)
     {
-        if (!File.Exists(tokenizerJsonPath))
+        ArgumentException.ThrowIfNullOrEmpty(tokenizerJsonPath);
+        string path = Path.GetFullPath(tokenizerJsonPath);
+        using JsonDocument document = TokenizerJson.Parse(path);
+        JsonElement root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new FileNotFoundException($"{tokenizerJsonPath}: missing; a model folder needs the Hugging Face tokenizer.json.", tokenizerJsonPath);
+            throw new InvalidDataException($"{path}: expected a JSON object at the top level (a Hugging Face tokenizer.json).");
         }
 
-        var json = TokenizerJson.Parse(tokenizerJsonPath);
-        var specials = json.AddedTokens.ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
-        var pattern = json.SplitPattern is null ? null : new Regex(json.SplitPattern, RegexOptions.Compiled);
-        var bpe = BpeTokenizer.Create(new BpeOptions(json.Vocab)
-        {
-            Merges = json.Merges,
-            ByteLevel = true,
-            SpecialTokens = specials,
-            PreTokenizer = pattern is null ? null : new RegexPreTokenizer(pattern, specials),
-        });
-
-        var size = Math.Max(json.Vocab.Count == 0 ? 0 : json.Vocab.Values.Max() + 1, json.AddedTokens.Count == 0 ? 0 : json.AddedTokens.Max(a => a.Id) + 1);
-        var idToToken = new string[size];
-        var special = new bool[size];
-        var tokenToId = new Dictionary<string, int>(json.Vocab, StringComparer.Ordinal);
-        foreach (var (token, id) in json.Vocab)
-        {
-            idToToken[id] = token;
-        }
-
-        foreach (var (id, content, isSpecial) in json.AddedTokens)
-        {
-            idToToken[id] = content;
-            special[id] = isSpecial;
-            tokenToId[content] = id;
-        }
-
-        var (bos, eos) = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, "tokenizer_config.json"));
-        int Id(string t) => tokenToId.TryGetValue(t, out var i) ? i : throw new InvalidDataException($"{tokenizerJsonPath}: post-processor token '{t}' is not in the vocabulary.");
-        return new TextTokenizer(bpe, idToToken, special, tokenToId, json.PrefixTokens.Select(Id).ToArray(), json.SuffixTokens.Select(Id).ToArray(), bos, eos);
+        ByteLevelBpeModel model = ByteLevelBpeModel.FromJson(TokenizerJson.RequiredObject(root, "model", path, "tokenizer.json"), path);
+        TextNormalizer? normalizer = TextNormalizer.FromJson(TokenizerJson.OptionalNode(root, "normalizer"), path);
+        PreTokenizer preTokenizer = PreTokenizer.FromJson(TokenizerJson.OptionalNode(root, "pre_tokenizer"), path);
+        RequireByteLevelDecoder(TokenizerJson.OptionalNode(root, "decoder"), path);
+        SpecialTokenWrapper wrapper = SpecialTokenWrapper.FromJson(TokenizerJson.OptionalNode(root, "post_processor"), path);
+        List<AddedToken> addedTokens = ReadAddedTokens(root, path);
+        string configPath = Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json");
+        var configTokens = File.Exists(configPath) ? ReadConfigTokens(configPath) : (null, null);
+        return new TextTokenizer(path, normalizer, preTokenizer, model, addedTokens, wrapper, configTokens);
     }
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = _bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true);
-        if (!addSpecialTokens || (_prefix.Length == 0 && _suffix.Length == 0))
+        var ids = new List<int>(text.Length / 3 + 4);
+        if (addSpecialTokens)
         {
-            return ids;
+            ids.AddRange(_wrapper.Prefix);
         }
 
-        var result = new List<int>(ids.Count + _prefix.Length + _suffix.Length);
-        result.AddRange(_prefix);
-        result.AddRange(ids);
-        result.AddRange(_suffix);
-        return result;
+        var pieces = new List<(int Start, int End, AddedToken? Token)>();
+        var scratch = new EncodeScratch();
+        _addedTokens.Split(text, pieces);
+        foreach ((int start, int end, AddedToken? token) in pieces)
+        {
+            if (token is not null)
+            {
+                ids.Add(token.Id);
+                continue;
+            }
+
+            string part = text.Substring(start, end - start);
+            if (_normalizer is not null)
+            {
+                part = _normalizer.Normalize(part);
+            }
+
+            if (_normalizedAddedTokens.IsEmpty)
+            {
+                EncodePlain(new TextSlice(part, 0, part.Length), ids, scratch);
+                continue;
+            }
+
+            var inner = new List<(int Start, int End, AddedToken? Token)>();
+            _normalizedAddedTokens.Split(part, inner);
+            foreach ((int innerStart, int innerEnd, AddedToken? innerToken) in inner)
+            {
+                if (innerToken is not null)
+                {
+                    ids.Add(innerToken.Id);
+                }
+                else
+                {
+                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), ids, scratch);
+                }
+            }
+        }
+
+        if (addSpecialTokens)
+        {
+            ids.AddRange(_wrapper.Suffix);
+        }
+
+        return ids;
     }
 
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
     {
-        var bytes = new List<byte>(ids.Count * 4);
-        foreach (var id in ids)
+        ArgumentNullException.ThrowIfNull(ids);
+        int total = 0;
+        for (int i = 0; i < ids.Count; i++)
         {
-            AppendTokenBytes(id, skipSpecialTokens, bytes);
+            total += GetTokenBytes(ids[i], skipSpecialTokens).Length;
         }
 
-        return Encoding.UTF8.GetString(bytes.ToArray());
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        try
+        {
+            int written = 0;
+            for (int i = 0; i < ids.Count; i++)
+            {
+                ReadOnlySpan<byte> bytes = GetTokenBytes(ids[i], skipSpecialTokens);
+                bytes.CopyTo(buffer.AsSpan(written));
+                written += bytes.Length;
+            }
+
+            // Invalid UTF-8 becomes U+FFFD per maximal subpart, as Rust's String::from_utf8_lossy does.
+            return Encoding.UTF8.GetString(buffer, 0, written);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    public int? TokenToId(string token) => _tokenToId.TryGetValue(token, out var id) ? id : null;
+    /// <summary>Added tokens first, then the model vocabulary (HF token_to_id). Model tokens are in byte-character form.</summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_addedTokenIds.TryGetValue(token, out int id) || _model.Vocab.TryGetValue(token, out id))
+        {
+            return id;
+        }
+
+        return null;
+    }
 
     public bool IsSpecial(int id) => (uint)id < (uint)_special.Length && _special[id];
 
     public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
 
-    /// <summary>The bytes one token contributes to decoded text (nothing for a skipped special token).</summary>
-    internal void AppendTokenBytes(int id, bool skipSpecialTokens, List<byte> output)
+    /// <summary>The UTF-8 bytes token <paramref name="id"/> adds to decoded text; empty for unknown or skipped ids (HF drops both).</summary>
+    internal ReadOnlySpan<byte> GetTokenBytes(int id, bool skipSpecialTokens)
     {
-        if ((uint)id >= (uint)_idToToken.Length || _idToToken[id] is null)
+        if ((uint)id >= (uint)_tokenBytes.Length || (skipSpecialTokens && _special[id]))
         {
-            throw new ArgumentOutOfRangeException(nameof(id), $"token id {id} is not in the vocabulary (size {_idToToken.Length}).");
+            return default;
         }
 
-        if (skipSpecialTokens && _special[id])
+        return _tokenBytes[id];
+    }
+
+    private void EncodePlain(TextSlice slice, List<int> ids, EncodeScratch scratch)
+    {
+        if (slice.Length == 0)
         {
             return;
         }
 
-        ByteLevelAlphabet.AppendBytes(_idToToken[id], output);
+        scratch.Input.Clear();
+        scratch.Words.Clear();
+        scratch.Input.Add(slice);
+        _preTokenizer.Split(scratch.Input, scratch.Words);
+        foreach (TextSlice word in scratch.Words)
+        {
+            _model.EncodeWord(word.Span, ids);
+        }
     }
 
-    private static (string? Bos, string? Eos) ReadConfig(string path)
+    /// <summary>HF's ByteLevel decoder per token: byte characters back to bytes, or the raw UTF-8 of a token that has other characters.</summary>
+    private static byte[] DecoderBytes(string token)
     {
-        if (!File.Exists(path))
+        var bytes = new byte[token.Length];
+        for (int i = 0; i < token.Length; i++)
         {
-            return (null, null);
+            if (!ByteLevelAlphabet.TryGetByte(token[i], out bytes[i]))
+            {
+                return Encoding.UTF8.GetBytes(token);
+            }
         }
 
-        try
+        return bytes;
+    }
+
+    private static void RequireByteLevelDecoder(JsonElement decoder, string path)
+    {
+        string? type = decoder.ValueKind == JsonValueKind.Object && decoder.TryGetProperty("type", out JsonElement t) ? t.GetString() : null;
+        if (type != "ByteLevel")
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            static string? Token(JsonElement root, string name) =>
-                !root.TryGetProperty(name, out var v) ? null
-                : v.ValueKind == JsonValueKind.String ? v.GetString()
-                : v.ValueKind == JsonValueKind.Object && v.TryGetProperty("content", out var c) ? c.GetString()
-                : null;
-            return (Token(doc.RootElement, "bos_token"), Token(doc.RootElement, "eos_token"));
+            throw new NotSupportedException(
+                $"{path}: decoder '{type ?? "null"}' is not supported; byte-level BPE tokenizers need the ByteLevel decoder.");
         }
-        catch (JsonException e)
+    }
+
+    private static List<AddedToken> ReadAddedTokens(JsonElement root, string path)
+    {
+        var tokens = new List<AddedToken>();
+        JsonElement node = TokenizerJson.OptionalNode(root, "added_tokens");
+        if (node.ValueKind == JsonValueKind.Null)
         {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
+            return tokens;
         }
+
+        if (node.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{path}: \"added_tokens\" must be an array.");
+        }
+
+        foreach (JsonElement entry in node.EnumerateArray())
+        {
+            bool special = TokenizerJson.OptionalBool(entry, "special", false);
+            tokens.Add(new AddedToken(
+                TokenizerJson.RequiredInt(entry, "id", path, "added_tokens entry"),
+                TokenizerJson.RequiredString(entry, "content", path, "added_tokens entry"),
+                TokenizerJson.OptionalBool(entry, "single_word", false),
+                TokenizerJson.OptionalBool(entry, "lstrip", false),
+                TokenizerJson.OptionalBool(entry, "rstrip", false),
+                TokenizerJson.OptionalBool(entry, "normalized", !special),
+                special));
+        }
+
+        return tokens;
+    }
+
+    /// <summary>bos_token / eos_token of tokenizer_config.json: a string, an AddedToken object {"content": ...}, or null.</summary>
+    private static (string? Bos, string? Eos) ReadConfigTokens(string configPath)
+    {
+        using JsonDocument config = TokenizerJson.Parse(configPath);
+        static string? TokenText(JsonElement node) => node.ValueKind switch
+        {
+            JsonValueKind.String => node.GetString(),
+            JsonValueKind.Object when node.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String => c.GetString(),
+            _ => null,
+        };
+        JsonElement root = config.RootElement;
+        return (TokenText(TokenizerJson.OptionalNode(root, "bos_token")), TokenText(TokenizerJson.OptionalNode(root, "eos_token")));
+    }
+
+    /// <summary>Lists reused across the pieces of one Encode call.</summary>
+    private sealed class EncodeScratch
+    {
+        public List<TextSlice> Input { get; } = new(1);
+
+        public List<TextSlice> Words { get; } = new(64);
     }
 }

@@ -52,6 +52,13 @@ public sealed class GoldenModelTests
         AssertAllPassed(reports);
     }
 
+    [Fact]
+    public async Task Embedded_default_model_matches_its_transformers_reference()
+    {
+        var reports = await ReferenceCheck.RunAsync(Path.Combine(RepoPaths.Root, "models", "infermesh-tiny"), new EngineOptions { Threads = 2 }, cancellationToken: TestContext.Current.CancellationToken);
+        AssertAllPassed(reports);
+    }
+
     private static void AssertAllPassed(IReadOnlyList<PromptReport> reports)
     {
         Assert.NotEmpty(reports);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using InferMesh.Engine.Loading;
 
 namespace InferMesh.Engine.Tests.Loading;
@@ -82,5 +83,166 @@ public sealed class ModelConfigTests
     {
         var c = Parse("{" + Base + ",\"eos_token_id\":[7,9]}");
         Assert.Equal([7, 9], c.EosTokenIds);
+    }
+
+    [Theory]
+    [InlineData("tiny-llama")]
+    [InlineData("tiny-qwen2")]
+    [InlineData("tiny-llama3-bf16")]
+    [InlineData("tiny-mistral-sw8")]
+    public void Golden_configs_load_with_the_values_their_json_states(string name)
+    {
+        var path = Path.Combine(RepoPaths.Golden(name), "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var c = ModelConfig.Load(path);
+        Assert.Equal((string)json["model_type"]!, c.ModelType);
+        Assert.Equal((int)json["hidden_size"]!, c.HiddenSize);
+        Assert.Equal((int)json["intermediate_size"]!, c.IntermediateSize);
+        Assert.Equal((int)json["num_hidden_layers"]!, c.NumHiddenLayers);
+        Assert.Equal((int)json["num_attention_heads"]!, c.NumAttentionHeads);
+        Assert.Equal((int)json["num_key_value_heads"]!, c.NumKeyValueHeads);
+        Assert.Equal((int?)json["head_dim"] ?? (c.HiddenSize / c.NumAttentionHeads), c.HeadDim);
+        Assert.Equal((int)json["vocab_size"]!, c.VocabSize);
+        Assert.Equal((float)(double)json["rms_norm_eps"]!, c.RmsNormEps);
+        Assert.Equal((int)json["max_position_embeddings"]!, c.MaxPositionEmbeddings);
+        Assert.Equal((bool)json["tie_word_embeddings"]!, c.TieWordEmbeddings);
+        Assert.Equal((string)json["rope_parameters"]!["rope_type"]!, c.Rope.Type);
+        Assert.Equal((double)json["rope_parameters"]!["rope_theta"]!, c.Rope.Theta);
+        Assert.Equal([(int)json["eos_token_id"]!], c.EosTokenIds);
+        Assert.Equal(json["bos_token_id"] is { } bos ? [(int)bos] : [], c.BosTokenIds);
+        Assert.Equal((string)json["dtype"]!, c.TorchDtype);
+    }
+
+    [Fact]
+    public void Golden_qwen2_has_qkv_bias_no_output_bias_and_no_window()
+    {
+        var c = ModelConfig.Load(Path.Combine(RepoPaths.Golden("tiny-qwen2"), "config.json"));
+        Assert.True(c.QkvBias);
+        Assert.False(c.OutputBias);
+        Assert.Null(c.SlidingWindow);
+        Assert.All(Enumerable.Range(0, c.NumHiddenLayers), i => Assert.Equal(0, c.SlidingWindowForLayer(i)));
+    }
+
+    [Fact]
+    public void Golden_mistral_slides_every_layer_with_its_window()
+    {
+        var c = ModelConfig.Load(Path.Combine(RepoPaths.Golden("tiny-mistral-sw8"), "config.json"));
+        Assert.All(Enumerable.Range(0, c.NumHiddenLayers), i => Assert.Equal(8, c.SlidingWindowForLayer(i)));
+    }
+
+    [Fact]
+    public void Qwen2_with_use_sliding_window_slides_layers_from_max_window_layers_on()
+    {
+        var c = Parse("{\"model_type\":\"qwen2\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":4,\"num_attention_heads\":4,\"vocab_size\":100,\"sliding_window\":32,\"use_sliding_window\":true,\"max_window_layers\":2}");
+        Assert.Equal([0, 0, 32, 32], Enumerable.Range(0, 4).Select(c.SlidingWindowForLayer));
+    }
+
+    [Fact]
+    public void Llama_ignores_a_sliding_window_field()
+    {
+        var c = Parse("{" + Base + ",\"sliding_window\":16}");
+        Assert.Null(c.SlidingWindow);
+    }
+
+    [Fact]
+    public void Layer_types_of_the_wrong_length_are_named()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"layer_types\":[\"full_attention\"]}"));
+        Assert.Contains("'layer_types'", e.Message);
+        Assert.Contains("num_hidden_layers", e.Message);
+    }
+
+    [Fact]
+    public void Model_type_may_come_from_architectures()
+    {
+        var c = Parse("{\"architectures\":[\"MistralForCausalLM\"]," + Base[(Base.IndexOf(',') + 1)..] + "}");
+        Assert.Equal("mistral", c.ModelType);
+    }
+
+    [Fact]
+    public void Activation_other_than_silu_is_rejected_by_name()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"hidden_act\":\"gelu\"}"));
+        Assert.Contains("'hidden_act'", e.Message);
+        Assert.Contains("gelu", e.Message);
+    }
+
+    [Fact]
+    public void Llama_attention_bias_puts_biases_on_q_k_v_and_o()
+    {
+        var c = Parse("{" + Base + ",\"attention_bias\":true,\"mlp_bias\":true}");
+        Assert.True(c.QkvBias);
+        Assert.True(c.OutputBias);
+        Assert.True(c.MlpBias);
+    }
+
+    [Fact]
+    public void Null_head_dim_is_derived_from_hidden_size()
+    {
+        var c = Parse("{" + Base + ",\"head_dim\":null}");
+        Assert.Equal(16, c.HeadDim);
+    }
+
+    [Fact]
+    public void Bos_token_id_may_be_a_list()
+    {
+        var c = Parse("{" + Base + ",\"bos_token_id\":[1,5]}");
+        Assert.Equal([1, 5], c.BosTokenIds);
+        Assert.Equal(1, c.BosTokenId);
+    }
+
+    [Fact]
+    public void Absent_max_position_embeddings_takes_the_transformers_default_of_the_model_type()
+    {
+        Assert.Equal(2048, Parse("{" + Base + "}").MaxPositionEmbeddings);
+        Assert.Equal(32768, Parse("{" + Base.Replace("llama", "qwen2") + "}").MaxPositionEmbeddings);
+        Assert.Equal(131072, Parse("{" + Base.Replace("llama", "mistral") + "}").MaxPositionEmbeddings);
+    }
+
+    [Fact]
+    public void Rope_theta_without_rope_scaling_is_default_rope()
+    {
+        var c = Parse("{" + Base + ",\"rope_theta\":500000.0}");
+        Assert.Equal("default", c.Rope.Type);
+        Assert.Equal(500000, c.Rope.Theta);
+    }
+
+    [Theory]
+    [InlineData("linear", "factor", "\"factor\":2.0")]
+    [InlineData("dynamic", "factor", "\"factor\":2.0")]
+    [InlineData("llama3", "factor", "\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0")]
+    [InlineData("llama3", "low_freq_factor", "\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0")]
+    [InlineData("llama3", "high_freq_factor", "\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0")]
+    public void Rope_parameter_required_by_its_type_is_named_when_missing(string type, string missing, string all)
+    {
+        var without = string.Join(",", all.Split(',').Where(kv => !kv.StartsWith($"\"{missing}\"", StringComparison.Ordinal)));
+        Parse("{" + Base + $",\"rope_parameters\":{{\"rope_type\":\"{type}\",{all}}}}}");
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + $",\"rope_parameters\":{{\"rope_type\":\"{type}\"{(without.Length > 0 ? "," + without : "")}}}}}"));
+        Assert.Contains("config.json", e.Message);
+        Assert.Contains($"rope_parameters.{missing}", e.Message);
+    }
+
+    [Fact]
+    public void Rope_field_of_the_wrong_type_is_named()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":\"two\"}}"));
+        Assert.Contains("rope_scaling.factor", e.Message);
+        var t = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":3}}"));
+        Assert.Contains("rope_scaling.rope_type", t.Message);
+    }
+
+    [Fact]
+    public void Yarn_without_factor_takes_max_over_original_positions()
+    {
+        var c = Parse("{" + Base + ",\"max_position_embeddings\":8192,\"rope_parameters\":{\"rope_type\":\"yarn\",\"rope_theta\":10000.0,\"original_max_position_embeddings\":2048}}");
+        Assert.Equal(4, c.Rope.Factor);
+    }
+
+    [Fact]
+    public void Original_max_positions_default_to_max_position_embeddings_and_a_top_level_value_wins()
+    {
+        const string Yarn = "\"rope_parameters\":{\"rope_type\":\"yarn\",\"rope_theta\":10000.0,\"factor\":4.0";
+        Assert.Equal(8192, Parse("{" + Base + ",\"max_position_embeddings\":8192," + Yarn + "}}").Rope.OriginalMaxPositionEmbeddings);
+        Assert.Equal(1024, Parse("{" + Base + ",\"max_position_embeddings\":8192,\"original_max_position_embeddings\":1024," + Yarn + ",\"original_max_position_embeddings\":2048}}").Rope.OriginalMaxPositionEmbeddings);
     }
 }

@@ -70,4 +70,45 @@ public sealed class ShardedWeightsTests
         Assert.Contains("model.layers.9.mlp.up_proj.weight", e.Message);
         Assert.Contains("not present in this shard", e.Message);
     }
+
+    [Fact]
+    public void Weight_map_entry_that_is_not_a_file_name_is_named()
+    {
+        var dir = Reshard("tiny-llama");
+        var indexPath = Path.Combine(dir, "model.safetensors.index.json");
+        File.WriteAllText(indexPath, """{"weight_map":{"model.norm.weight":7}}""");
+        var e = Assert.Throws<ModelLoadException>(() => WeightStore.Open(dir));
+        Assert.Contains(indexPath, e.Message);
+        Assert.Contains("model.norm.weight", e.Message);
+    }
+
+    [Fact]
+    public void Shard_outside_the_model_folder_is_refused()
+    {
+        var dir = Reshard("tiny-llama");
+        File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"), """{"weight_map":{"model.norm.weight":"../model-00001-of-00002.safetensors"}}""");
+        var e = Assert.Throws<ModelLoadException>(() => WeightStore.Open(dir));
+        Assert.Contains("model.norm.weight", e.Message);
+        Assert.Contains("not a file name", e.Message);
+    }
+
+    [Fact]
+    public void Missing_tensor_names_the_tensor_and_the_files_searched()
+    {
+        using var store = WeightStore.Open(Reshard("tiny-llama"));
+        Assert.False(store.TryGet("model.layers.7.mlp.up_proj.weight", out _));
+        var e = Assert.Throws<ModelLoadException>(() => store.Get("model.layers.7.mlp.up_proj.weight"));
+        Assert.Contains("'model.layers.7.mlp.up_proj.weight'", e.Message);
+        Assert.Contains("model-00001-of-00002.safetensors", e.Message);
+        Assert.Contains("model-00002-of-00002.safetensors", e.Message);
+    }
+
+    [Fact]
+    public void Folder_without_weights_says_what_it_looked_for()
+    {
+        var dir = SafetensorsBytes.TempDir();
+        var e = Assert.Throws<ModelLoadException>(() => WeightStore.Open(dir));
+        Assert.Contains(dir, e.Message);
+        Assert.Contains("model.safetensors", e.Message);
+    }
 }

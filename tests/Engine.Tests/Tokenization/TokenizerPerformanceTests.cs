@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using InferMesh.Engine.Tokenization;
+
+namespace InferMesh.Engine.Tests.Tokenization;
+
+/// <summary>
+/// Encoding a 10,000-word text must take well under a second on one core (about 50 ms measured alone on the 2-core
+/// dev machine; the bound is loose because test classes run in parallel on a shared machine).
+/// </summary>
+public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Encoding_ten_thousand_words_takes_well_under_a_second()
+    {
+        // Fresh tokenizer (cold word cache); golden prose words interleaved with random letter strings that the
+        // cache has never seen, plus numbers, punctuation and non-Latin text.
+        var tokenizer = TextTokenizer.Load(TokenizerFiles.GoldenPath);
+        string prose = File.ReadAllText(RepoPaths.Golden("tokenizer_golden.json"));
+        var proseWords = prose.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var random = new Random(3);
+        var words = new List<string>(10_000);
+        for (int i = 0; i < 10_000; i++)
+        {
+            words.Add((i % 4) switch
+            {
+                0 => new string(Enumerable.Range(0, random.Next(2, 12)).Select(_ => (char)('a' + random.Next(26))).ToArray()),
+                1 => i % 40 == 1 ? "東京🚀" : random.Next(100_000).ToString(),
+                _ => proseWords[random.Next(proseWords.Length)],
+            });
+        }
+
+        string text = string.Join(' ', words);
+        var watch = Stopwatch.StartNew();
+        var ids = tokenizer.Encode(text);
+        watch.Stop();
+        output.WriteLine($"{words.Count} words, {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal(text, tokenizer.Decode(ids));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama3")]
+    public void Long_runs_of_white_space_and_letters_do_not_go_quadratic(string preTokenizer)
+    {
+        var json = TokenizerFiles.LoadGoldenJson();
+        if (preTokenizer == "llama3")
+        {
+            json["pre_tokenizer"] = TokenizerFiles.Llama3PreTokenizer();
+        }
+
+        var tokenizer = TextTokenizer.Load(TokenizerFiles.Write(json));
+        string text = "a" + new string(' ', 50_000) + "b" + string.Concat(Enumerable.Repeat(" \n\t", 20_000)) + new string('x', 50_000);
+        var watch = Stopwatch.StartNew();
+        var ids = tokenizer.Encode(text);
+        watch.Stop();
+        output.WriteLine($"{preTokenizer}: {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal(text, tokenizer.Decode(ids));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed.TotalMilliseconds:F0} ms");
+    }
+}
