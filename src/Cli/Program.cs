@@ -16,6 +16,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     GatewayChatCommand.Create(),
     BenchCommand.Create(),
     PublishCommand.Create(),
+    TokenRingModelCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -37,4 +37,10 @@ public sealed class GatewayOptions
     /// re-activates on another silo once the cluster has declared the old one dead).
     /// </summary>
     public TimeSpan FailoverRetryBudget { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Longest wait for one answer from the cluster (a turn's first tokens, i.e. its prefill, or one batch of the
+    /// next). A call sent to a silo that died can otherwise wait forever; after this it fails and is retried.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -4,6 +4,7 @@ using InferMesh.Grains.Sessions;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace InferMesh.Grains;
@@ -23,6 +24,8 @@ public static class GrainsSiloBuilderExtensions
         services.AddOptions<ServingOptions>();
         services.TryAddSingleton<LoadReporter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LoadReporter>());
+        // A session's call to its shard waits for the next tokens, the first after the whole prefill: allow long prefills.
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         services.AddPlacementDirector<SessionPlacementStrategy, SessionPlacementDirector>();
         services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
         return silo;

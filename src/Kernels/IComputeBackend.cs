@@ -70,6 +70,24 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void PagedAttention(DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output, DeviceTensor lse);
 
+    /// <summary>
+    /// Dense attention of every query row over an explicit block of key/value rows (sequence-parallel prefill, where
+    /// keys arrive from other devices rather than from a paged cache). queries is [Q × NumHeads·HeadDim] with absolute
+    /// positions queryPositions I32 [Q×1]; keys and values are [K × NumKvHeads·HeadDim] with keyPositions I32 [K×1].
+    /// A key is visible to a query when its position is ≤ the query's and, with a sliding window, &gt; the query's minus
+    /// the window. output is [Q × NumHeads·HeadDim] and lse F32 [Q × NumHeads] (natural log-sum-exp of the scaled
+    /// visible scores); a row and head that sees no key gets output 0 and lse −∞, so merging it changes nothing.
+    /// </summary>
+    void BlockAttention(DeviceTensor queries, DeviceTensor queryPositions, DeviceTensor keys, DeviceTensor values, DeviceTensor keyPositions, AttentionShape shape, DeviceTensor output, DeviceTensor lse);
+
+    /// <summary>
+    /// Merges a partial attention result over other keys into (outputA, lseA), in place, exactly:
+    /// lse = log(e^lseA + e^lseB), out = outA·e^(lseA−lse) + outB·e^(lseB−lse) per row and head
+    /// (the merge of FlashAttention-2 / Ring Attention; −∞ on one side leaves the other unchanged).
+    /// outputs are [T × NumHeads·headDim], lses F32 [T × NumHeads].
+    /// </summary>
+    void MergeAttention(DeviceTensor outputA, DeviceTensor lseA, DeviceTensor outputB, DeviceTensor lseB);
+
     /// <summary>output[i] = source[rowIndices[i]].</summary>
     void GatherRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor output);
 

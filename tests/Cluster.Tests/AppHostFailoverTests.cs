@@ -28,6 +28,8 @@ public sealed class AppHostFailoverTests
     public async Task Killing_the_silo_process_of_a_session_loses_no_acknowledged_turn()
     {
         Assert.SkipUnless(RedisServer.IsInstalled(), RedisServer.MissingReason);
+        var clock = Stopwatch.StartNew();
+        void Log(string what) => TestContext.Current.TestOutputHelper?.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
         var modelDir = GoldenModelDirectory();
         var gatewayPort = FreePort.Next();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
@@ -39,18 +41,22 @@ public sealed class AppHostFailoverTests
         await app.StartAsync(startup.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", startup.Token);
 
+        Log("gateway healthy");
         var gateway = app.GetEndpoint("gateway", "http");
         var chat = ChatClientFor(gateway, "failover-1");
         var first = new UserChatMessage("Describe a quiet morning.");
         var reply1 = (await chat.CompleteChatAsync([first], Greedy(), Ct)).Value.Content[0].Text;
 
+        Log("first turn answered");
         var killedSilo = await KvSiloAsync(gateway, "failover-1");
-        var pid = SiloProcessId(app, killedSilo);
+        var pid = await SiloProcessIdAsync(app, killedSilo);
         Process.GetProcessById(pid).Kill(entireProcessTree: true);
+        Log($"killed silo {killedSilo} (pid {pid})");
 
         var second = new UserChatMessage("Now the evening.");
         var reply2 = (await chat.CompleteChatAsync([first, new AssistantChatMessage(reply1), second], Greedy(), Ct)).Value.Content[0].Text;
 
+        Log("second turn answered");
         var (expected1, expected2) = await ReferenceRepliesAsync(modelDir, "Describe a quiet morning.", "Now the evening.");
         Assert.Equal(expected1, reply1);
         Assert.Equal(expected2, reply2);
@@ -77,13 +83,16 @@ public sealed class AppHostFailoverTests
     }
 
     /// <summary>The process id of the silo replica whose Orleans silo port is the one in <paramref name="siloAddress"/> (ip:port@generation).</summary>
-    private static int SiloProcessId(DistributedApplication app, string siloAddress)
+    private static async Task<int> SiloProcessIdAsync(DistributedApplication app, string siloAddress)
     {
         var port = siloAddress.Split('@')[0].Split(':')[^1];
-        var silo = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "silo");
-        foreach (var replica in silo.GetResolvedResourceNames())
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+
+        // Watching replays the current state of every resource replica first.
+        await foreach (var state in app.ResourceNotifications.WatchAsync(timeout.Token))
         {
-            if (app.ResourceNotifications.TryGetCurrentState(replica, out var state)
+            if (state.Resource.Name == "silo"
                 && state.Snapshot.EnvironmentVariables.Any(e => e.Name == "Orleans__Endpoints__SiloPort" && e.Value == port)
                 && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
             {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Publishes what the GPU machine runs — the kernel tests (an xunit v3 executable) and the infermesh CLI,
 # self-contained for linux-x64, into one folder (they share the runtime files) — and packs it for a device call.
-# The device tool sends the lead's checkout (/work/main), so the pack goes to /work/main/.devcarry/gpu (git-ignored
+# The device tool sends the session's checkout, so the pack goes to .devcarry/gpu in it (git-ignored
 # there) together with the script the device runs. Usage: tools/device/publish.sh [carry-folder]
 # Then call the device with carry [".devcarry/gpu"] and command "bash .devcarry/gpu/gpu-tests.sh [tests|bench|all]".
 set -euo pipefail
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-carry=${1:-/work/main/.devcarry/gpu}
+carry=${1:-$repo/.devcarry/gpu}
 stage=$repo/artifacts/device
 rm -rf "$stage"
 mkdir -p "$stage/app" "$carry"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stage what a GPU-machine call needs into a carried folder of the checkout the device tool sends:
-#   tools/train/stage.sh CORPUS_DIR DEST   (e.g. DEST=/work/main/.devcarry/train, git-ignored there)
+#   tools/train/stage.sh CORPUS_DIR DEST   (e.g. DEST=.devcarry/train in the repository root, git-ignored)
 # then run `bash .devcarry/train/device_run.sh sweep` there with carry [".devcarry/train"].
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

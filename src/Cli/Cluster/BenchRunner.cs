@@ -16,6 +16,14 @@ internal static class BenchRunner
     {
         var result = new BenchResult(target.Description, sessions, turns, maxTokens);
         var runId = Guid.NewGuid().ToString("N")[..8];
+        // Untimed first: JIT, thread pools and connections warm up, so both targets are measured hot.
+        for (var w = 0; w < 3; w++)
+        {
+            await foreach (var _ in target.TurnAsync($"bench-{runId}-warmup", [("user", "warm up")], maxTokens, ct))
+            {
+            }
+        }
+
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, sessions).Select(s => Task.Run(() => SessionAsync(s), ct)));
         result.WallSeconds = wall.Elapsed.TotalSeconds;

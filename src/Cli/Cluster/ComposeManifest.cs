@@ -9,15 +9,7 @@ internal static class ComposeManifest
     public static string Compose(DeploymentSettings s)
     {
         var gpu = s.GpusPerSilo > 0
-            ? string.Create(CultureInfo.InvariantCulture, $$"""
-                      resources:
-                        reservations:
-                          devices:
-                            - driver: nvidia
-                              count: {{s.GpusPerSilo}}
-                              capabilities: [gpu]
-
-              """)
+            ? string.Create(CultureInfo.InvariantCulture, $"      resources:\n        reservations:\n          devices:\n            - driver: nvidia\n              count: {s.GpusPerSilo}\n              capabilities: [gpu]\n")
             : "";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             # Written by `infermesh publish`. Start: docker compose up --build   (models/{{s.ModelName}} next to this file)

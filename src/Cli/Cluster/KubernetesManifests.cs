@@ -66,7 +66,7 @@ internal static class KubernetesManifests
 
     private static string Silo(DeploymentSettings s)
     {
-        var gpu = s.GpusPerSilo > 0 ? string.Create(CultureInfo.InvariantCulture, $"\n              resources: {{ limits: {{ nvidia.com/gpu: {s.GpusPerSilo} }} }}") : "";
+        var gpu = s.GpusPerSilo > 0 ? string.Create(CultureInfo.InvariantCulture, $"\n          resources: {{ limits: {{ nvidia.com/gpu: {s.GpusPerSilo} }} }}") : "";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             apiVersion: apps/v1
             kind: Deployment

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using InferMesh.Cli.Cluster;
+using InferMesh.Engine.Serving;
 using Spectre.Console;
 
 namespace InferMesh.Cli.Commands;
@@ -22,30 +23,46 @@ internal static class BenchCommand
         var promptWords = new Option<int>("--prompt-words") { Description = "words per user message", DefaultValueFactory = _ => 24 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out", "-o") { Description = "append the results as Markdown to this file" };
+        var engineDir = new Option<string?>("--engine") { Description = "instead of a URL, drive this model folder's engine in-process (the baseline without gateway and Orleans)" };
+        var device = new Option<string>("--device") { Description = "device for --engine", DefaultValueFactory = _ => "cpu" };
+        var repeat = new Option<int>("--repeat") { Description = "run the workload this many times in this process (the first warms everything up)", DefaultValueFactory = _ => 1 };
         var command = new Command("bench", "load-test an OpenAI-compatible server: concurrent multi-turn sessions, TTFT/ITL/e2e percentiles, tokens/s")
         {
-            url, model, apiKey, sessions, turns, maxTokens, promptWords, seed, output,
+            url, model, apiKey, sessions, turns, maxTokens, promptWords, seed, output, engineDir, device, repeat,
         };
         command.SetAction(async (result, ct) =>
         {
-            var baseUrl = new Uri(result.GetValue(url)!.TrimEnd('/') + "/");
-            string modelId;
-            using (var http = new HttpClient())
+            await using var target = await TargetAsync(result, url, model, apiKey, engineDir, device, ct);
+            var failures = 0;
+            var runs = Math.Max(1, result.GetValue(repeat));
+            for (var run = 1; run <= runs; run++)
             {
-                modelId = result.GetValue(model) ?? await GatewayChatCommand.FirstModelAsync(http, baseUrl, result.GetValue(apiKey), ct);
+                var bench = await RunWithProgressAsync(target, result.GetValue(sessions), result.GetValue(turns), result.GetValue(maxTokens), result.GetValue(promptWords), result.GetValue(seed) + run - 1, ct);
+                Print(bench);
+                failures += bench.Failures;
+                if (result.GetValue(output) is { Length: > 0 } file)
+                {
+                    var label = runs > 1 ? $"run {run} of {runs}{(run == 1 ? " (warm-up)" : "")}: " : "";
+                    await File.AppendAllTextAsync(file, label + bench.ToMarkdown() + Environment.NewLine, ct);
+                }
             }
 
-            await using var target = new GatewayChatTarget(baseUrl, modelId, result.GetValue(apiKey));
-            var bench = await RunWithProgressAsync(target, result.GetValue(sessions), result.GetValue(turns), result.GetValue(maxTokens), result.GetValue(promptWords), result.GetValue(seed), ct);
-            Print(bench);
-            if (result.GetValue(output) is { Length: > 0 } file)
-            {
-                await File.AppendAllTextAsync(file, bench.ToMarkdown() + Environment.NewLine, ct);
-            }
-
-            return bench.Failures == 0 ? 0 : 1;
+            return failures == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    private static async Task<IChatTarget> TargetAsync(ParseResult result, Option<string> url, Option<string?> model, Option<string?> apiKey, Option<string?> engineDir, Option<string> device, CancellationToken ct)
+    {
+        if (result.GetValue(engineDir) is { Length: > 0 } dir)
+        {
+            return new EngineChatTarget(InferenceEngine.Load(Path.GetFullPath(dir), new EngineOptions { Device = result.GetValue(device)! }));
+        }
+
+        var baseUrl = new Uri(result.GetValue(url)!.TrimEnd('/') + "/");
+        using var http = new HttpClient();
+        var modelId = result.GetValue(model) ?? await GatewayChatCommand.FirstModelAsync(http, baseUrl, result.GetValue(apiKey), ct);
+        return new GatewayChatTarget(baseUrl, modelId, result.GetValue(apiKey));
     }
 
     internal static async Task<BenchResult> RunWithProgressAsync(IChatTarget target, int sessions, int turns, int maxTokens, int promptWords, int seed, CancellationToken ct)

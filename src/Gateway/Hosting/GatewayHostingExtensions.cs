@@ -33,7 +33,8 @@ public static class GatewayHostingExtensions
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 return true;
             });
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
+            var callTimeout = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.CallTimeout ?? new GatewayOptions().CallTimeout;
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = callTimeout);
             if (string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
             {
                 ApplyClustering(client, configuration.GetSection("InferMesh:Clustering"));

@@ -30,7 +30,7 @@ public sealed class Admission : IDisposable
     }
 
     /// <summary>Waits for a slot; the returned lease must be disposed when the request is done.</summary>
-    public async Task<Slot> EnterAsync(CancellationToken cancellationToken)
+    public async Task<AdmissionSlot> EnterAsync(CancellationToken cancellationToken)
     {
         _metrics.RequestsWaiting.Add(1);
         RateLimitLease lease;
@@ -51,23 +51,8 @@ public sealed class Admission : IDisposable
         }
 
         _metrics.RequestsRunning.Add(1);
-        return new Slot(lease, _metrics);
+        return new AdmissionSlot(lease, _metrics);
     }
 
     public void Dispose() => _limiter.Dispose();
-
-    /// <summary>A held generation slot.</summary>
-    public sealed class Slot(RateLimitLease lease, InferMeshMetrics metrics) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                metrics.RequestsRunning.Add(-1);
-                lease.Dispose();
-            }
-        }
-    }
 }

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using InferMesh.Contracts;
+using InferMesh.Gateway.Errors;
 
 namespace InferMesh.Gateway.Serving;
 
-/// <summary>The models the cluster serves, from the cluster directory, cached for a second.</summary>
+/// <summary>The models the cluster serves, from the cluster directory, cached for a second (and kept while the directory is briefly unreachable).</summary>
 public sealed class ModelCatalog(IGrainFactory grains)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
@@ -25,8 +26,16 @@ public sealed class ModelCatalog(IGrainFactory grains)
         {
             if (!IsFresh(_fetchedAt, maxAge))
             {
-                _replicas = await grains.GetGrain<IClusterDirectoryGrain>(0).GetReplicas().WaitAsync(cancellationToken);
-                Volatile.Write(ref _fetchedAt, Stopwatch.GetTimestamp());
+                try
+                {
+                    _replicas = await grains.GetGrain<IClusterDirectoryGrain>(0).GetReplicas().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+                    Volatile.Write(ref _fetchedAt, Stopwatch.GetTimestamp());
+                }
+                catch (Exception ex) when (_fetchedAt != long.MinValue && ClusterErrors.IsTransient(ex))
+                {
+                    // The directory's silo just died and the cluster has not noticed yet: the last list is still the
+                    // best answer (a stale replica only costs the session call a retry).
+                }
             }
 
             return _replicas;

@@ -13,8 +13,10 @@ namespace InferMesh.Gateway.Serving;
 /// dead — are retried with backoff within <see cref="GatewayOptions.FailoverRetryBudget"/>: the session then
 /// re-activates on a live silo and rebuilds its KV from storage.
 /// </summary>
-public sealed partial class TurnRunner(IGrainFactory grains, IOptions<GatewayOptions> options, InferMeshMetrics metrics, ILogger<TurnRunner> logger)
+public sealed partial class TurnRunner(IGrainFactory grains, ModelCatalog catalog, IOptions<GatewayOptions> options, InferMeshMetrics metrics, ILogger<TurnRunner> logger)
 {
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(1);
+
     public async Task<TurnStream> StartAsync(string sessionKey, ChatTurn turn, long startedAt, CancellationToken cancellationToken)
     {
         RequestContext.Set(RequestContextKeys.Model, turn.Model);
@@ -22,29 +24,63 @@ public sealed partial class TurnRunner(IGrainFactory grains, IOptions<GatewayOpt
         var delay = TimeSpan.FromMilliseconds(100);
         for (var attempt = 1; ; attempt++)
         {
-            var deltas = grains.GetGrain<ISessionGrain>(sessionKey).Chat(turn, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var deltas = grains.GetGrain<ISessionGrain>(sessionKey).Chat(turn, call.Token).GetAsyncEnumerator(call.Token);
             try
             {
-                if (!await deltas.MoveNextAsync())
+                if (!await FirstDeltaAsync(deltas, call, cancellationToken))
                 {
                     throw new InferenceException(InferenceErrorKind.EngineError, "the session ended the turn without any output");
                 }
 
-                return new TurnStream(deltas, new RequestTelemetry(metrics, turn.Model, startedAt, turn.Options.N), turn.Options.Logprobs);
+                return new TurnStream(deltas, new RequestTelemetry(metrics, turn.Model, startedAt, turn.Options.N), turn.Options.Logprobs, call);
             }
             catch (Exception ex) when (ClusterErrors.IsTransient(ex) && budget.Elapsed < options.Value.FailoverRetryBudget && !cancellationToken.IsCancellationRequested)
             {
-                await DisposeQuietlyAsync(deltas);
+                Abandon(deltas, call);
                 LogRetry(attempt, ex.GetType().Name, ex.Message);
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
             catch
             {
-                await DisposeQuietlyAsync(deltas);
+                Abandon(deltas, call);
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for the turn's first delta, watching the cluster meanwhile: a call addressed to a silo that has just died
+    /// may never be answered, so when a silo that was live as the call started leaves the directory, the call is
+    /// abandoned as transient and the turn retried (the session re-activates on a live silo).
+    /// </summary>
+    private async Task<bool> FirstDeltaAsync(IAsyncEnumerator<TokenDelta> deltas, CancellationTokenSource call, CancellationToken cancellationToken)
+    {
+        var liveAtStart = await LiveSilosAsync(cancellationToken);
+        var first = deltas.MoveNextAsync().AsTask();
+        while (await Task.WhenAny(first, Task.Delay(WatchInterval, cancellationToken)) != first)
+        {
+            var live = await LiveSilosAsync(cancellationToken, fresh: true);
+            if (liveAtStart.Except(live).FirstOrDefault() is { } gone)
+            {
+                await call.CancelAsync();
+                _ = first.ContinueWith(static t => t.Exception, TaskScheduler.Default); // observed: the silo is gone
+                throw new SiloUnavailableException($"silo {gone} left the cluster while the turn waited for it");
+            }
+        }
+
+        return await first;
+    }
+
+    private async Task<HashSet<string>> LiveSilosAsync(CancellationToken cancellationToken, bool fresh = false) =>
+        [.. (await catalog.ReplicasAsync(cancellationToken, fresh)).Select(r => r.Silo)];
+
+    /// <summary>Lets go of a failed attempt without waiting on a silo that may never answer.</summary>
+    private static void Abandon(IAsyncEnumerator<TokenDelta> deltas, CancellationTokenSource call)
+    {
+        call.Cancel();
+        _ = DisposeQuietlyAsync(deltas).ContinueWith(_ => call.Dispose(), TaskScheduler.Default);
     }
 
     private static async Task DisposeQuietlyAsync(IAsyncEnumerator<TokenDelta> deltas)

@@ -3,7 +3,7 @@ using InferMesh.Contracts;
 namespace InferMesh.Gateway.Serving;
 
 /// <summary>A turn that has produced its first delta; enumerate the rest with <see cref="MoveNextAsync"/>.</summary>
-public sealed class TurnStream(IAsyncEnumerator<TokenDelta> deltas, RequestTelemetry telemetry, bool logprobs) : IAsyncDisposable
+public sealed class TurnStream(IAsyncEnumerator<TokenDelta> deltas, RequestTelemetry telemetry, bool logprobs, CancellationTokenSource call) : IAsyncDisposable
 {
     private bool _started;
 
@@ -34,6 +34,13 @@ public sealed class TurnStream(IAsyncEnumerator<TokenDelta> deltas, RequestTelem
     public async ValueTask DisposeAsync()
     {
         telemetry.Complete();
-        await deltas.DisposeAsync();
+        try
+        {
+            await deltas.DisposeAsync();
+        }
+        finally
+        {
+            call.Dispose();
+        }
     }
 }

@@ -17,6 +17,8 @@ public sealed class CpuBackend : IComputeBackend
     private readonly CpuRowOps _rowOps;
     private readonly CpuRope _rope;
     private readonly CpuAttention _attention;
+    private readonly CpuBlockAttention _blockAttention;
+    private readonly CpuAttentionMerge _attentionMerge;
     private readonly CpuWeightLoader _weightLoader;
 
     /// <param name="threads">Threads that compute (the calling thread included); default: one per logical processor.</param>
@@ -33,6 +35,8 @@ public sealed class CpuBackend : IComputeBackend
         _rowOps = new CpuRowOps(_pool);
         _rope = new CpuRope(_pool);
         _attention = new CpuAttention(_pool);
+        _blockAttention = new CpuBlockAttention(_pool);
+        _attentionMerge = new CpuAttentionMerge(_pool);
         _weightLoader = new CpuWeightLoader(_pool);
         DeviceName = $"cpu ({count} threads)";
     }
@@ -218,6 +222,35 @@ public sealed class CpuBackend : IComputeBackend
         CpuTensor l = F32(lse, nameof(lse), q.Rows, shape.NumHeads);
         CpuIndexing.CheckBatch(seq, pos, tables, batch.MaxContext, shape, kc.Rows);
         _attention.Run(q, kc, vc, seq, pos, tables, shape, o, l);
+    }
+
+    public void BlockAttention(
+        DeviceTensor queries, DeviceTensor queryPositions, DeviceTensor keys, DeviceTensor values, DeviceTensor keyPositions, AttentionShape shape, DeviceTensor output, DeviceTensor lse)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        CpuIndexing.CheckShape(shape);
+        CpuTensor q = F32(queries, nameof(queries), cols: shape.QueryWidth);
+        CpuTensor qp = I32(queryPositions, nameof(queryPositions), q.Rows, 1);
+        CpuTensor k = F32(keys, nameof(keys), cols: shape.KvWidth);
+        CpuTensor v = F32(values, nameof(values), k.Rows, shape.KvWidth);
+        CpuTensor kp = I32(keyPositions, nameof(keyPositions), k.Rows, 1);
+        CpuTensor o = F32(output, nameof(output), q.Rows, shape.QueryWidth);
+        CpuTensor l = F32(lse, nameof(lse), q.Rows, shape.NumHeads);
+        _blockAttention.Run(q, qp, k, v, kp, shape, o, l);
+    }
+
+    public void MergeAttention(DeviceTensor outputA, DeviceTensor lseA, DeviceTensor outputB, DeviceTensor lseB)
+    {
+        CpuTensor oa = F32(outputA, nameof(outputA));
+        CpuTensor la = F32(lseA, nameof(lseA), oa.Rows);
+        CpuTensor ob = F32(outputB, nameof(outputB), oa.Rows, oa.Cols);
+        CpuTensor lb = F32(lseB, nameof(lseB), oa.Rows, la.Cols);
+        if (la.Cols == 0 || oa.Cols % la.Cols != 0)
+        {
+            throw new ArgumentException($"outputA ({oa}) must hold a whole number of heads per row for lseA ({la}): its width is heads·headDim.", nameof(lseA));
+        }
+
+        _attentionMerge.Run(oa, la, ob, lb);
     }
 
     public void GatherRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor output)

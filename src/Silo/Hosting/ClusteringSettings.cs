@@ -31,6 +31,12 @@ public sealed class ClusteringSettings
     /// <summary>Development clustering: silo port of the primary silo every silo joins through.</summary>
     public int PrimarySiloPort { get; set; } = 11111;
 
+    /// <summary>How long a silo waits for a liveness probe's answer.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Missed probes after which a silo suspects another.</summary>
+    public int MissedProbesLimit { get; set; } = 2;
+
     public string ClusterId { get; set; } = "infermesh";
 
     public string ServiceId { get; set; } = "infermesh";

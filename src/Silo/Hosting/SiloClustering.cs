@@ -23,6 +23,15 @@ public static class SiloClustering
             silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
         }
 
+        // A dead silo holds sessions whose next turns wait until the cluster declares it dead: probe often, so that
+        // takes seconds rather than a minute (Orleans' defaults suit large clusters that fear false positives).
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = settings.ProbeTimeout;
+            o.NumMissedProbesLimit = settings.MissedProbesLimit;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+        });
+
         if (string.IsNullOrEmpty(configuration[$"Orleans:GrainStorage:{StorageNames.Sessions}:ProviderType"]))
         {
             ApplyStorage(silo, settings);

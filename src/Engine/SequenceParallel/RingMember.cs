@@ -1,0 +1,158 @@
+using InferMesh.Engine.Model;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.SequenceParallel;
+
+/// <summary>
+/// One device of a sequence-parallel ring: its backend, the full model weights on it, the prompt tokens of its
+/// partition, the activations of those tokens, and after prefill the keys and values of every layer for them (the KV
+/// of its partition). Blocks that arrive from other members land in double-buffered inbound tensors (slot = step
+/// parity), so a block can be forwarded on while the next one is received.
+/// </summary>
+public sealed class RingMember : IDisposable
+{
+    private readonly DeviceTensor[] _keys, _values;
+    private readonly AttentionShape[] _shapes;
+    private readonly LeadingRows[] _inQueries, _inQueryPositions, _inKeys, _inValues, _inKeyPositions;
+    private readonly LeadingRows _partialOutput, _partialLse;
+    private readonly List<DeviceTensor> _owned = [];
+
+    /// <param name="maxRows">The most rows any member of the ring holds (inbound blocks are at most this large).</param>
+    public RingMember(int index, IComputeBackend backend, LlamaWeights weights, IReadOnlyList<int> tokenIds, IReadOnlyList<int> positions, int maxRows)
+    {
+        if (tokenIds.Count != positions.Count || tokenIds.Count == 0 || tokenIds.Count > maxRows)
+        {
+            throw new ArgumentException($"member {index}: {tokenIds.Count} token ids and {positions.Count} positions must match and be 1..{maxRows}.", nameof(positions));
+        }
+
+        if (!weights.IsFirstStage || !weights.IsLastStage)
+        {
+            throw new ArgumentException($"member {index}: a ring member runs every layer; load all {weights.Config.NumHiddenLayers} layers (LlamaWeights.Load without a layer range).", nameof(weights));
+        }
+
+        Index = index;
+        Backend = backend;
+        Weights = weights;
+        PositionList = positions.ToArray();
+        var c = weights.Config;
+        var rows = tokenIds.Count;
+        Rows = rows;
+        var qWidth = c.NumAttentionHeads * c.HeadDim;
+        var kvWidth = c.NumKeyValueHeads * c.HeadDim;
+
+        Ids = Own(backend.Allocate(rows, 1, DType.I32));
+        backend.Upload(tokenIds.ToArray(), Ids);
+        Positions = Own(backend.Allocate(rows, 1, DType.I32));
+        backend.Upload(PositionList.ToArray(), Positions);
+        Hidden = Own(backend.Allocate(rows, c.HiddenSize));
+        Normed = Own(backend.Allocate(rows, c.HiddenSize));
+        Queries = Own(backend.Allocate(rows, qWidth));
+        AttentionOutput = Own(backend.Allocate(rows, qWidth));
+        AttentionLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
+        ReturnedOutput = Own(backend.Allocate(rows, qWidth));
+        ReturnedLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
+        Projected = Own(backend.Allocate(rows, c.HiddenSize));
+        Gate = Own(backend.Allocate(rows, c.IntermediateSize));
+        Up = Own(backend.Allocate(rows, c.IntermediateSize));
+
+        _keys = new DeviceTensor[weights.Layers.Count];
+        _values = new DeviceTensor[weights.Layers.Count];
+        _shapes = new AttentionShape[weights.Layers.Count];
+        for (var l = 0; l < _keys.Length; l++)
+        {
+            _keys[l] = Own(backend.Allocate(rows, kvWidth, backend.ActivationType));
+            _values[l] = Own(backend.Allocate(rows, kvWidth, backend.ActivationType));
+            _shapes[l] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, 1f / MathF.Sqrt(c.HeadDim), weights.Layers[l].SlidingWindow, 16);
+        }
+
+        LeadingRows[] Pair(int cols, DType? type = null) => [new(Own(backend.Allocate(maxRows, cols, type))), new(Own(backend.Allocate(maxRows, cols, type)))];
+        _inQueries = Pair(qWidth);
+        _inQueryPositions = Pair(1, DType.I32);
+        _inKeys = Pair(kvWidth);
+        _inValues = Pair(kvWidth);
+        _inKeyPositions = Pair(1, DType.I32);
+        _partialOutput = new(Own(backend.Allocate(maxRows, qWidth)));
+        _partialLse = new(Own(backend.Allocate(maxRows, c.NumAttentionHeads, DType.F32)));
+    }
+
+    public int Index { get; }
+
+    public IComputeBackend Backend { get; }
+
+    public LlamaWeights Weights { get; }
+
+    /// <summary>Tokens this member holds.</summary>
+    public int Rows { get; }
+
+    /// <summary>The absolute prompt positions of this member's rows, ascending.</summary>
+    public IReadOnlyList<int> PositionList { get; }
+
+    public DeviceTensor Ids { get; }
+
+    /// <summary>I32 [Rows×1]: positions of the rows (rotary angles and the causal mask of both queries and keys).</summary>
+    public DeviceTensor Positions { get; }
+
+    /// <summary>Query·key score pairs this member's BlockAttention calls have computed (any member's queries): its attention work.</summary>
+    public long ScorePairsComputed { get; private set; }
+
+    public DeviceTensor Hidden { get; }
+
+    public DeviceTensor Normed { get; }
+
+    public DeviceTensor Queries { get; }
+
+    /// <summary>This member's queries' attention, merged over every key block the schedule has visited.</summary>
+    public DeviceTensor AttentionOutput { get; }
+
+    public DeviceTensor AttentionLse { get; }
+
+    /// <summary>Partial results for this member's queries computed elsewhere and sent back (TokenRing).</summary>
+    public DeviceTensor ReturnedOutput { get; }
+
+    public DeviceTensor ReturnedLse { get; }
+
+    public DeviceTensor Projected { get; }
+
+    public DeviceTensor Gate { get; }
+
+    public DeviceTensor Up { get; }
+
+    /// <summary>Rotated keys of this member's rows at <paramref name="layer"/> (its share of the prompt's KV after prefill).</summary>
+    public DeviceTensor Keys(int layer) => _keys[layer];
+
+    public DeviceTensor Values(int layer) => _values[layer];
+
+    public AttentionShape Shape(int layer) => _shapes[layer];
+
+    public DeviceTensor InboundQueries(int slot, int rows) => _inQueries[slot].Take(rows);
+
+    public DeviceTensor InboundQueryPositions(int slot, int rows) => _inQueryPositions[slot].Take(rows);
+
+    public DeviceTensor InboundKeys(int slot, int rows) => _inKeys[slot].Take(rows);
+
+    public DeviceTensor InboundValues(int slot, int rows) => _inValues[slot].Take(rows);
+
+    public DeviceTensor InboundKeyPositions(int slot, int rows) => _inKeyPositions[slot].Take(rows);
+
+    /// <summary>Scratch for a partial result this member computes (for a visiting query block, or over a visiting key block).</summary>
+    public DeviceTensor PartialOutput(int rows) => _partialOutput.Take(rows);
+
+    public DeviceTensor PartialLse(int rows) => _partialLse.Take(rows);
+
+    /// <summary>Records the work of one BlockAttention call this member ran (the schedules call it).</summary>
+    public void CountScorePairs(long pairs) => ScorePairsComputed += pairs;
+
+    public void Dispose()
+    {
+        foreach (var t in _owned)
+        {
+            t.Dispose();
+        }
+    }
+
+    private DeviceTensor Own(DeviceTensor tensor)
+    {
+        _owned.Add(tensor);
+        return tensor;
+    }
+}
