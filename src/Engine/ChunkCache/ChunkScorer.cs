@@ -50,7 +50,7 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
             var blocks = (positions.Length + blockSize - 1) / blockSize;
             foreach (var p in positions)
             {
-                keySlots.Add(Slot(c, p));
+                keySlots.Add(c.Sequence.SlotOf(p, blockSize));
             }
 
             for (var pad = positions.Length; pad < blocks * blockSize; pad++)
@@ -145,9 +145,6 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
         _rows.Clear();
         DisposeStep();
     }
-
-    private int Slot(ChunkCapture c, int position) =>
-        (c.Sequence.Blocks[position / blockSize] * blockSize) + (position % blockSize);
 
     private DeviceTensor Upload(int[] data, int rows, int cols)
     {

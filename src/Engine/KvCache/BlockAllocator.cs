@@ -123,6 +123,31 @@ public sealed class BlockAllocator
         return true;
     }
 
+    /// <summary>
+    /// Takes cached full blocks for <paramref name="tokens"/> from block <paramref name="firstBlock"/> on, following the
+    /// hash chain from <paramref name="parentHash"/>, stopping at the first miss or before a block would reach
+    /// <paramref name="tokenLimit"/>. Appends the block ids to <paramref name="into"/>; returns how many were taken.
+    /// </summary>
+    public int ReusePrefix(ReadOnlySpan<int> tokens, int firstBlock, int tokenLimit, ref ulong parentHash, List<int> into)
+    {
+        var taken = 0;
+        for (var b = firstBlock; (b + 1) * BlockSize < tokenLimit; b++)
+        {
+            var block = tokens.Slice(b * BlockSize, BlockSize);
+            var hash = BlockHash.Of(parentHash, block);
+            if (!TryReuse(hash, block, out var id))
+            {
+                break;
+            }
+
+            into.Add(id);
+            parentHash = hash;
+            taken++;
+        }
+
+        return taken;
+    }
+
     /// <summary>Whether a full block with this hash and these tokens is cached (no reference taken).</summary>
     public bool Contains(ulong hash, ReadOnlySpan<int> tokens) =>
         _byHash.TryGetValue(hash, out var block) && tokens.SequenceEqual(block.Tokens);

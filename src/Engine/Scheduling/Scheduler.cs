@@ -200,24 +200,16 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
         }
 
         seq.PrefixLookedUp = true;
-        var size = allocator.BlockSize;
-        var tokens = seq.Tokens;
         PrefixQueries++;
         var hits = 0;
-        while (seq.Blocks.Count == seq.PublishedBlocks && (seq.PublishedBlocks + 1) * size < tokens.Length)
+        if (seq.Blocks.Count == seq.PublishedBlocks)
         {
-            var block = tokens.Slice(seq.PublishedBlocks * size, size);
-            var hash = BlockHash.Of(seq.LastBlockHash, block);
-            if (!allocator.TryReuse(hash, block, out var id))
-            {
-                break;
-            }
-
-            seq.Blocks.Add(id);
+            // Only a sequence whose blocks are all published (none partial) can extend its chain from the cache.
+            var hash = seq.LastBlockHash;
+            hits = allocator.ReusePrefix(seq.Tokens, seq.PublishedBlocks, seq.Length, ref hash, seq.Blocks);
             seq.LastBlockHash = hash;
-            seq.PublishedBlocks++;
-            seq.ComputedTokens = seq.PublishedBlocks * size;
-            hits++;
+            seq.PublishedBlocks += hits;
+            seq.ComputedTokens = hits > 0 ? seq.PublishedBlocks * allocator.BlockSize : seq.ComputedTokens;
         }
 
         if (hits > 0)

@@ -81,6 +81,9 @@ public sealed class Sequence
 
     public bool CanGrow => Length < _tokens.Length;
 
+    /// <summary>KV cache slot of a position: its block's first slot plus the offset in the block.</summary>
+    public int SlotOf(int position, int blockSize) => (Blocks[position / blockSize] * blockSize) + (position % blockSize);
+
     public void Append(int tokenId)
     {
         if (!CanGrow)

@@ -92,20 +92,11 @@ public sealed partial class InferenceEngine
         }
 
         // Exact KV first: leading blocks the prefix cache already holds (the instructions, often a first chunk).
-        var tokens = seq.Tokens;
         var shared = new List<int>();
         var hash = seq.HashSeed;
-        while (_options.EnablePrefixCaching && (shared.Count + 1) * size < length)
+        if (_options.EnablePrefixCaching)
         {
-            var block = tokens.Slice(shared.Count * size, size);
-            var next = BlockHash.Of(hash, block);
-            if (!_allocator.TryReuse(next, block, out var id))
-            {
-                break;
-            }
-
-            shared.Add(id);
-            hash = next;
+            _allocator.ReusePrefix(seq.Tokens, 0, length, ref hash, shared);
         }
 
         var exact = shared.Count * size;
@@ -185,8 +176,7 @@ public sealed partial class InferenceEngine
         var slots = new int[n];
         for (var t = 0; t < n; t++)
         {
-            var p = start + t;
-            slots[t] = (seq.Blocks[p / _allocator.BlockSize] * _allocator.BlockSize) + (p % _allocator.BlockSize);
+            slots[t] = seq.SlotOf(start + t, _allocator.BlockSize);
         }
 
         using var slotTensor = _backend.Allocate(n, 1, DType.I32);
@@ -258,8 +248,7 @@ public sealed partial class InferenceEngine
             var slots = new int[c.Length];
             for (var t = 0; t < c.Length; t++)
             {
-                var p = c.Start + t;
-                slots[t] = (seq.Blocks[p / _allocator.BlockSize] * _allocator.BlockSize) + (p % _allocator.BlockSize);
+                slots[t] = seq.SlotOf(c.Start + t, _allocator.BlockSize);
             }
 
             using var slotTensor = _backend.Allocate(c.Length, 1, DType.I32);

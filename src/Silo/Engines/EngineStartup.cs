@@ -1,3 +1,4 @@
+using InferMesh.Engine.Serving;
 using InferMesh.Grains.Engines;
 using InferMesh.Silo.Devices;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,7 @@ public sealed partial class EngineStartup(
     private Task OnStart(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var models = o.Models.Count > 0 ? o.Models.Select(Path.GetFullPath).ToList() : [DefaultModelDirectory.Resolve()];
+        var models = o.Models.Count > 0 ? o.Models.Select(Path.GetFullPath).ToList() : [EmbeddedModel.Resolve("set InferMesh__Models__0 to a Hugging Face model folder.")];
         foreach (var device in DevicePlan.Choose(discoveries, o.Devices))
         {
             foreach (var model in models)
