@@ -29,7 +29,9 @@ internal static class BenchRagCommand
         var modes = new Option<string>("--modes") { DefaultValueFactory = _ => "full,prefix,cachecraft,fixed-0.15,fixed-0.3" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "append the markdown table to this file" };
-        var command = new Command("bench-rag", "compare full recompute, prefix caching and Cache-Craft chunk reuse on a RAG workload") { corpus, pool, chunkTokens, perRequest, requests, answer, modes, seed, output };
+        var chunkCache = new Option<int>("--chunk-cache-mb") { DefaultValueFactory = _ => 4096, Description = "device memory for chunk caches (the store's device tier; chunks beyond it move to host memory)" };
+        var precompute = new Option<bool>("--precompute") { Description = "before measuring, serve each pool chunk once alone after the instructions (as POST /v1/chunks would), in every mode" };
+        var command = new Command("bench-rag", "compare full recompute, prefix caching and Cache-Craft chunk reuse on a RAG workload") { corpus, pool, chunkTokens, perRequest, requests, answer, modes, seed, output, precompute, chunkCache };
         engine.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
@@ -39,7 +41,12 @@ internal static class BenchRagCommand
             var chunkLen = result.GetValue(chunkTokens);
             var k = result.GetValue(perRequest);
             var context = (k * chunkLen) + 256 + result.GetValue(answer);
-            var options = engine.Options(result, maxSequences: 8) with { MaxBatchTokens = Math.Max(2048, context), MaxContextLength = context + 64 };
+            var options = engine.Options(result, maxSequences: 8) with
+            {
+                MaxBatchTokens = Math.Max(2048, context),
+                MaxContextLength = context + 64,
+                ChunkStore = new ChunkStoreOptions { DeviceBytes = (long)result.GetValue(chunkCache) << 20 },
+            };
             RagWorkload? workload = null;
             Dictionary<string, RagRun> runs = [];
             foreach (var mode in (result.GetValue(modes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -47,10 +54,15 @@ internal static class BenchRagCommand
                 await using var e = InferenceEngine.Load(dir, options, new ConsoleProgress());
                 workload ??= RagWorkload.Create(e.Tokenizer, text, result.GetValue(pool), chunkLen, k, result.GetValue(requests), 1.0, result.GetValue(seed));
                 Console.Error.WriteLine($"[infermesh] bench-rag {mode}: {workload.Requests.Count} requests of {k} x {chunkLen}-token chunks ...");
+                if (result.GetValue(precompute))
+                {
+                    await PrecomputeAsync(e, workload, Policy(mode), ct);
+                }
+
                 runs[mode] = await RunAsync(e, workload, Policy(mode), result.GetValue(answer), ct);
             }
 
-            var md = Report(runs, Path.GetFileName(dir), k, chunkLen, workload?.Requests.Count ?? 0);
+            var md = RagReport.Markdown(runs, Path.GetFileName(dir), k, chunkLen, workload?.Requests.Count ?? 0, result.GetValue(precompute));
             AnsiConsole.Write(new Markup(Markup.Escape(md)));
             Console.WriteLine();
             if (result.GetValue(output) is { } path)
@@ -63,14 +75,50 @@ internal static class BenchRagCommand
         return command;
     }
 
-    private static ChunkReusePolicy Policy(string mode) => mode switch
+    /// <summary>A mode name, optionally with "@W" for the recency window in tokens (e.g. cachecraft@0 to ablate it).</summary>
+    private static ChunkReusePolicy Policy(string mode)
     {
-        "full" => new() { Mode = ChunkReuseMode.FullRecompute },
-        "prefix" => new() { Mode = ChunkReuseMode.PrefixCaching },
-        "cachecraft" => new() { Mode = ChunkReuseMode.CacheCraft },
-        _ when mode.StartsWith("fixed-", StringComparison.Ordinal) => new() { Mode = ChunkReuseMode.FixedRatio, FixedRatio = double.Parse(mode[6..], CultureInfo.InvariantCulture) },
-        _ => throw new ArgumentException($"unknown mode '{mode}': use full, prefix, cachecraft or fixed-R (e.g. fixed-0.15)."),
-    };
+        var at = mode.IndexOf('@', StringComparison.Ordinal);
+        var name = at < 0 ? mode : mode[..at];
+        ChunkReusePolicy policy = name switch
+        {
+            "full" => new() { Mode = ChunkReuseMode.FullRecompute },
+            "prefix" => new() { Mode = ChunkReuseMode.PrefixCaching },
+            "cachecraft" => new() { Mode = ChunkReuseMode.CacheCraft },
+            _ when name.StartsWith("fixed-", StringComparison.Ordinal) && double.TryParse(name[6..], CultureInfo.InvariantCulture, out var ratio) =>
+                new() { Mode = ChunkReuseMode.FixedRatio, FixedRatio = ratio },
+            _ => throw new ArgumentException($"unknown mode '{mode}': use full, prefix, cachecraft or fixed-R (e.g. fixed-0.15), optionally with @W for the recency window (e.g. cachecraft@0)."),
+        };
+        if (at < 0)
+        {
+            return policy;
+        }
+
+        return int.TryParse(mode[(at + 1)..], CultureInfo.InvariantCulture, out var window) && window >= 0
+            ? policy with { RecencyWindow = window }
+            : throw new ArgumentException($"mode '{mode}': the recency window after '@' must be a whole number of tokens >= 0.");
+    }
+
+    /// <summary>Serves every pool chunk once, alone after the instructions, so the measured requests find them cached.</summary>
+    private static async Task PrecomputeAsync(InferenceEngine engine, RagWorkload w, ChunkReusePolicy policy, CancellationToken ct)
+    {
+        foreach (var chunk in w.Chunks)
+        {
+            var segments = new List<PromptSegment> { new(w.InstructionIds, false), new(chunk, true) };
+            var request = new GenerationRequest
+            {
+                PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
+                Segments = segments,
+                ChunkReuse = policy,
+                MaxTokens = 1,
+                IgnoreEos = true,
+                Sampling = SamplingParams.Greedy,
+            };
+            await foreach (var _ in engine.GenerateAsync(request, ct))
+            {
+            }
+        }
+    }
 
     private static async Task<RagRun> RunAsync(InferenceEngine engine, RagWorkload w, ChunkReusePolicy policy, int answerTokens, CancellationToken ct)
     {
@@ -95,6 +143,7 @@ internal static class BenchRagCommand
             double? ttft = null;
             var tokens = new List<int>();
             TokenLogprob? first = null;
+            var margins = new List<float>();
             await foreach (var e in engine.GenerateAsync(request, ct))
             {
                 if (e.TokenId < 0)
@@ -104,89 +153,21 @@ internal static class BenchRagCommand
 
                 ttft ??= clock.Elapsed.TotalMilliseconds - start;
                 first ??= e.Logprob;
+                margins.Add(e.Logprob is { } lp && lp.TopAlternatives.Count > 1 ? lp.TopAlternatives[0].Logprob - lp.TopAlternatives[1].Logprob : float.PositiveInfinity);
                 tokens.Add(e.TokenId);
             }
 
             run.Ttft.Add(ttft ?? double.NaN);
             run.Answers.Add(tokens);
             run.FirstTokens.Add(first);
+            run.Margins.Add(margins);
             run.PromptTokens += request.PromptTokenIds.Count;
         }
 
         run.Seconds = clock.Elapsed.TotalSeconds;
+        await engine.WaitForIdleAsync(); // the last step's counters are published when the engine goes idle
         run.Computed = engine.Stats.PrefillTokensComputed - computed0;
         run.Chunks = engine.ChunkStats;
         return run;
-    }
-
-    private static string Report(Dictionary<string, RagRun> runs, string model, int k, int chunkLen, int requests)
-    {
-        var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"model `{model}`, {requests} requests of {k} chunks x {chunkLen} tokens + instructions + question (Zipf 1.0 popularity, random order)");
-        md.AppendLine();
-        md.AppendLine("| mode | TTFT p50 ms | TTFT p99 ms | requests/s | prompt tokens computed | chunk hit rate | greedy answer = full | token agreement | first-token KL vs full |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        runs.TryGetValue("full", out var full);
-        foreach (var (mode, r) in runs)
-        {
-            var sorted = r.Ttft.Order().ToArray();
-            var hit = r.Chunks.Lookups == 0 ? "-" : $"{100.0 * r.Chunks.Hits / r.Chunks.Lookups:F0}%";
-            string same = "-", agree = "-", kl = "-";
-            if (full is not null)
-            {
-                same = $"{100.0 * r.Answers.Zip(full.Answers).Count(p => p.First.SequenceEqual(p.Second)) / r.Answers.Count:F0}%";
-                agree = $"{100.0 * r.Answers.Zip(full.Answers).Sum(p => p.First.Zip(p.Second).Count(t => t.First == t.Second)) / Math.Max(1, full.Answers.Sum(a => a.Count)):F0}%";
-                kl = r.FirstTokens.Zip(full.FirstTokens).Average(p => TopKl(p.Second, p.First)).ToString("F4", CultureInfo.InvariantCulture);
-            }
-
-            if (full is not null && Environment.GetEnvironmentVariable("CC_DUMP") is not null)
-            {
-                Console.Error.WriteLine($"{mode}: " + string.Join(" ", r.Answers.Zip(full.Answers).Select((p, i) => p.First.SequenceEqual(p.Second) ? "." : $"{i}@{p.First.Zip(p.Second).TakeWhile(t => t.First == t.Second).Count()}")));
-            }
-
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {mode} | {Percentile(sorted, 0.5):F1} | {Percentile(sorted, 0.99):F1} | {r.Answers.Count / r.Seconds:F2} | {r.Computed} of {r.PromptTokens} ({100.0 * r.Computed / r.PromptTokens:F0}%) | {hit} | {same} | {agree} | {kl} |");
-        }
-
-        return md.ToString();
-    }
-
-    /// <summary>KL(p‖q) over p's top-20 tokens, both renormalised over that set (tokens missing from q get q's smallest).</summary>
-    private static double TopKl(TokenLogprob? p, TokenLogprob? q)
-    {
-        if (p is null || q is null)
-        {
-            return double.NaN;
-        }
-
-        var qMap = q.TopAlternatives.ToDictionary(a => a.TokenId, a => (double)a.Logprob);
-        var floor = q.TopAlternatives.Min(a => a.Logprob);
-        var ps = p.TopAlternatives.Select(a => Math.Exp(a.Logprob)).ToArray();
-        var qs = p.TopAlternatives.Select(a => Math.Exp(qMap.TryGetValue(a.TokenId, out var v) ? v : floor)).ToArray();
-        double pz = ps.Sum(), qz = qs.Sum(), kl = 0;
-        for (var i = 0; i < ps.Length; i++)
-        {
-            kl += ps[i] / pz * Math.Log((ps[i] / pz) / (qs[i] / qz));
-        }
-
-        return kl;
-    }
-
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private sealed class RagRun
-    {
-        public List<double> Ttft { get; } = [];
-
-        public List<List<int>> Answers { get; } = [];
-
-        public List<TokenLogprob?> FirstTokens { get; } = [];
-
-        public long PromptTokens { get; set; }
-
-        public long Computed { get; set; }
-
-        public double Seconds { get; set; }
-
-        public ChunkStoreStats Chunks { get; set; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 }

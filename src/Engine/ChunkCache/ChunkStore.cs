@@ -58,7 +58,6 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
             }
 
             var match = v.ContextMatch(context);
-            if (Environment.GetEnvironmentVariable("CC_BESTPOS") is not null) match -= Math.Abs(v.Position - CcPosition) / 100000.0;
             if (match > bestMatch || (match == bestMatch && v.LastUsed > best!.LastUsed))
             {
                 best = v;
@@ -119,7 +118,15 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
         return true;
     }
 
-    public int CcPosition { get; set; }
+    /// <summary>Mean context impact of the stored variants that had chunks before them (the planner's stand-in for the others).</summary>
+    public double TypicalImpact
+    {
+        get
+        {
+            var measured = All().Where(v => v.HadChunkContext).ToList();
+            return measured.Count == 0 ? RecomputePlanner.DefaultImpact : measured.Average(v => v.ContextImpact);
+        }
+    }
 
     public bool Contains(ulong key) => _chunks.ContainsKey(key);
 

@@ -17,4 +17,12 @@ public sealed record ChunkStoreOptions
 
     /// <summary>Chunks shorter than this are not worth storing.</summary>
     public int MinChunkTokens { get; init; } = 16;
+
+    /// <summary>
+    /// Shortest context span recomputed in a reused chunk; shorter planned spans grow to it. On a GPU a run of
+    /// consecutive positions is computed by tensor-core prefill attention only from some length on (the CUDA backend:
+    /// 64), shorter runs a row at a time over the whole context, so a few long spans cost less than many short ones.
+    /// Null: 64 on GPUs, 1 on the CPU (where every row costs the same wherever it is).
+    /// </summary>
+    public int? MinRecomputeRun { get; init; }
 }

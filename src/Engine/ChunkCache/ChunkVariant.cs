@@ -21,6 +21,9 @@ public sealed class ChunkVariant(ulong key, int[] tokens, int position, ulong[] 
 
     public ChunkKv Kv { get; } = kv;
 
+    /// <summary>Whether other chunks preceded it when it was computed (else its scores measured no chunk context).</summary>
+    public bool HadChunkContext { get; init; }
+
     /// <summary>Mean of <see cref="Scores"/>: how much this chunk as a whole depends on its context.</summary>
     public float ContextImpact { get; } = scores.Length == 0 ? 0 : scores.Average();
 

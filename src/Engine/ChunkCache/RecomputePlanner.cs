@@ -18,10 +18,18 @@ namespace InferMesh.Engine.ChunkCache;
 public static class RecomputePlanner
 {
     /// <summary>Bounds of the context share of a reused chunk in Cache-Craft mode.</summary>
-    public const double MinShare = 0.0, MaxShare = 0.25;
+    public const double MinShare = 0.0, MaxShare = 0.15;
 
-    /// <summary>Share of the chunk to recompute for its context (the recency span comes on top).</summary>
-    public static double Share(ChunkVariant variant, double contextMatch, bool samePosition, ChunkReusePolicy policy)
+    /// <summary>Context impact assumed for a chunk never seen after other chunks, before the store has measured any.</summary>
+    public const double DefaultImpact = 0.25;
+
+    /// <summary>
+    /// Share of the chunk to recompute for its context (the recency span comes on top). A variant stored with no chunk
+    /// before it measured an impact of 0 (nothing else to attend to), which says nothing about how it reads after
+    /// other chunks; <paramref name="typicalImpact"/> (the store's mean over variants that had chunks before them)
+    /// stands in for it.
+    /// </summary>
+    public static double Share(ChunkVariant variant, double contextMatch, bool samePosition, ChunkReusePolicy policy, double typicalImpact = DefaultImpact)
     {
         if (policy.Mode == ChunkReuseMode.FixedRatio)
         {
@@ -34,18 +42,21 @@ public static class RecomputePlanner
         }
 
         // Impact is the mean share of attention that went to other chunks; a new context invalidates that part.
-        var share = variant.ContextImpact * (1 - (0.5 * contextMatch));
-        return Math.Clamp(share, MinShare, MaxShare);
+        var impact = variant.HadChunkContext ? variant.ContextImpact : typicalImpact;
+        return Math.Clamp(impact * (1 - (0.5 * contextMatch)), MinShare, MaxShare);
     }
 
     /// <summary>
     /// The contiguous span of ⌈share·n⌉ tokens whose context-impact scores sum highest (earliest on ties); the whole
     /// chunk for a share of 1.
     /// </summary>
-    public static (int Start, int Count) Span(ChunkVariant variant, double share)
+    public static (int Start, int Count) Span(ChunkVariant variant, double share) =>
+        Span(variant, (int)Math.Ceiling(share * variant.Tokens.Length));
+
+    private static (int Start, int Count) Span(ChunkVariant variant, int count)
     {
         var n = variant.Tokens.Length;
-        var count = Math.Clamp((int)Math.Ceiling(share * n), 0, n);
+        count = Math.Clamp(count, 0, n);
         if (count == 0 || count == n)
         {
             return (0, count);
@@ -77,11 +88,15 @@ public static class RecomputePlanner
     public static int RecencyTokens(int start, int length, int documentsEnd, int window) =>
         Math.Clamp(start + length - (documentsEnd - window), 0, length);
 
-    /// <summary>Offsets (ascending) of a chunk's recomputed tokens: the context span and the recency tail.</summary>
-    public static int[] Select(ChunkVariant variant, double share, int recencyTokens)
+    /// <summary>
+    /// Offsets (ascending) of a chunk's recomputed tokens: the context span, at least <paramref name="minRun"/> long when
+    /// there is one (see <see cref="ChunkStoreOptions.MinRecomputeRun"/>), and the recency tail.
+    /// </summary>
+    public static int[] Select(ChunkVariant variant, double share, int recencyTokens, int minRun = 1)
     {
         var n = variant.Tokens.Length;
-        var (start, count) = Span(variant, share);
+        var wanted = (int)Math.Ceiling(share * n);
+        var (start, count) = Span(variant, wanted > 0 ? Math.Max(wanted, minRun) : 0);
         var tail = n - Math.Clamp(recencyTokens, 0, n);
         var offsets = new List<int>(count + n - tail);
         for (var i = start; i < start + count && i < tail; i++)

@@ -17,6 +17,7 @@ namespace InferMesh.Engine.Serving;
 public sealed partial class InferenceEngine
 {
     private readonly Dictionary<Sequence, List<ChunkCapture>> _captures = [];
+    private readonly int _minRecomputeRun;
 
     public ChunkStore Chunks => _chunkStore;
 
@@ -115,6 +116,7 @@ public sealed partial class InferenceEngine
         var placed = new bool[length];
         var recompute = 0;
         var plans = new List<(int Start, ChunkVariant Variant, int[] Selected)>();
+        var typicalImpact = _chunkStore.TypicalImpact;
         foreach (var (segment, variant) in hits)
         {
             var start = starts[segment];
@@ -125,9 +127,9 @@ public sealed partial class InferenceEngine
             }
 
             var match = variant.ContextMatch(keys.AsSpan(0, segment));
-            var share = RecomputePlanner.Share(variant, match, variant.Position == start, policy);
+            var share = RecomputePlanner.Share(variant, match, variant.Position == start, policy, typicalImpact);
             var recency = RecomputePlanner.RecencyTokens(start, n, documentsEnd, policy.RecencyWindow);
-            var selected = RecomputePlanner.Select(variant, share, recency);
+            var selected = RecomputePlanner.Select(variant, share, recency, _minRecomputeRun);
             if (selected.Length == n)
             {
                 continue; // every token is recomputed: nothing to place
@@ -266,7 +268,7 @@ public sealed partial class InferenceEngine
         _chunkCopier.Capture(stored.Select(s => (s.Kv, Enumerable.Range(s.Capture.Start, s.Capture.Length).Select(p => seq.SlotOf(p, _allocator.BlockSize)).ToArray())).ToList());
         foreach (var (c, kv) in stored)
         {
-            _chunkStore.Add(new ChunkVariant(c.Key, seq.Tokens.Slice(c.Start, c.Length).ToArray(), c.Start, c.Context, c.Scores(), kv));
+            _chunkStore.Add(new ChunkVariant(c.Key, seq.Tokens.Slice(c.Start, c.Length).ToArray(), c.Start, c.Context, c.Scores(), kv) { HadChunkContext = c.Start > c.ContextPrefix });
         }
 
         _chunkStats = _chunkStore.Stats;

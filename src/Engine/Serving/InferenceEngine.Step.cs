@@ -264,7 +264,11 @@ public sealed partial class InferenceEngine
         active.Completed = true;
         var seq = active.Sequence;
         _active.Remove(seq);
-        CaptureChunks(seq); // a request that ends in its first step still stores its chunks, before its blocks go
+        if (reason != FinishReason.Error)
+        {
+            CaptureChunks(seq); // a request that ends in its first step still stores its chunks, before its blocks go
+        }
+
         _captures.Remove(seq);
         if (active.Request.SessionKey is { } key && reason is FinishReason.Stop or FinishReason.Length && seq.Status == SequenceStatus.Running)
         {

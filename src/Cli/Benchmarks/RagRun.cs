@@ -1,0 +1,27 @@
+using InferMesh.Engine.ChunkCache;
+using InferMesh.Engine.Serving;
+
+namespace InferMesh.Cli.Benchmarks;
+
+/// <summary>What one mode of <c>bench-rag</c> measured, request by request.</summary>
+internal sealed class RagRun
+{
+    public List<double> Ttft { get; } = [];
+
+    /// <summary>Greedy answer tokens of each request.</summary>
+    public List<List<int>> Answers { get; } = [];
+
+    /// <summary>Logprobs (top alternatives) of each request's first answer token.</summary>
+    public List<TokenLogprob?> FirstTokens { get; } = [];
+
+    /// <summary>Per request and answer token: logprob of the chosen token minus the runner-up's (how near a tie it was).</summary>
+    public List<List<float>> Margins { get; } = [];
+
+    public long PromptTokens { get; set; }
+
+    public long Computed { get; set; }
+
+    public double Seconds { get; set; }
+
+    public ChunkStoreStats Chunks { get; set; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}

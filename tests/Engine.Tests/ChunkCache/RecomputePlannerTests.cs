@@ -1,0 +1,86 @@
+using InferMesh.Engine.ChunkCache;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.Tests.ChunkCache;
+
+public sealed class RecomputePlannerTests : IDisposable
+{
+    private static readonly ChunkReusePolicy CacheCraft = new();
+
+    private readonly IComputeBackend _backend = ComputeDevices.Open("cpu", 1);
+    private readonly ChunkArena _arena;
+
+    public RecomputePlannerTests() => _arena = new ChunkArena(_backend, 2, 8, 16, 1 << 20);
+
+    private ChunkVariant Variant(float[] scores, bool hadChunkContext = true) =>
+        new(1, new int[scores.Length], 40, [7, 8], scores, new ChunkKv(_arena, [], scores.Length)) { HadChunkContext = hadChunkContext };
+
+    [Fact]
+    public void A_chunk_that_depended_more_on_its_neighbours_gets_more_of_it_recomputed()
+    {
+        var loose = Variant(Enumerable.Repeat(0.05f, 100).ToArray());
+        var dependent = Variant(Enumerable.Repeat(0.12f, 100).ToArray());
+
+        Assert.True(RecomputePlanner.Share(dependent, 0.2, false, CacheCraft) > RecomputePlanner.Share(loose, 0.2, false, CacheCraft));
+    }
+
+    [Fact]
+    public void The_better_the_stored_context_matches_the_less_is_recomputed()
+    {
+        var variant = Variant(Enumerable.Repeat(0.1f, 100).ToArray());
+
+        Assert.True(RecomputePlanner.Share(variant, 0.0, false, CacheCraft) > RecomputePlanner.Share(variant, 0.8, false, CacheCraft));
+        Assert.Equal(0, RecomputePlanner.Share(variant, 1.0, true, CacheCraft));
+    }
+
+    [Fact]
+    public void A_chunk_first_seen_without_chunks_before_it_is_planned_with_the_typical_impact()
+    {
+        var alone = Variant(new float[100], hadChunkContext: false);
+
+        Assert.Equal(0.1 * 0.75, RecomputePlanner.Share(alone, 0.5, false, CacheCraft, typicalImpact: 0.1), 6);
+    }
+
+    [Fact]
+    public void The_context_span_covers_the_tokens_that_attended_most_to_other_chunks()
+    {
+        var scores = new float[40];
+        scores.AsSpan(22, 6).Fill(0.9f);
+
+        Assert.Equal((22, 6), RecomputePlanner.Span(Variant(scores), 6 / 40.0));
+    }
+
+    [Fact]
+    public void Tokens_within_the_recency_window_before_the_question_are_recomputed()
+    {
+        // Chunks at [100, 160) and [160, 200); the documents end at 200; a window of 50 reaches back to 150.
+        Assert.Equal(10, RecomputePlanner.RecencyTokens(100, 60, 200, 50));
+        Assert.Equal(40, RecomputePlanner.RecencyTokens(160, 40, 200, 50));
+        Assert.Equal(0, RecomputePlanner.RecencyTokens(20, 60, 200, 50));
+    }
+
+    [Fact]
+    public void Selected_offsets_join_the_context_span_and_the_recency_tail()
+    {
+        var scores = new float[20];
+        scores[2] = scores[3] = 1;
+
+        Assert.Equal([2, 3, 16, 17, 18, 19], RecomputePlanner.Select(Variant(scores), 0.1, recencyTokens: 4));
+    }
+
+    [Fact]
+    public void A_context_span_shorter_than_the_devices_minimum_run_grows_to_it()
+    {
+        var variant = Variant(Enumerable.Repeat(0.1f, 200).ToArray());
+
+        Assert.Equal(10, RecomputePlanner.Select(variant, 0.05, 0).Length);
+        Assert.Equal(64, RecomputePlanner.Select(variant, 0.05, 0, minRun: 64).Length);
+        Assert.Empty(RecomputePlanner.Select(variant, 0.0, 0, minRun: 64));
+    }
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _backend.Dispose();
+    }
+}
