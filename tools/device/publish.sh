@@ -11,8 +11,8 @@ stage=$repo/artifacts/device
 rm -rf "$stage"
 mkdir -p "$stage/app" "$carry"
 cd "$repo"
-dotnet publish tests/Kernels.Tests -c Release -r linux-x64 --self-contained -p:UseAppHost=true -o "$stage/app" --nologo -v q
-dotnet publish src/Cli -c Release -r linux-x64 --self-contained -o "$stage/app" --nologo -v q
+dotnet publish tests/Kernels.Tests -c Release -r linux-x64 --self-contained -p:UseAppHost=true -p:DebugType=none -p:SatelliteResourceLanguages=en -o "$stage/app" --nologo -v q
+dotnet publish src/Cli -c Release -r linux-x64 --self-contained -p:DebugType=none -p:SatelliteResourceLanguages=en -o "$stage/app" --nologo -v q
 git rev-parse --short HEAD > "$stage/app/commit.txt"
 git status --porcelain | grep -q . && echo "(uncommitted changes)" >> "$stage/app/commit.txt" || true
 XZ_OPT=-6 tar -cJf "$carry/bundle.tar.xz" -C "$stage" app

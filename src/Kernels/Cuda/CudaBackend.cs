@@ -164,6 +164,7 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
         if (cublas is not null)
             cublas.Destroy(cublasHandle);
         cublasWorkspace?.Dispose();
+        DisposeFlash();
         scratch.Dispose();
         stream.Dispose();
         accelerator.Dispose();

@@ -1,0 +1,52 @@
+using System.Reflection;
+
+namespace InferMesh.Kernels.Cuda.Flash;
+
+/// <summary>
+/// The tensor-core flash attention kernels of flash_attention.cu (bf16 and fp16 storage, head dimensions 64 and 128),
+/// loaded from the PTX embedded in this assembly into the backend's context. See the .cu file for the contract.
+/// </summary>
+internal sealed class FlashAttentionKernel : IDisposable
+{
+    private const string ResourceName = "InferMesh.Kernels.flash_attention.ptx";
+    private const int RowsPerBlock = 64;
+    private const int Threads = 128;
+
+    private readonly CudaModuleLibrary library;
+    private readonly IntPtr module;
+    private readonly Dictionary<(DType, int), IntPtr> functions = [];
+
+    public FlashAttentionKernel(CudaModuleLibrary library)
+    {
+        this.library = library;
+        using var resource = typeof(FlashAttentionKernel).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The flash attention PTX ({ResourceName}) is not embedded in {typeof(FlashAttentionKernel).Assembly.GetName().Name}; rebuild the Kernels project.");
+        var image = new byte[resource.Length + 1];
+        resource.ReadExactly(image, 0, (int)resource.Length);
+        module = library.LoadModule(image);
+        foreach (var (type, name) in new[] { (DType.BF16, "bf16"), (DType.F16, "f16") })
+        {
+            foreach (int dim in new[] { 64, 128 })
+            {
+                IntPtr function = library.Function(module, $"flash_attention_{name}_d{dim}");
+                library.AllowDynamicShared(function, SharedBytes(dim));
+                functions[(type, dim)] = function;
+            }
+        }
+    }
+
+    public static bool Supports(DType type, int headDim) => type is DType.BF16 or DType.F16 && headDim is 64 or 128;
+
+    /// <summary>Q, K and V tiles of 64 rows (16-bit elements) plus the key positions and tile bounds.</summary>
+    public static int SharedBytes(int headDim) => (3 * 64 * headDim * 2) + (64 * sizeof(int)) + (6 * sizeof(int));
+
+    public void Launch(DType type, int headDim, ref FlashParams parameters, IntPtr stream)
+    {
+        if (!functions.TryGetValue((type, headDim), out IntPtr function))
+            throw new NotSupportedException($"No flash attention kernel for {type} with head dimension {headDim}.");
+        uint blocks = (uint)((parameters.Rows + RowsPerBlock - 1) / RowsPerBlock);
+        library.Launch(function, (blocks, (uint)parameters.NumHeads, 1u), Threads, (uint)SharedBytes(headDim), stream, ref parameters);
+    }
+
+    public void Dispose() => library.Unload(module);
+}
