@@ -37,15 +37,17 @@ internal sealed class FlashAttentionKernel : IDisposable
 
     public static bool Supports(DType type, int headDim) => type is DType.BF16 or DType.F16 && headDim is 64 or 128;
 
-    /// <summary>Q, K and V tiles of 64 rows (16-bit elements) plus the key positions and tile bounds.</summary>
-    public static int SharedBytes(int headDim) => (3 * 64 * headDim * 2) + (64 * sizeof(int)) + (6 * sizeof(int));
+    /// <summary>A Q tile and double-buffered K and V tiles of 64 rows (16-bit elements), plus key positions and tile bounds.</summary>
+    public static int SharedBytes(int headDim) => (5 * 64 * headDim * 2) + (2 * 64 * sizeof(int)) + (10 * sizeof(int));
 
     public void Launch(DType type, int headDim, ref FlashParams parameters, IntPtr stream)
     {
         if (!functions.TryGetValue((type, headDim), out IntPtr function))
             throw new NotSupportedException($"No flash attention kernel for {type} with head dimension {headDim}.");
         uint blocks = (uint)((parameters.Rows + RowsPerBlock - 1) / RowsPerBlock);
-        library.Launch(function, (blocks, (uint)parameters.NumHeads, 1u), Threads, (uint)SharedBytes(headDim), stream, ref parameters);
+        if (blocks > 65535)
+            throw new NotSupportedException($"{parameters.Rows} query rows exceed the flash kernel's grid ({65535 * RowsPerBlock} rows); split the block.");
+        library.Launch(function, ((uint)parameters.NumHeads, blocks, 1u), Threads, (uint)SharedBytes(headDim), stream, ref parameters);
     }
 
     public void Dispose() => library.Unload(module);

@@ -12,7 +12,8 @@
 // (contiguous runs, what paged prefill gathers). Query head h reads KV head h / (H / Hkv) (grouped-query attention).
 //
 // Block: 4 warps x 16 query rows = 64 rows of one head; key tiles of 64; mma.sync m16n8k16 with fp32 accumulation;
-// online softmax in the log2 domain; key tiles entirely outside every row's visible range are skipped.
+// online softmax in the log2 domain; K/V tiles double-buffered with cp.async so the next tile loads while this one
+// computes; key tiles entirely outside every row's visible range are skipped (not even loaded).
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -136,24 +137,50 @@ __device__ __forceinline__ void load_tile(T* tile, const T* base, int ld, int fi
     }
 }
 
+__device__ __forceinline__ int key_position(const FlashParams& p, int j)
+{
+    return j < p.keys ? (p.kpos ? p.kpos[j] : p.kposBase + j) : INT_MAX;
+}
+
+// Threads 0..63 hold the positions of one key tile: store them and each warp's min/max (bounds slot = tile parity).
+__device__ __forceinline__ void publish_key_tile(int* sKpos, int* sBounds, int parity, int kp, int tid, int lane, int warp)
+{
+    sKpos[parity * KEYS_PER_TILE + tid] = kp;
+    int lo = kp, hi = kp == INT_MAX ? INT_MIN : kp;
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, o));
+        hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, o));
+    }
+    if (lane == 0)
+    {
+        sBounds[2 + parity * 4 + warp * 2] = lo;
+        sBounds[3 + parity * 4 + warp * 2] = hi;
+    }
+}
+
 template <typename T, int D>
 __device__ __forceinline__ void flash_attention(const FlashParams& p)
 {
     extern __shared__ __align__(16) unsigned char shared[];
+    // Q tile, then K and V double-buffered (tile j+1 loads while tile j computes), key positions per buffer,
+    // and bounds: [0] min qpos, [1] max qpos, [2 + 4·parity ..] min/max kpos of each half of the key tile.
     T* sQ = reinterpret_cast<T*>(shared);
     T* sK = sQ + ROWS_PER_BLOCK * D;
-    T* sV = sK + KEYS_PER_TILE * D;
-    int* sKpos = reinterpret_cast<int*>(sV + KEYS_PER_TILE * D);
-    int* sBounds = sKpos + KEYS_PER_TILE; // [0] min qpos, [1] max qpos, [2] min kpos, [3] max kpos of the tile
+    T* sV = sK + 2 * KEYS_PER_TILE * D;
+    int* sKpos = reinterpret_cast<int*>(sV + 2 * KEYS_PER_TILE * D);
+    int* sBounds = sKpos + 2 * KEYS_PER_TILE;
 
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
     const int lane = tid & 31;
     const int g = lane >> 2;
     const int t = lane & 3;
-    const int head = blockIdx.y;
+    // Heads vary fastest across the grid so the heads of one KV group read the same K/V tiles at about the same time
+    // (L2 hits); query tiles run last-first because, causally, later rows see more keys (longest blocks start first).
+    const int head = blockIdx.x;
     const int kvHead = head / (p.numHeads / p.numKvHeads);
-    const int rowBase = blockIdx.x * ROWS_PER_BLOCK;
+    const int rowBase = (gridDim.y - 1 - blockIdx.y) * ROWS_PER_BLOCK;
 
     const T* q = reinterpret_cast<const T*>(p.q) + head * D;
     const T* k = reinterpret_cast<const T*>(p.k) + kvHead * D;
@@ -165,8 +192,8 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
     // Positions of this thread's two rows (g and g + 8 of its warp's 16); rows past the end see nothing.
     const int row0 = rowBase + warp * 16 + g;
     const int row1 = row0 + 8;
-    int qpos0 = row0 < p.rows ? (p.qpos ? p.qpos[row0] : p.qposBase + row0) : INT_MIN;
-    int qpos1 = row1 < p.rows ? (p.qpos ? p.qpos[row1] : p.qposBase + row1) : INT_MIN;
+    const int qpos0 = row0 < p.rows ? (p.qpos ? p.qpos[row0] : p.qposBase + row0) : INT_MIN;
+    const int qpos1 = row1 < p.rows ? (p.qpos ? p.qpos[row1] : p.qposBase + row1) : INT_MIN;
 
     if (tid == 0)
     {
@@ -209,143 +236,181 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
         acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
 
+    // Key tiles that can be visible. With contiguous key positions the causal and window limits give the range
+    // directly; with a position array every tile is visited and invisible ones are skipped by their bounds.
     const int tiles = (p.keys + KEYS_PER_TILE - 1) / KEYS_PER_TILE;
-    for (int tile = 0; tile < tiles; tile++)
+    int tileBegin = 0, tileEnd = tiles;
+    if (!p.kpos)
     {
-        const int keyBase = tile * KEYS_PER_TILE;
-        __syncthreads(); // the previous tile's K, V and positions are no longer read
-        if (tid < KEYS_PER_TILE)
+        long long last = (long long)maxQ - p.kposBase;
+        tileEnd = last < 0 ? 0 : (int)min((long long)tiles, last / KEYS_PER_TILE + 1);
+        if (p.window > 0)
         {
-            int j = keyBase + tid;
-            int kp = j < p.keys ? (p.kpos ? p.kpos[j] : p.kposBase + j) : INT_MAX;
-            sKpos[tid] = kp;
-            int lo = kp, hi = j < p.keys ? kp : INT_MIN;
-            for (int o = 16; o > 0; o >>= 1)
-            {
-                lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, o));
-                hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, o));
-            }
-            if (lane == 0)
-            {
-                sBounds[2 + 2 * warp] = lo;
-                sBounds[3 + 2 * warp] = hi;
-            }
-        }
-        __syncthreads();
-        const int minK = min(sBounds[2], sBounds[4]);
-        const int maxK = max(sBounds[3], sBounds[5]);
-        // Skip a tile no row of the block can see (entirely in the future, or entirely behind every window).
-        if (minK > maxQ || (p.window > 0 && maxK <= minQ - p.window))
-            continue;
-        const bool needMask = !(maxK <= minQ && (p.window <= 0 || minK > maxQ - p.window));
-
-        load_tile<T, D>(sK, k, p.ldk, keyBase, p.keys, tid);
-        cp_async_commit();
-        load_tile<T, D>(sV, v, p.ldv, keyBase, p.keys, tid);
-        cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
-
-        // S = Q K^T for this warp's 16 rows x 64 keys: 8 n-tiles of 8 keys.
-        float s[KEYS_PER_TILE / 8][4];
-#pragma unroll
-        for (int n = 0; n < KEYS_PER_TILE / 8; n++)
-            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-        {
-#pragma unroll
-            for (int n = 0; n < KEYS_PER_TILE / 8; n += 2)
-            {
-                uint32_t b0, b1, b2, b3;
-                int r = n * 8 + (lane & 7) + ((lane >> 4) << 3);
-                int c = kk * 16 + ((lane >> 3) & 1) * 8;
-                ldmatrix_x4(b0, b1, b2, b3, sK + swizzle<D>(r, c));
-                Mma<T>::run(s[n], qf[kk], b0, b1);
-                Mma<T>::run(s[n + 1], qf[kk], b2, b3);
-            }
-        }
-
-        // Scale into the log2 domain and mask.
-        float tileMax0 = -INFINITY, tileMax1 = -INFINITY;
-#pragma unroll
-        for (int n = 0; n < KEYS_PER_TILE / 8; n++)
-        {
-#pragma unroll
-            for (int e = 0; e < 4; e++)
-            {
-                float x = s[n][e] * p.scaleLog2;
-                if (needMask)
-                {
-                    int kp = sKpos[n * 8 + 2 * t + (e & 1)];
-                    int qp = e < 2 ? qpos0 : qpos1;
-                    bool visible = kp <= qp && (p.window <= 0 || kp > qp - p.window);
-                    x = visible ? x : -INFINITY;
-                }
-                s[n][e] = x;
-            }
-            tileMax0 = fmaxf(tileMax0, fmaxf(s[n][0], s[n][1]));
-            tileMax1 = fmaxf(tileMax1, fmaxf(s[n][2], s[n][3]));
-        }
-        tileMax0 = fmaxf(tileMax0, __shfl_xor_sync(0xffffffffu, tileMax0, 1));
-        tileMax0 = fmaxf(tileMax0, __shfl_xor_sync(0xffffffffu, tileMax0, 2));
-        tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 1));
-        tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 2));
-        float newM0 = fmaxf(m0, tileMax0);
-        float newM1 = fmaxf(m1, tileMax1);
-        // A row that has seen nothing yet keeps max -inf; subtract 0 instead so exp2 stays 0 rather than NaN.
-        float base0 = newM0 == -INFINITY ? 0.f : newM0;
-        float base1 = newM1 == -INFINITY ? 0.f : newM1;
-        float correction0 = exp2f(m0 - base0);
-        float correction1 = exp2f(m1 - base1);
-        m0 = newM0;
-        m1 = newM1;
-
-        float sum0 = 0.f, sum1 = 0.f;
-        uint32_t pf[KEYS_PER_TILE / 16][4];
-#pragma unroll
-        for (int n = 0; n < KEYS_PER_TILE / 8; n++)
-        {
-            float e0 = exp2f(s[n][0] - base0);
-            float e1 = exp2f(s[n][1] - base0);
-            float e2 = exp2f(s[n][2] - base1);
-            float e3 = exp2f(s[n][3] - base1);
-            sum0 += e0 + e1;
-            sum1 += e2 + e3;
-            // The C fragment of n-tiles 2j, 2j+1 is the A fragment of k-step j (FlashAttention-2's register reuse).
-            pf[n >> 1][(n & 1) * 2 + 0] = Mma<T>::pack(e0, e1);
-            pf[n >> 1][(n & 1) * 2 + 1] = Mma<T>::pack(e2, e3);
-        }
-        l0 = l0 * correction0 + sum0;
-        l1 = l1 * correction1 + sum1;
-#pragma unroll
-        for (int n = 0; n < D / 8; n++)
-        {
-            acc[n][0] *= correction0;
-            acc[n][1] *= correction0;
-            acc[n][2] *= correction1;
-            acc[n][3] *= correction1;
-        }
-
-        cp_async_wait<0>();
-        __syncthreads();
-
-        // O += P V: k-steps of 16 keys, n-tiles of 8 dimensions (V read transposed).
-#pragma unroll
-        for (int kk = 0; kk < KEYS_PER_TILE / 16; kk++)
-        {
-#pragma unroll
-            for (int n = 0; n < D / 8; n += 2)
-            {
-                uint32_t b0, b1, b2, b3;
-                int r = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-                int c = n * 8 + (lane >> 4) * 8;
-                ldmatrix_x4_trans(b0, b1, b2, b3, sV + swizzle<D>(r, c));
-                Mma<T>::run(acc[n], pf[kk], b0, b1);
-                Mma<T>::run(acc[n + 1], pf[kk], b2, b3);
-            }
+            long long first = (long long)minQ - p.window + 1 - p.kposBase;
+            tileBegin = first > 0 ? (int)min((long long)tiles, first / KEYS_PER_TILE) : 0;
         }
     }
+
+    int pending = INT_MAX; // threads 0..63: the position of their key in the tile after the next
+    if (tid < KEYS_PER_TILE && tileBegin < tileEnd)
+    {
+        publish_key_tile(sKpos, sBounds, tileBegin & 1, key_position(p, tileBegin * KEYS_PER_TILE + tid), tid, lane, warp);
+        if (tileBegin + 1 < tileEnd)
+            pending = key_position(p, (tileBegin + 1) * KEYS_PER_TILE + tid);
+    }
+    __syncthreads();
+
+    bool visible = false, masked = false;
+    auto tile_state = [&](int j, bool& isVisible, bool& needsMask) {
+        const int* b = sBounds + 2 + (j & 1) * 4;
+        const int minK = min(b[0], b[2]);
+        const int maxK = max(b[1], b[3]);
+        isVisible = !(minK > maxQ || (p.window > 0 && maxK <= minQ - p.window));
+        needsMask = !(maxK <= minQ && (p.window <= 0 || minK > maxQ - p.window));
+    };
+    if (tileBegin < tileEnd)
+    {
+        tile_state(tileBegin, visible, masked);
+        if (visible)
+        {
+            load_tile<T, D>(sK + (tileBegin & 1) * KEYS_PER_TILE * D, k, p.ldk, tileBegin * KEYS_PER_TILE, p.keys, tid);
+            load_tile<T, D>(sV + (tileBegin & 1) * KEYS_PER_TILE * D, v, p.ldv, tileBegin * KEYS_PER_TILE, p.keys, tid);
+        }
+    }
+    cp_async_commit();
+
+    for (int tile = tileBegin; tile < tileEnd; tile++)
+    {
+        // Bounds and loads of the next tile go out before this tile's arithmetic, so they overlap it.
+        const int next = tile + 1;
+        if (tid < KEYS_PER_TILE)
+        {
+            int kp = next < tileEnd ? pending : INT_MAX;
+            if (next + 1 < tileEnd)
+                pending = key_position(p, (next + 1) * KEYS_PER_TILE + tid);
+            publish_key_tile(sKpos, sBounds, next & 1, kp, tid, lane, warp);
+        }
+        __syncthreads();
+        bool nextVisible = false, nextMasked = false;
+        if (next < tileEnd)
+            tile_state(next, nextVisible, nextMasked);
+        if (nextVisible)
+        {
+            load_tile<T, D>(sK + (next & 1) * KEYS_PER_TILE * D, k, p.ldk, next * KEYS_PER_TILE, p.keys, tid);
+            load_tile<T, D>(sV + (next & 1) * KEYS_PER_TILE * D, v, p.ldv, next * KEYS_PER_TILE, p.keys, tid);
+        }
+        cp_async_commit();
+
+        if (visible)
+        {
+            cp_async_wait<1>();
+            __syncthreads();
+            const T* kTile = sK + (tile & 1) * KEYS_PER_TILE * D;
+            const T* vTile = sV + (tile & 1) * KEYS_PER_TILE * D;
+            const int* kpTile = sKpos + (tile & 1) * KEYS_PER_TILE;
+
+            // S = Q K^T for this warp's 16 rows x 64 keys: 8 n-tiles of 8 keys.
+            float s[KEYS_PER_TILE / 8][4];
+#pragma unroll
+            for (int n = 0; n < KEYS_PER_TILE / 8; n++)
+                s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+            {
+#pragma unroll
+                for (int n = 0; n < KEYS_PER_TILE / 8; n += 2)
+                {
+                    uint32_t b0, b1, b2, b3;
+                    int r = n * 8 + (lane & 7) + ((lane >> 4) << 3);
+                    int c = kk * 16 + ((lane >> 3) & 1) * 8;
+                    ldmatrix_x4(b0, b1, b2, b3, kTile + swizzle<D>(r, c));
+                    Mma<T>::run(s[n], qf[kk], b0, b1);
+                    Mma<T>::run(s[n + 1], qf[kk], b2, b3);
+                }
+            }
+
+            // Scale into the log2 domain and mask.
+            float tileMax0 = -INFINITY, tileMax1 = -INFINITY;
+#pragma unroll
+            for (int n = 0; n < KEYS_PER_TILE / 8; n++)
+            {
+#pragma unroll
+                for (int e = 0; e < 4; e++)
+                {
+                    float x = s[n][e] * p.scaleLog2;
+                    if (masked)
+                    {
+                        int kp = kpTile[n * 8 + 2 * t + (e & 1)];
+                        int qp = e < 2 ? qpos0 : qpos1;
+                        bool seen = kp <= qp && (p.window <= 0 || kp > qp - p.window);
+                        x = seen ? x : -INFINITY;
+                    }
+                    s[n][e] = x;
+                }
+                tileMax0 = fmaxf(tileMax0, fmaxf(s[n][0], s[n][1]));
+                tileMax1 = fmaxf(tileMax1, fmaxf(s[n][2], s[n][3]));
+            }
+            tileMax0 = fmaxf(tileMax0, __shfl_xor_sync(0xffffffffu, tileMax0, 1));
+            tileMax0 = fmaxf(tileMax0, __shfl_xor_sync(0xffffffffu, tileMax0, 2));
+            tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 1));
+            tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 2));
+            float newM0 = fmaxf(m0, tileMax0);
+            float newM1 = fmaxf(m1, tileMax1);
+            // A row that has seen nothing yet keeps max -inf; subtract 0 instead so exp2 stays 0 rather than NaN.
+            float base0 = newM0 == -INFINITY ? 0.f : newM0;
+            float base1 = newM1 == -INFINITY ? 0.f : newM1;
+            float correction0 = exp2f(m0 - base0);
+            float correction1 = exp2f(m1 - base1);
+            m0 = newM0;
+            m1 = newM1;
+
+            float sum0 = 0.f, sum1 = 0.f;
+            uint32_t pf[KEYS_PER_TILE / 16][4];
+#pragma unroll
+            for (int n = 0; n < KEYS_PER_TILE / 8; n++)
+            {
+                float e0 = exp2f(s[n][0] - base0);
+                float e1 = exp2f(s[n][1] - base0);
+                float e2 = exp2f(s[n][2] - base1);
+                float e3 = exp2f(s[n][3] - base1);
+                sum0 += e0 + e1;
+                sum1 += e2 + e3;
+                // The C fragment of n-tiles 2j, 2j+1 is the A fragment of k-step j (FlashAttention-2's register reuse).
+                pf[n >> 1][(n & 1) * 2 + 0] = Mma<T>::pack(e0, e1);
+                pf[n >> 1][(n & 1) * 2 + 1] = Mma<T>::pack(e2, e3);
+            }
+            l0 = l0 * correction0 + sum0;
+            l1 = l1 * correction1 + sum1;
+#pragma unroll
+            for (int n = 0; n < D / 8; n++)
+            {
+                acc[n][0] *= correction0;
+                acc[n][1] *= correction0;
+                acc[n][2] *= correction1;
+                acc[n][3] *= correction1;
+            }
+
+            // O += P V: k-steps of 16 keys, n-tiles of 8 dimensions (V read transposed).
+#pragma unroll
+            for (int kk = 0; kk < KEYS_PER_TILE / 16; kk++)
+            {
+#pragma unroll
+                for (int n = 0; n < D / 8; n += 2)
+                {
+                    uint32_t b0, b1, b2, b3;
+                    int r = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+                    int c = n * 8 + (lane >> 4) * 8;
+                    ldmatrix_x4_trans(b0, b1, b2, b3, vTile + swizzle<D>(r, c));
+                    Mma<T>::run(acc[n], pf[kk], b0, b1);
+                    Mma<T>::run(acc[n + 1], pf[kk], b2, b3);
+                }
+            }
+        }
+        __syncthreads(); // this tile's buffers and positions are free for the tile after next
+        visible = nextVisible;
+        masked = nextMasked;
+    }
+    cp_async_wait<0>();
 
     // The quad of threads sharing a row holds disjoint columns: sum their partial row sums.
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
