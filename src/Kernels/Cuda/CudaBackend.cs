@@ -50,6 +50,7 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
             cublas.SetStream(cublasHandle, ((CudaStream)stream).StreamPtr);
             cublasWorkspace = accelerator.Allocate1D<byte>(CublasWorkspaceBytes);
             cublas.SetWorkspace(cublasHandle, cublasWorkspace.NativePtr, CublasWorkspaceBytes);
+            LoadPtxKernels();
             DeviceName = $"cuda:{deviceIndex} {accelerator.Name}";
         }
         catch

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace InferMesh.Kernels.Cuda.Flash;
 
 /// <summary>
@@ -8,30 +6,20 @@ namespace InferMesh.Kernels.Cuda.Flash;
 /// </summary>
 internal sealed class FlashAttentionKernel : IDisposable
 {
-    private const string ResourceName = "InferMesh.Kernels.flash_attention.ptx";
     private const int RowsPerBlock = 64;
     private const int Threads = 128;
+    private const int MaxGridY = 65535;
 
-    private readonly CudaModuleLibrary library;
-    private readonly IntPtr module;
+    private readonly PtxModule module;
     private readonly Dictionary<(DType, int), IntPtr> functions = [];
 
     public FlashAttentionKernel(CudaModuleLibrary library)
     {
-        this.library = library;
-        using var resource = typeof(FlashAttentionKernel).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The flash attention PTX ({ResourceName}) is not embedded in {typeof(FlashAttentionKernel).Assembly.GetName().Name}; rebuild the Kernels project.");
-        var image = new byte[resource.Length + 1];
-        resource.ReadExactly(image, 0, (int)resource.Length);
-        module = library.LoadModule(image);
+        module = new PtxModule(library, "InferMesh.Kernels.flash_attention.ptx");
         foreach (var (type, name) in new[] { (DType.BF16, "bf16"), (DType.F16, "f16") })
         {
             foreach (int dim in new[] { 64, 128 })
-            {
-                IntPtr function = library.Function(module, $"flash_attention_{name}_d{dim}");
-                library.AllowDynamicShared(function, SharedBytes(dim));
-                functions[(type, dim)] = function;
-            }
+                functions[(type, dim)] = module.Function($"flash_attention_{name}_d{dim}", SharedBytes(dim));
         }
     }
 
@@ -45,10 +33,10 @@ internal sealed class FlashAttentionKernel : IDisposable
         if (!functions.TryGetValue((type, headDim), out IntPtr function))
             throw new NotSupportedException($"No flash attention kernel for {type} with head dimension {headDim}.");
         uint blocks = (uint)((parameters.Rows + RowsPerBlock - 1) / RowsPerBlock);
-        if (blocks > 65535)
-            throw new NotSupportedException($"{parameters.Rows} query rows exceed the flash kernel's grid ({65535 * RowsPerBlock} rows); split the block.");
-        library.Launch(function, ((uint)parameters.NumHeads, blocks, 1u), Threads, (uint)SharedBytes(headDim), stream, ref parameters);
+        if (blocks > MaxGridY)
+            throw new NotSupportedException($"{parameters.Rows} query rows exceed the flash kernel's grid ({MaxGridY * RowsPerBlock} rows); split the block.");
+        module.Library.Launch(function, ((uint)parameters.NumHeads, blocks, 1u), Threads, (uint)SharedBytes(headDim), stream, ref parameters);
     }
 
-    public void Dispose() => library.Unload(module);
+    public void Dispose() => module.Dispose();
 }
