@@ -67,20 +67,15 @@ public static class DocumentsField
     private static string ChunkId(JsonElement item, string param)
     {
         var fields = new RequestFields(item);
-        string? id;
+        string id;
         try
         {
-            id = fields.String("id", 256);
+            id = fields.String("id", 256) ?? throw new ApiErrorException(ApiError.Missing("id"));
             fields.RejectUnknown();
         }
         catch (ApiErrorException ex)
         {
-            throw new ApiErrorException(ex.Error with { Param = $"{param}.{ex.Error.Param}" });
-        }
-
-        if (id is null)
-        {
-            throw new ApiErrorException(ApiError.Missing($"{param}.id"));
+            throw new ApiErrorException(ex.Error with { Param = $"{param}.{ex.Error.Param}", Message = ex.Error.Message.Replace($"'{ex.Error.Param}'", $"'{param}.{ex.Error.Param}'", StringComparison.Ordinal) });
         }
 
         return ChunkKey.TryParseId(id, out _)
