@@ -15,6 +15,11 @@ public sealed partial class InferenceEngine
     /// <summary>Removes every variant of a chunk (its key as <see cref="ChunkStore.KeyOf"/> gives it); false when none was stored.</summary>
     public Task<bool> RemoveChunkAsync(ulong key)
     {
+        if (_shutdown.IsCancellationRequested)
+        {
+            return Task.FromResult(false); // the loop is gone, and the store with it
+        }
+
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(() =>
         {

@@ -203,7 +203,7 @@ public sealed partial class ChunkReporter(
         };
         try
         {
-            await grains.GetGrain<IChunkCacheGrain>(held.ChunkKey).Report(copy, Interlocked.Increment(ref _version));
+            await grains.GetGrain<IChunkCacheGrain>(held.ChunkKey).Report(copy, Interlocked.Increment(ref _version)).WaitAsync(_stopping.Token);
             return true;
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
