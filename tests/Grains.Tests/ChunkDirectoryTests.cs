@@ -108,6 +108,19 @@ public sealed class ChunkDirectoryTests(ChunkCacheCluster fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_sessions_next_turn_with_the_same_documents_extends_its_own_kv()
+    {
+        await TurnAsync("acme/reading", [ChunkDocuments.Market], "What is sold?");
+        var history = await fixture.Client.GetGrain<ISessionGrain>("acme/reading").History();
+
+        var (usage, silo) = await TurnAsync("acme/reading", [ChunkDocuments.Market], "And on which day?");
+
+        Assert.Equal(history.KvSilo, silo);
+        Assert.InRange(usage.CachedPromptTokens, history.TokenCount - 1, history.TokenCount);
+        Assert.Equal(0, usage.ReusedChunkTokens);
+    }
+
+    [Fact]
     public async Task A_copy_reported_by_a_silo_outside_the_cluster_is_never_handed_out()
     {
         var directory = fixture.Directory(CacheNamespaces.ForTenant("acme"), "a chunk nobody computed here");
