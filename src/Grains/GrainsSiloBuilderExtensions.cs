@@ -1,3 +1,4 @@
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
 using InferMesh.Grains.Sessions;
@@ -24,6 +25,7 @@ public static class GrainsSiloBuilderExtensions
         services.AddOptions<ServingOptions>();
         services.TryAddSingleton<LoadReporter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LoadReporter>());
+        services.AddChunkDirectoryReporting();
         // A session's call to its shard waits for the next tokens, the first after the whole prefill: allow long prefills.
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         services.AddPlacementDirector<SessionPlacementStrategy, SessionPlacementDirector>();

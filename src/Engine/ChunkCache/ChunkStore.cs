@@ -12,9 +12,13 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
 {
     private readonly Dictionary<ulong, List<ChunkVariant>> _chunks = [];
     private long _clock;
+    private long _nextVariantId;
     private long _lookups, _hits, _evictions, _reused, _recomputed;
 
     public ChunkStoreOptions Options => options;
+
+    /// <summary>Told of stores, tier moves, reuses and drops (the silo reports them to the cluster's chunk directory).</summary>
+    public IChunkStoreObserver? Observer { get; set; }
 
     public static ulong KeyOf(string ns, string model, ReadOnlySpan<int> tokens)
     {
@@ -71,6 +75,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
             best.LastUsed = ++_clock;
             best.Kv.EnsureOnDevice(backend);
             EnforceBudgets(best);
+            Observer?.Changed(best);
         }
 
         return best;
@@ -81,12 +86,14 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
     public void Add(ChunkVariant variant)
     {
         variant.LastUsed = ++_clock;
+        variant.Id = ++_nextVariantId;
         if (!_chunks.TryGetValue(variant.Key, out var variants))
         {
             _chunks[variant.Key] = variants = [];
         }
 
         variants.Add(variant);
+        Observer?.Stored(variant);
         if (variants.Count > options.MaxVariantsPerChunk)
         {
             var oldest = variants.MinBy(v => v.LastUsed)!;
@@ -107,6 +114,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
         foreach (var v in variants)
         {
             v.Kv.Dispose();
+            Observer?.Dropped(v);
         }
 
         return true;
@@ -151,6 +159,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
             else
             {
                 victim.Kv.Demote(backend, options.DiskDirectory);
+                Observer?.Changed(victim);
             }
         }
     }
@@ -158,6 +167,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
     private void Drop(ChunkVariant v)
     {
         v.Kv.Dispose();
+        Observer?.Dropped(v);
         if (_chunks.TryGetValue(v.Key, out var list))
         {
             list.Remove(v);

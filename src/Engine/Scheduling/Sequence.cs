@@ -54,6 +54,9 @@ public sealed class Sequence
     /// <summary>Prompt tokens whose KV was reused (prefix cache or resident session) at the first admission.</summary>
     public int CachedPromptTokens { get; set; }
 
+    /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from the chunk cache (reused chunks, not recomputed).</summary>
+    public int ReusedChunkTokens { get; set; }
+
     /// <summary>Set once the prefix cache was consulted for the current admission.</summary>
     public bool PrefixLookedUp { get; set; }
 

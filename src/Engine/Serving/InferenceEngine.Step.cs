@@ -283,6 +283,7 @@ public sealed partial class InferenceEngine
             Finish = reason,
             PromptTokens = seq.PromptLength,
             CachedPromptTokens = seq.CachedPromptTokens,
+            ReusedChunkTokens = seq.ReusedChunkTokens,
             CompletionTokens = seq.GeneratedCount,
             Error = error,
         });

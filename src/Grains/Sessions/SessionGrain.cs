@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using InferMesh.Contracts;
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Engines;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.Options;
@@ -45,6 +46,7 @@ public sealed class SessionGrain(
             var local = EngineFor(turn);
             var prompt = turn.Prompt is { } raw
                 ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, raw)
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents)
                 : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages);
             if (prompt.TokenIds.Count == 0)
             {
@@ -65,6 +67,8 @@ public sealed class SessionGrain(
                     Options = i == 0 || turn.Options.Seed is null ? turn.Options : turn.Options with { Seed = turn.Options.Seed + i },
                     MaxTokens = maxTokens,
                     SessionKey = i == 0 && turn.Persist ? Key : null,
+                    CacheNamespace = turn.CacheNamespace ?? CacheNamespaces.ForTenant(SessionKeys.Split(Key).Tenant),
+                    Segments = prompt.Segments,
                 };
                 choices[i] = PumpChoiceAsync(shard, request, reply, i == 0 && turn.Persist ? (local, prompt) : null, deltas.Writer, stop.Token);
             }

@@ -1,4 +1,5 @@
 using InferMesh.Contracts;
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
 using Microsoft.Extensions.Options;
@@ -54,6 +55,7 @@ public sealed class SessionPlacementDirector(ClusterLoadView view, LocalEngines 
                 model is null ? null : "model");
         }
 
+        free = ChunkPlacement.PreferChunkHolders(target, free);
         var penalty = options.Value.PlacementPenaltyBlocks;
         string? best = null;
         var bestScore = long.MinValue;
