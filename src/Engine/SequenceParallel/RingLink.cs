@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using InferMesh.Kernels;
 using InferMesh.Kernels.Numerics;
@@ -102,7 +101,7 @@ public sealed class RingLink(int member, IComputeBackend backend, IRingMessageTr
                 break;
             default:
                 var floats = Floats(payload.Rows * payload.Cols);
-                FloatConversion.ToSingle(data, payload.Type, floats);
+                RingWireFormat.Decode(data, payload.Type, floats);
                 backend.Upload(floats, destination);
                 break;
         }
@@ -122,14 +121,10 @@ public sealed class RingLink(int member, IComputeBackend backend, IRingMessageTr
             case DType.F32:
                 backend.Download(source, MemoryMarshal.Cast<byte, float>(data.AsSpan()));
                 break;
-            case DType.BF16:
-                // Downloading widens bf16 to fp32 exactly, so narrowing back gives the stored bits.
-                backend.Download(source, Floats(count));
-                FloatConversion.SingleToBFloat16(Floats(count), MemoryMarshal.Cast<byte, ushort>(data.AsSpan()));
-                break;
-            case DType.F16:
-                backend.Download(source, Floats(count));
-                TensorPrimitives.ConvertToHalf(Floats(count), MemoryMarshal.Cast<byte, Half>(data.AsSpan()));
+            case DType.BF16 or DType.F16:
+                var floats = Floats(count);
+                backend.Download(source, floats);
+                RingWireFormat.Encode(floats, source.DType, data);
                 break;
             default:
                 throw new NotSupportedException($"ring member {member} cannot send a {source.DType} tensor.");
