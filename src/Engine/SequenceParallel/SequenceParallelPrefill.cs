@@ -53,22 +53,39 @@ public sealed class SequenceParallelPrefill : IDisposable
     public RingLinkStats Traffic => MemberTraffic.Aggregate(RingLinkStats.Zero, (a, b) => a + b);
 
     /// <summary>Runs every layer on every member and returns the logits of the prompt's last position.</summary>
-    public float[] Run() => RingThreadContext.Run(RunAsync);
+    public float[] Run() => RingThreadContext.Run(() => RunAsync(null));
 
-    private async Task<float[]> RunAsync()
+    /// <summary>
+    /// Runs the prefill and gathers every member's KV into <paramref name="sink"/>, which member
+    /// <paramref name="gatherTo"/> writes (on its device); returns the logits of the prompt's last position.
+    /// </summary>
+    public float[] Run(int gatherTo, IRingKvSink sink)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(gatherTo);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(gatherTo, _members.Length);
+        return RingThreadContext.Run(() => RunAsync((gatherTo, sink)));
+    }
+
+    private async Task<float[]> RunAsync((int To, IRingKvSink Sink)? gather)
     {
         var network = new InMemoryRingNetwork(_members.Length);
         _links = _members.Select(m => new RingLink(m.Index, m.Backend, network.TransportOf(m.Index), Timeout.InfiniteTimeSpan)).ToArray();
-        var runs = _members.Select(m => RunMemberAsync(new RingMemberLoop(m, _schedule), _links[m.Index], network)).ToArray();
+        var runs = _members.Select(m => RunMemberAsync(new RingMemberLoop(m, _schedule, gather?.To), _links[m.Index], network, gather?.To == m.Index ? gather.Value.Sink : null)).ToArray();
         var logits = await Task.WhenAll(runs);
         return logits.Single(l => l is not null)!;
     }
 
-    private static async Task<float[]?> RunMemberAsync(RingMemberLoop loop, RingLink link, InMemoryRingNetwork network)
+    private static async Task<float[]?> RunMemberAsync(RingMemberLoop loop, RingLink link, InMemoryRingNetwork network, IRingKvSink? sink)
     {
         try
         {
-            return await loop.PrefillAsync(link, CancellationToken.None);
+            var logits = await loop.PrefillAsync(link, CancellationToken.None);
+            if (sink is not null)
+            {
+                await loop.GatherAsync(link, sink, CancellationToken.None);
+            }
+
+            return logits;
         }
         catch (Exception e)
         {
