@@ -12,4 +12,7 @@ public sealed record ShardGenerationRequest
 
     /// <summary>When set, the engine keeps this sequence's KV for the next turn of the session.</summary>
     [Id(3)] public string? SessionKey { get; init; }
+
+    /// <summary>When set, the engine starts from the KV a prefill ring imported under this key (see <see cref="IPrefillRingGrain"/>).</summary>
+    [Id(4)] public string? ImportedPrefixKey { get; init; }
 }

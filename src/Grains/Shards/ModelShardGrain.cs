@@ -44,6 +44,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             StopStrings = request.Options.Stop,
             IgnoreEos = request.Options.IgnoreEos,
             SessionKey = request.SessionKey,
+            ImportedPrefixKey = request.ImportedPrefixKey,
         };
 
         var events = engine.GenerateAsync(generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
