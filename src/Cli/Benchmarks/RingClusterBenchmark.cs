@@ -22,7 +22,7 @@ internal sealed class RingClusterBenchmark(IClusterClient client, IReadOnlyList<
 
     public sealed record Report(int Tokens, double OneProcessSeconds, double EngineFirstTokenSeconds, IReadOnlyList<ScheduleRun> Runs, RoundTripTiming? MergeRound, string Markdown);
 
-    public async Task<Report> RunAsync(int[] ids, IReadOnlyList<PrefillRingSchedule> schedules, int decodeTokens, TimeSpan receiveTimeout, int chunkBytes, int rttRounds, bool warmUp)
+    public async Task<Report> RunAsync(int[] ids, IReadOnlyList<PrefillRingSchedule> schedules, int decodeTokens, TimeSpan receiveTimeout, int chunkBytes, int rttRounds, (int Request, int Reply)? rttBytes, bool warmUp)
     {
         if (warmUp)
         {
@@ -67,8 +67,9 @@ internal sealed class RingClusterBenchmark(IClusterClient client, IReadOnlyList<
         if (shards.Count > 1 && rttRounds > 0)
         {
             var q = config.NumAttentionHeads * config.HeadDim * bytesPerElement;
+            var (request, reply) = rttBytes ?? (q, q + (config.NumAttentionHeads * sizeof(float)));
             log.WriteLine($"[bench] {rttRounds} merge-round trips {shards[0]} -> {shards[1]}");
-            merge = await Ring().MeasureRoundTrips(shards[0], shards[1], q, q + (config.NumAttentionHeads * sizeof(float)), rttRounds);
+            merge = await Ring().MeasureRoundTrips(shards[0], shards[1], request, reply, rttRounds);
         }
 
         return new Report(ids.Length, reference.Seconds, firstToken, runs, merge, Render(ids.Length, reference.Seconds, firstToken, runs, merge));

@@ -31,6 +31,7 @@ internal static class BenchRingClusterCommand
         var schedule = new Option<string>("--schedule") { Description = "tokenring, one-way or both", DefaultValueFactory = _ => "both" };
         var chunk = new Option<int>("--chunk-kb") { Description = "largest Orleans message a tensor is split into, KiB", DefaultValueFactory = _ => 4096 };
         var rounds = new Option<int>("--rtt-rounds") { Description = "merge round trips to time (0 = skip)", DefaultValueFactory = _ => 200 };
+        var rttBytes = new Option<string?>("--rtt-bytes") { Description = "request,reply bytes of a timed merge round (default: one token's query and partial out + LSE of this model)" };
         var maxDelta = new Option<double?>("--max-logit-delta") { Description = "exit with 1 when any schedule's max |Δ logit| against single-process prefill is larger" };
         var noWarmUp = new Option<bool>("--no-warmup") { Description = "skip the short warm-up prompt" };
         var startup = new Option<int>("--startup-seconds") { Description = "how long a silo process may take to load and join", DefaultValueFactory = _ => 600 };
@@ -38,7 +39,7 @@ internal static class BenchRingClusterCommand
         var output = new Option<string?>("--out") { Description = "append the markdown report to this file" };
         var command = new Command("bench-ring-cluster", "prefill one prompt through a TokenRing / one-way ring of silo processes on this machine; prints time, bytes moved, transfer time and agreement with one process")
         {
-            model, device, threads, silos, tokens, decode, schedule, chunk, rounds, maxDelta, noWarmUp, startup, receive, output,
+            model, device, threads, silos, tokens, decode, schedule, chunk, rounds, rttBytes, maxDelta, noWarmUp, startup, receive, output,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -89,7 +90,7 @@ internal static class BenchRingClusterCommand
                 var random = new Random(20261125);
                 var ids = Enumerable.Range(0, length).Select(_ => random.Next(Math.Min(100, config.VocabSize - 1), config.VocabSize)).ToArray();
                 var bench = new RingClusterBenchmark(client, shards, config, deviceName == "cpu" ? 4 : 2, Console.Error);
-                var report = await bench.RunAsync(ids, schedules, decodeTokens, TimeSpan.FromSeconds(result.GetValue(receive)), result.GetValue(chunk) * 1024, result.GetValue(rounds), !result.GetValue(noWarmUp));
+                var report = await bench.RunAsync(ids, schedules, decodeTokens, TimeSpan.FromSeconds(result.GetValue(receive)), result.GetValue(chunk) * 1024, result.GetValue(rounds), RoundTripBytes(result.GetValue(rttBytes)), !result.GetValue(noWarmUp));
                 var markdown = $"## bench-ring-cluster: {Path.GetFileName(dir)} on {deviceName}, {n} silo processes, {length} tokens ({DateTime.UtcNow:yyyy-MM-dd}, commit {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"})\n\n{report.Markdown}";
                 Console.WriteLine(markdown);
                 if (result.GetValue(output) is { } path)
@@ -150,6 +151,19 @@ internal static class BenchRingClusterCommand
 
             await Task.Delay(250, ct);
         }
+    }
+
+    private static (int Request, int Reply)? RoundTripBytes(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var parts = value.Split(',');
+        return parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var request) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var reply) && request >= 0 && reply >= 0
+            ? (request, reply)
+            : throw new ArgumentException($"--rtt-bytes {value}: give request,reply byte counts, e.g. 8192,8320.");
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
