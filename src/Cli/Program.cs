@@ -17,6 +17,8 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     BenchCommand.Create(),
     PublishCommand.Create(),
     TokenRingModelCommand.Create(),
+    BenchRingClusterCommand.Create(),
+    RingSiloCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -18,4 +18,7 @@ public sealed record ShardGenerationRequest
 
     /// <summary>The prompt's structure at document boundaries (lengths sum to the prompt's), or null for plain text.</summary>
     [Id(5)] public IReadOnlyList<PromptSpan>? Segments { get; init; }
+
+    /// <summary>When set, the engine starts from the KV a prefill ring imported under this key (see <see cref="IPrefillRingGrain"/>).</summary>
+    [Id(6)] public string? ImportedPrefixKey { get; init; }
 }

@@ -1,6 +1,7 @@
 using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
+using InferMesh.Grains.SequenceParallel;
 using InferMesh.Grains.Sessions;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,7 @@ public static class GrainsSiloBuilderExtensions
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         services.AddPlacementDirector<SessionPlacementStrategy, SessionPlacementDirector>();
         services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
+        silo.AddRingPrefill();
         return silo;
     }
 }

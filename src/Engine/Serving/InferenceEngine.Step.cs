@@ -231,7 +231,11 @@ public sealed partial class InferenceEngine
     private void Admit(ActiveRequest active)
     {
         _active[active.Sequence] = active;
-        ResumeSession(active);
+        if (!ResumeImport(active))
+        {
+            ResumeSession(active);
+        }
+
         PlanSegments(active);
         _scheduler.Enqueue(active.Sequence);
     }
@@ -307,7 +311,8 @@ public sealed partial class InferenceEngine
             PrefixCacheHits = _scheduler.PrefixHits,
             Preemptions = _scheduler.Preemptions,
             Steps = _steps,
-            ResidentSessions = _sessions.Count,
+            ResidentSessions = ResidentSessionCount(),
+            ImportedPrefillTokens = _importedTokens,
         };
     }
 }

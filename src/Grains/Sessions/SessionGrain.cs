@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using InferMesh.Contracts;
 using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Engines;
+using InferMesh.Grains.SequenceParallel;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -21,7 +22,8 @@ public sealed class SessionGrain(
     [PersistentState("session", StorageNames.Sessions)] IPersistentState<SessionState> state,
     LocalEngines engines,
     ILocalSiloDetails silo,
-    IOptions<ServingOptions> options) : Grain, ISessionGrain
+    IOptions<ServingOptions> options,
+    RingPrefillRouter ring) : Grain, ISessionGrain
 {
     private readonly SemaphoreSlim _turnGate = new(1, 1);
 
@@ -54,7 +56,9 @@ public sealed class SessionGrain(
             }
 
             var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, turn.Prompt is null ? "messages" : "prompt");
-            var shard = GrainFactory.GetGrain<IModelShardGrain>(ReplicaLoads.ShardKeyOf(local, Silo));
+            var shardKey = ReplicaLoads.ShardKeyOf(local, Silo);
+            var shard = GrainFactory.GetGrain<IModelShardGrain>(shardKey);
+            var imported = await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token);
 
             var deltas = Channel.CreateUnbounded<TokenDelta>(new UnboundedChannelOptions { SingleReader = true });
             var choices = new Task[Math.Max(1, turn.Options.N)];
@@ -69,6 +73,7 @@ public sealed class SessionGrain(
                     SessionKey = i == 0 && turn.Persist ? Key : null,
                     CacheNamespace = turn.CacheNamespace ?? CacheNamespaces.ForTenant(SessionKeys.Split(Key).Tenant),
                     Segments = prompt.Segments,
+                    ImportedPrefixKey = i == 0 ? imported : null,
                 };
                 choices[i] = PumpChoiceAsync(shard, request, reply, i == 0 && turn.Persist ? (local, prompt) : null, deltas.Writer, stop.Token);
             }

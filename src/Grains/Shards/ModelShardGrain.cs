@@ -48,6 +48,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             SessionKey = request.SessionKey,
             CacheNamespace = request.CacheNamespace,
             Segments = ChunkSegments.ToEngine(request),
+            ImportedPrefixKey = request.ImportedPrefixKey,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
