@@ -2,8 +2,8 @@ namespace InferMesh.Kernels;
 
 /// <summary>
 /// The seam between the Engine and one compute device. The Engine calls these operations in model order and never
-/// asks which device it runs on; the CPU backend computes in fp32, the CUDA backend in bf16/fp16 storage with fp32
-/// accumulation. Operations are enqueued in order on the device's stream; <see cref="Synchronize"/> waits for them,
+/// asks which device it runs on; the CPU backend computes in fp32, the CUDA backend in bf16/fp16 or fp32 storage
+/// (<see cref="ActivationType"/>) with fp32 accumulation. Operations are enqueued in order on the device's stream; <see cref="Synchronize"/> waits for them,
 /// and downloads synchronize implicitly.
 /// Every operation works row by row: a row's result never depends on which other rows share the call, so a
 /// sequence gets the same numbers alone, batched or in prefill chunks of any size.
@@ -21,6 +21,9 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Bytes of device memory free for allocations now (host RAM for the CPU backend).</summary>
     long FreeMemoryBytes { get; }
+
+    /// <summary>Whether tensors live in host RAM shared with the rest of the machine (the CPU backend), so memory-based sizing must leave it room.</summary>
+    bool SharesHostMemory { get; }
 
     DeviceTensor Allocate(int rows, int cols, DType? dtype = null);
 

@@ -49,6 +49,8 @@ public sealed class CpuBackend : IComputeBackend
 
     public DType CacheType => DType.F32;
 
+    public bool SharesHostMemory => true;
+
     /// <summary>Host memory not in use by any process, as of the last garbage collection (honours container limits).</summary>
     public long FreeMemoryBytes
     {
