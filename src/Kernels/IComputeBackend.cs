@@ -67,6 +67,17 @@ public interface IComputeBackend : IDisposable
     void WriteKv(DeviceTensor keys, DeviceTensor values, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots);
 
     /// <summary>
+    /// <see cref="Rope"/> and <see cref="WriteKv"/> of a fused q/k/v projection in one pass over its packed rows:
+    /// qkv is [T × (NumHeads + 2·NumKvHeads)·headDim], each row q | k | v. queries [T × NumHeads·headDim] receives q
+    /// rotated; k rotated and v go to rows slots[t] (I32 [T×1]) of keyCache and valueCache [slots × NumKvHeads·headDim].
+    /// Same numbers as Rope then WriteKv on the separate parts; a negative slot skips the row, and slots must be distinct.
+    /// </summary>
+    void RopeWriteQkv(DeviceTensor qkv, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling, DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots);
+
+    /// <summary>output = silu(gate) · up over a fused gate|up projection: gateUp is [T × 2I] with gate in columns [0, I) and up in [I, 2I); output is [T × I]. Same numbers as <see cref="SiluMul"/> on the halves.</summary>
+    void SwiGlu(DeviceTensor gateUp, DeviceTensor output);
+
+    /// <summary>
     /// Causal attention of every query row over its sequence's paged KV (see <see cref="AttentionBatch"/>).
     /// output is [T × NumHeads·HeadDim]; lse is F32 [T × NumHeads], the natural log-sum-exp of the scaled scores,
     /// so partial results over disjoint key sets can be merged exactly.

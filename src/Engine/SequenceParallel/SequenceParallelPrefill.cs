@@ -66,11 +66,8 @@ public sealed class SequenceParallelPrefill : IDisposable
                 var b = m.Backend;
                 var w = m.Weights.Layers[l];
                 b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
-                b.MatMul(m.Normed, w.QueryProjection, w.QueryBias, m.Queries);
-                b.MatMul(m.Normed, w.KeyProjection, w.KeyBias, m.Keys(l));
-                b.MatMul(m.Normed, w.ValueProjection, w.ValueBias, m.Values(l));
-                b.Rope(m.Queries, config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
-                b.Rope(m.Keys(l), config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
+                b.MatMul(m.Normed, w.QkvProjection, w.QkvBias, m.Qkv);
+                b.RopeWriteQkv(m.Qkv, config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling, m.Queries, m.Keys(l), m.Values(l), m.OwnRows);
             }
 
             _schedule.Attend(_members, l, _transport);
@@ -82,9 +79,8 @@ public sealed class SequenceParallelPrefill : IDisposable
                 b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
                 b.Add(m.Hidden, m.Projected);
                 b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
-                b.MatMul(m.Normed, w.GateProjection, w.GateBias, m.Gate);
-                b.MatMul(m.Normed, w.UpProjection, w.UpBias, m.Up);
-                b.SiluMul(m.Gate, m.Up, m.Gate);
+                b.MatMul(m.Normed, w.GateUpProjection, w.GateUpBias, m.GateUp);
+                b.SwiGlu(m.GateUp, m.Gate);
                 b.MatMul(m.Gate, w.DownProjection, w.DownBias, m.Projected);
                 b.Add(m.Hidden, m.Projected);
             }
