@@ -21,9 +21,13 @@ cat "$app/commit.txt" | tee -a "$out/device.txt"
 for phase in $phases; do
   case $phase in
     golden)
-      for m in "$repo"/tests/fixtures/golden/*/; do
-        echo "== check $(basename "$m") on cuda:0" | tee -a "$out/golden-cuda.log"
-        im check --model "$m" --device cuda:0 --tolerance 0.05 >> "$out/golden-cuda.log" 2>&1; tail -2 "$out/golden-cuda.log"
+      # auto: fp32 checkpoints run in f32 (tokens must match), the bf16 one in bf16 (logits within bf16 tolerance);
+      # then every model once more with bf16 activations, for the record.
+      for dtype in auto bf16; do
+        for m in "$repo"/tests/fixtures/golden/*/; do
+          echo "== check $(basename "$m") on cuda:0, --activation-dtype $dtype" | tee -a "$out/golden-cuda.log"
+          im check --model "$m" --device cuda:0 --activation-dtype $dtype >> "$out/golden-cuda.log" 2>&1; tail -2 "$out/golden-cuda.log"
+        done
       done
       im generate --model "$repo/tests/fixtures/golden/tiny-llama" --device cuda:0 --prompt "The quick brown fox" --max-tokens 24 2>&1 | tee "$out/generate-cuda.log"
       ;;
