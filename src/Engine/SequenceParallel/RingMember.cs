@@ -60,14 +60,17 @@ public sealed class RingMember : IDisposable
         RopeScaling = scaling;
         Hidden = Own(backend.Allocate(rows, c.HiddenSize));
         Normed = Own(backend.Allocate(rows, c.HiddenSize));
+        OwnRows = Own(backend.Allocate(rows, 1, DType.I32));
+        backend.Upload(Enumerable.Range(0, rows).ToArray(), OwnRows);
+        Qkv = Own(backend.Allocate(rows, qWidth + (2 * kvWidth)));
         Queries = Own(backend.Allocate(rows, qWidth));
         AttentionOutput = Own(backend.Allocate(rows, qWidth));
         AttentionLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
         ReturnedOutput = Own(backend.Allocate(rows, qWidth));
         ReturnedLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
         Projected = Own(backend.Allocate(rows, c.HiddenSize));
+        GateUp = Own(backend.Allocate(rows, 2 * c.IntermediateSize));
         Gate = Own(backend.Allocate(rows, c.IntermediateSize));
-        Up = Own(backend.Allocate(rows, c.IntermediateSize));
 
         _keys = new DeviceTensor[weights.Layers.Count];
         _values = new DeviceTensor[weights.Layers.Count];
@@ -124,6 +127,12 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor Normed { get; }
 
+    /// <summary>I32 [Rows×1]: 0, 1, …, Rows−1, the slots that write this member's keys and values into <see cref="Keys"/> and <see cref="Values"/>.</summary>
+    public DeviceTensor OwnRows { get; }
+
+    /// <summary>The packed q | k | v projection of the rows (before rotation).</summary>
+    public DeviceTensor Qkv { get; }
+
     public DeviceTensor Queries { get; }
 
     /// <summary>This member's queries' attention, merged over every key block the schedule has visited.</summary>
@@ -138,9 +147,11 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor Projected { get; }
 
-    public DeviceTensor Gate { get; }
+    /// <summary>The packed gate | up projection of the rows.</summary>
+    public DeviceTensor GateUp { get; }
 
-    public DeviceTensor Up { get; }
+    /// <summary>silu(gate)·up: the down projection's input.</summary>
+    public DeviceTensor Gate { get; }
 
     /// <summary>Rows member <paramref name="member"/> holds.</summary>
     public int RowsOf(int member) => Partition.Positions(member).Count;

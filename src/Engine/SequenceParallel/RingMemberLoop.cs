@@ -29,11 +29,8 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             cancellationToken.ThrowIfCancellationRequested();
             var w = m.Weights.Layers[l];
             b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
-            b.MatMul(m.Normed, w.QueryProjection, w.QueryBias, m.Queries);
-            b.MatMul(m.Normed, w.KeyProjection, w.KeyBias, m.Keys(l));
-            b.MatMul(m.Normed, w.ValueProjection, w.ValueBias, m.Values(l));
-            b.Rope(m.Queries, config.HeadDim, m.Positions, m.InvFreq, m.RopeScaling);
-            b.Rope(m.Keys(l), config.HeadDim, m.Positions, m.InvFreq, m.RopeScaling);
+            b.MatMul(m.Normed, w.QkvProjection, w.QkvBias, m.Qkv);
+            b.RopeWriteQkv(m.Qkv, config.HeadDim, m.Positions, m.InvFreq, m.RopeScaling, m.Queries, m.Keys(l), m.Values(l), m.OwnRows);
             if (sendKv)
             {
                 gatherSends.Add(link.SendAsync(gatherTo!.Value, new RingTag(l, 0, RingPayloadKind.GatherKeys), m.Keys(l), cancellationToken));
@@ -45,9 +42,8 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
             b.Add(m.Hidden, m.Projected);
             b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
-            b.MatMul(m.Normed, w.GateProjection, w.GateBias, m.Gate);
-            b.MatMul(m.Normed, w.UpProjection, w.UpBias, m.Up);
-            b.SiluMul(m.Gate, m.Up, m.Gate);
+            b.MatMul(m.Normed, w.GateUpProjection, w.GateUpBias, m.GateUp);
+            b.SwiGlu(m.GateUp, m.Gate);
             b.MatMul(m.Gate, w.DownProjection, w.DownBias, m.Projected);
             b.Add(m.Hidden, m.Projected);
         }

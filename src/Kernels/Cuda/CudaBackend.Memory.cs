@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
+using InferMesh.Kernels.Numerics;
 
 namespace InferMesh.Kernels.Cuda;
 
@@ -32,16 +33,22 @@ public sealed partial class CudaBackend
         if (raw.Length != count * CudaTensor.SizeOf(sourceType))
             throw new ArgumentException($"Weight [{rows}x{cols}] of {sourceType} needs {count * CudaTensor.SizeOf(sourceType)} bytes, got {raw.Length}.", nameof(raw));
 
-        var tensor = (CudaTensor)Allocate(rows, cols, sourceType == DType.F32 ? ActivationType : sourceType);
+        // fp32 activations widen every weight (exact); 16-bit activations keep 16-bit weights as stored.
+        DType storage = ActivationType == DType.F32 || sourceType == DType.F32 ? ActivationType : sourceType;
+        var tensor = (CudaTensor)Allocate(rows, cols, storage);
         if (count == 0)
             return tensor;
-        if (sourceType == DType.F32)
+        if (storage == sourceType)
+        {
+            CopyIn(tensor.Bytes, raw);
+        }
+        else if (sourceType == DType.F32)
         {
             UploadConverted(MemoryMarshal.Cast<byte, float>(raw), tensor);
         }
         else
         {
-            CopyIn(tensor.Bytes, raw);
+            UploadWidened(raw, sourceType, tensor);
         }
 
         return tensor;
@@ -164,6 +171,20 @@ public sealed partial class CudaBackend
         }
 
         CopyIn(tensor.Halves, (ReadOnlySpan<ushort>)bits);
+    }
+
+    /// <summary>16-bit weight bytes widened to fp32 on the host (exact), in slices so the staging stays small.</summary>
+    private void UploadWidened(ReadOnlySpan<byte> raw, DType sourceType, CudaTensor tensor)
+    {
+        const int slice = 1 << 22;
+        var floats = new float[(int)Math.Min(slice, tensor.ElementCount)];
+        var target = tensor.Floats;
+        for (long start = 0; start < tensor.ElementCount; start += slice)
+        {
+            int n = (int)Math.Min(slice, tensor.ElementCount - start);
+            FloatConversion.ToSingle(raw.Slice((int)(start * 2), n * 2), sourceType, floats.AsSpan(0, n));
+            CopyIn(target.SubView(start, n), (ReadOnlySpan<float>)floats.AsSpan(0, n));
+        }
     }
 
     /// <summary>Host to device without ILGPU's trailing stream synchronisation: pageable sources are staged by the driver before the call returns.</summary>

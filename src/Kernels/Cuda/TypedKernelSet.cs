@@ -22,6 +22,10 @@ internal abstract class TypedKernelSet
 
     public abstract void WriteKv(AcceleratorStream stream, CudaTensor keys, CudaTensor values, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
 
+    public abstract void RopeWriteQkv(AcceleratorStream stream, CudaTensor qkv, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
+
+    public abstract void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
+
     public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols);
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
@@ -61,6 +65,8 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>? ropeWriteQkv;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
@@ -107,6 +113,21 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         writeKv ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>(ElementwiseKernels.WriteKv<T, C>);
         writeKv(stream, Elementwise(keys.ElementCount), Data(keys), Data(values), Data(keyCache), Data(valueCache), slots.Ints, keys.Rows, keys.Cols);
+    }
+
+    public override void RopeWriteQkv(AcceleratorStream stream, CudaTensor qkv, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots)
+    {
+        ropeWriteQkv ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>(RopeKernel.RunPacked<T, C>);
+        int heads = queries.Cols / headDim;
+        int kvHeads = keyCache.Cols / headDim;
+        long pairs = (long)qkv.Rows * (heads + 2 * kvHeads) * (headDim / 2);
+        ropeWriteQkv(stream, Elementwise(pairs), Data(qkv), positions.Ints, invFreq.Floats, Data(queries), Data(keyCache), Data(valueCache), slots.Ints, qkv.Rows, heads, kvHeads, headDim, scaling);
+    }
+
+    public override void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output)
+    {
+        swiGlu ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, int, int>(ElementwiseKernels.SwiGlu<T, C>);
+        swiGlu(stream, Elementwise(output.ElementCount), Data(gateUp), Data(output), output.Rows, output.Cols);
     }
 
     public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols)
