@@ -4,7 +4,7 @@ namespace InferMesh.Engine.SequenceParallel;
 /// The one-way ring baseline (Liu et al., Ring Attention, https://arxiv.org/abs/2310.01889): queries stay, key/value
 /// blocks rotate one direction (member i−1 → i), and each member merges its partial result over every visiting block
 /// by LSE. Per layer: the local block, then N−1 steps each moving every member's K, V and positions one hop; only one
-/// direction of each link carries data.
+/// direction of each link carries data. Compute phases run on every member at once (<see cref="RingPhase"/>).
 /// </summary>
 public sealed class OneWayRingSchedule : IRingSchedule
 {
@@ -15,11 +15,11 @@ public sealed class OneWayRingSchedule : IRingSchedule
     public void Attend(IReadOnlyList<RingMember> members, int layer, IRingTransport transport)
     {
         var n = members.Count;
-        foreach (var m in members)
+        RingPhase.ForEach(members, m =>
         {
             m.Backend.BlockAttention(m.Queries, m.Positions, m.Keys(layer), m.Values(layer), m.Positions, m.Shape(layer), m.AttentionOutput, m.AttentionLse);
             _counter.Charge(m, m, m, m.Shape(layer).SlidingWindow);
-        }
+        });
 
         for (var step = 1; step < n; step++)
         {
@@ -38,9 +38,10 @@ public sealed class OneWayRingSchedule : IRingSchedule
                 transport.Transfer(sender, positions, receiver, receiver.InboundKeyPositions(slot, rows));
             }
 
-            foreach (var m in members)
+            var currentStep = step;
+            RingPhase.ForEach(members, m =>
             {
-                var origin = members[(m.Index - step + n) % n];
+                var origin = members[(m.Index - currentStep + n) % n];
                 var rows = origin.Rows;
                 var output = m.PartialOutput(m.Rows);
                 var lse = m.PartialLse(m.Rows);
@@ -48,7 +49,7 @@ public sealed class OneWayRingSchedule : IRingSchedule
                     m.Queries, m.Positions, m.InboundKeys(slot, rows), m.InboundValues(slot, rows), m.InboundKeyPositions(slot, rows), m.Shape(layer), output, lse);
                 _counter.Charge(m, m, origin, m.Shape(layer).SlidingWindow);
                 m.Backend.MergeAttention(m.AttentionOutput, m.AttentionLse, output, lse);
-            }
+            });
         }
     }
 }

@@ -53,32 +53,29 @@ public sealed class SequenceParallelPrefill : IDisposable
     /// <summary>Runs every layer and returns the logits of the prompt's last position.</summary>
     public float[] Run()
     {
-        foreach (var m in _members)
-        {
-            m.Backend.Embedding(m.Weights.Embedding!, m.Ids, m.Hidden);
-        }
-
         var config = _members[0].Weights.Config;
+        RingPhase.ForEach(_members, m => m.Backend.Embedding(m.Weights.Embedding!, m.Ids, m.Hidden));
         for (var l = 0; l < config.NumHiddenLayers; l++)
         {
-            foreach (var m in _members)
+            var layer = l;
+            RingPhase.ForEach(_members, m =>
             {
                 var b = m.Backend;
-                var w = m.Weights.Layers[l];
+                var w = m.Weights.Layers[layer];
                 b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
                 b.MatMul(m.Normed, w.QueryProjection, w.QueryBias, m.Queries);
-                b.MatMul(m.Normed, w.KeyProjection, w.KeyBias, m.Keys(l));
-                b.MatMul(m.Normed, w.ValueProjection, w.ValueBias, m.Values(l));
+                b.MatMul(m.Normed, w.KeyProjection, w.KeyBias, m.Keys(layer));
+                b.MatMul(m.Normed, w.ValueProjection, w.ValueBias, m.Values(layer));
                 b.Rope(m.Queries, config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
-                b.Rope(m.Keys(l), config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
-            }
+                b.Rope(m.Keys(layer), config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
+            });
 
             _schedule.Attend(_members, l, _transport);
 
-            foreach (var m in _members)
+            RingPhase.ForEach(_members, m =>
             {
                 var b = m.Backend;
-                var w = m.Weights.Layers[l];
+                var w = m.Weights.Layers[layer];
                 b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
                 b.Add(m.Hidden, m.Projected);
                 b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
@@ -87,7 +84,7 @@ public sealed class SequenceParallelPrefill : IDisposable
                 b.SiluMul(m.Gate, m.Up, m.Gate);
                 b.MatMul(m.Gate, w.DownProjection, w.DownBias, m.Projected);
                 b.Add(m.Hidden, m.Projected);
-            }
+            });
         }
 
         return LastLogits(config.RmsNormEps, config.VocabSize);

@@ -6,7 +6,7 @@ namespace InferMesh.Engine.SequenceParallel;
 /// one way round the ring (member i−1 → i) while the partial results computed for them (out, LSE) travel back to their
 /// owner, so both directions of every link carry data. Per layer: the local block, then N−1 steps; at step s member
 /// j holds the queries of member j−s, attends them over its own keys and returns the partial result, which the owner
-/// merges by LSE.
+/// merges by LSE. Compute phases run on every member at once (<see cref="RingPhase"/>); transfers sit between them.
 /// </summary>
 public sealed class TokenRingSchedule : IRingSchedule
 {
@@ -17,11 +17,11 @@ public sealed class TokenRingSchedule : IRingSchedule
     public void Attend(IReadOnlyList<RingMember> members, int layer, IRingTransport transport)
     {
         var n = members.Count;
-        foreach (var m in members)
+        RingPhase.ForEach(members, m =>
         {
             m.Backend.BlockAttention(m.Queries, m.Positions, m.Keys(layer), m.Values(layer), m.Positions, m.Shape(layer), m.AttentionOutput, m.AttentionLse);
             _counter.Charge(m, m, m, m.Shape(layer).SlidingWindow);
-        }
+        });
 
         for (var step = 1; step < n; step++)
         {
@@ -40,21 +40,27 @@ public sealed class TokenRingSchedule : IRingSchedule
                 transport.Transfer(sender, positions, holder, holder.InboundQueryPositions(slot, rows));
             }
 
+            var currentStep = step;
+            RingPhase.ForEach(members, holder =>
+            {
+                var owner = members[(holder.Index - currentStep + n) % n];
+                var rows = owner.Rows;
+                holder.Backend.BlockAttention(
+                    holder.InboundQueries(slot, rows), holder.InboundQueryPositions(slot, rows), holder.Keys(layer), holder.Values(layer), holder.Positions, holder.Shape(layer),
+                    holder.PartialOutput(rows), holder.PartialLse(rows));
+                _counter.Charge(holder, owner, holder, holder.Shape(layer).SlidingWindow);
+            });
+
             for (var j = 0; j < n; j++)
             {
-                // Backward: the partial result goes home and is merged there.
+                // Backward: the partial result goes home.
                 var holder = members[j];
                 var owner = members[(j - step + n) % n];
-                var rows = owner.Rows;
-                var output = holder.PartialOutput(rows);
-                var lse = holder.PartialLse(rows);
-                holder.Backend.BlockAttention(
-                    holder.InboundQueries(slot, rows), holder.InboundQueryPositions(slot, rows), holder.Keys(layer), holder.Values(layer), holder.Positions, holder.Shape(layer), output, lse);
-                _counter.Charge(holder, owner, holder, holder.Shape(layer).SlidingWindow);
-                transport.Transfer(holder, output, owner, owner.ReturnedOutput);
-                transport.Transfer(holder, lse, owner, owner.ReturnedLse);
-                owner.Backend.MergeAttention(owner.AttentionOutput, owner.AttentionLse, owner.ReturnedOutput, owner.ReturnedLse);
+                transport.Transfer(holder, holder.PartialOutput(owner.Rows), owner, owner.ReturnedOutput);
+                transport.Transfer(holder, holder.PartialLse(owner.Rows), owner, owner.ReturnedLse);
             }
+
+            RingPhase.ForEach(members, owner => owner.Backend.MergeAttention(owner.AttentionOutput, owner.AttentionLse, owner.ReturnedOutput, owner.ReturnedLse));
         }
     }
 }
