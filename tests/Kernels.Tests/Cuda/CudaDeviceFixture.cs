@@ -1,14 +1,20 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
 using InferMesh.Kernels.Cuda;
 
 namespace InferMesh.Kernels.Tests.Cuda;
 
 /// <summary>
-/// One CUDA backend shared by every GPU test (kernels compile once). Where no GPU, driver or cuBLAS exists the
-/// tests are skipped with the reason, never passed silently.
+/// One CUDA backend shared by every GPU test (kernels compile once), plus on demand an fp16 backend and a second
+/// bf16 backend on the same GPU (another context, as a second ring member sharing the GPU gets) and one on the next
+/// GPU. Where no GPU, driver or cuBLAS exists the tests are skipped with the reason, never passed silently.
 /// </summary>
 public sealed class CudaDeviceFixture : IDisposable
 {
     private readonly Lazy<CudaBackend> backend = new(() => new CudaBackend());
+    private readonly Lazy<CudaBackend> f16 = new(() => new CudaBackend(0, DType.F16));
+    private readonly Lazy<CudaBackend> sameGpu = new(() => new CudaBackend());
+    private readonly Lazy<CudaBackend?> otherGpu = new(() => GpuCount() > 1 ? new CudaBackend(1) : null);
     private readonly Lazy<string?> unavailable = new(CudaBackend.UnavailableReason);
 
     public CudaBackend Require()
@@ -18,10 +24,43 @@ public sealed class CudaDeviceFixture : IDisposable
         return backend.Value;
     }
 
+    public CudaBackend RequireF16()
+    {
+        Require();
+        return f16.Value;
+    }
+
+    /// <summary>A second backend on GPU 0: its own context and streams beside <see cref="Require"/>'s.</summary>
+    public CudaBackend RequireSecondContext()
+    {
+        Require();
+        return sameGpu.Value;
+    }
+
+    /// <summary>A backend on GPU 1; skipped on machines with one GPU.</summary>
+    public CudaBackend RequireOtherGpu()
+    {
+        Require();
+        Assert.SkipWhen(otherGpu.Value is null, "one GPU on this machine: the two-GPU peer copy needs cuda:1");
+        return otherGpu.Value!;
+    }
+
     public void Dispose()
     {
+        if (otherGpu.IsValueCreated)
+            otherGpu.Value?.Dispose();
+        if (sameGpu.IsValueCreated)
+            sameGpu.Value.Dispose();
+        if (f16.IsValueCreated)
+            f16.Value.Dispose();
         if (backend.IsValueCreated)
             backend.Value.Dispose();
+    }
+
+    private static int GpuCount()
+    {
+        using var context = Context.Create(builder => builder.Cuda());
+        return context.GetCudaDevices().Count;
     }
 }
 
