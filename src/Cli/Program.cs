@@ -17,6 +17,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     BenchCommand.Create(),
     PublishCommand.Create(),
     TokenRingModelCommand.Create(),
+    BenchTokenRingCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);
