@@ -175,7 +175,8 @@ internal sealed class TokenRingBenchmark(TokenRingBenchSettings settings, IProgr
             return;
         }
 
-        var length = Math.Min(64 * devices.Count, config.MaxPositionEmbeddings - 1);
+        // Long enough for block attention's GEMM path (R = 1024), so its kernels compile here too.
+        var length = Math.Min(Math.Min(1024 * devices.Count, settings.RingLengths.Min()), config.MaxPositionEmbeddings - 1);
         using var ring = new SequenceParallelPrefill(devices, EngineBenchmark.Prompt(length, config.VocabSize, 1), SequencePartition.ZigZag(length, devices.Count), Schedule(schedule), new DeviceRingTransport());
         ring.Run();
     }
