@@ -19,6 +19,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     TokenRingModelCommand.Create(),
     BenchRingClusterCommand.Create(),
     RingSiloCommand.Create(),
+    BenchTokenRingCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -169,12 +169,4 @@ public sealed partial class CudaBackend
         if (sequences.ElementCount != q.Rows || positions.ElementCount != q.Rows)
             throw new ArgumentException($"batch.QuerySequence {sequences} and batch.QueryPosition {positions} must hold one entry per query row ({q.Rows}).", "batch");
     }
-
-    public void BlockAttention(DeviceTensor queries, DeviceTensor queryPositions, DeviceTensor keys, DeviceTensor values, DeviceTensor keyPositions, AttentionShape shape, DeviceTensor output, DeviceTensor lse) =>
-        throw new NotSupportedException(
-            "BlockAttention has no CUDA kernel yet; sequence-parallel (TokenRing) prefill runs on the CPU backend only until the CUDA block-attention kernel lands (issue 9).");
-
-    public void MergeAttention(DeviceTensor outputA, DeviceTensor lseA, DeviceTensor outputB, DeviceTensor lseB) =>
-        throw new NotSupportedException(
-            "MergeAttention has no CUDA kernel yet; sequence-parallel (TokenRing) prefill runs on the CPU backend only until the CUDA merge kernel lands (issue 9).");
 }

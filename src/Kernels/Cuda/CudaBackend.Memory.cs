@@ -20,7 +20,7 @@ public sealed partial class CudaBackend
         var buffer = accelerator.Allocate1D<byte>(Math.Max(bytes, 1));
         // Zeroed like the CPU backend's fresh arrays, so no caller ever reads leftovers of another tensor.
         buffer.View.BaseView.MemSetToZero(stream);
-        return new CudaTensor(this, buffer, 0, rows, cols, type, ownsBuffer: true);
+        return new CudaTensor(this, buffer, 0, rows, cols, type, ownsBuffer: true, type == DType.I32 ? new IndexMirror((long)rows * cols) : null);
     }
 
     public DeviceTensor LoadWeight(ReadOnlySpan<byte> raw, DType sourceType, int rows, int cols)
@@ -85,6 +85,7 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"Cannot upload ints into {tensor}: allocate it as I32.", nameof(destination));
         if (!source.IsEmpty)
             CopyIn(tensor.Ints, source);
+        tensor.Mirror?.Write(tensor.MirrorOffset, source);
     }
 
     public void Download(DeviceTensor source, Span<float> destination)
@@ -145,6 +146,7 @@ public sealed partial class CudaBackend
         if (from.DType == to.DType)
         {
             from.Bytes.CopyTo(stream, to.Bytes);
+            to.Mirror?.CopyFrom(from.Mirror, from.MirrorOffset, to.MirrorOffset, checked((int)to.ElementCount));
         }
         else if (from.DType != DType.I32 && to.DType != DType.I32)
         {

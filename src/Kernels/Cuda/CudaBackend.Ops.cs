@@ -153,6 +153,7 @@ public sealed partial class CudaBackend
         var values = scratch.Floats(SlotPartialOut, partials);
         var indices = scratch.Get(SlotPartialLse, partials * sizeof(int)).View.BaseView.SubView(0, partials * sizeof(int)).Cast<int>();
         Kernels(scores.DType).Argmax(stream, scores, result, values, indices, chunkCols);
+        result.Mirror?.Forget();
     }
 
     private void Gather(DeviceTensor source, DeviceTensor indices, DeviceTensor output, string sourceName, string indexName)

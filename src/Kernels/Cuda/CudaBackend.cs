@@ -170,6 +170,7 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
         disposed = true;
         accelerator.Bind();
         stream.Synchronize();
+        DisposeTransfer();
         if (cublas is not null)
             cublas.Destroy(cublasHandle);
         cublasWorkspace?.Dispose();
