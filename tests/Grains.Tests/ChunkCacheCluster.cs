@@ -24,6 +24,9 @@ public sealed class ChunkCacheCluster : IAsyncLifetime
     /// <summary>Longest document the tests use, in tokens; two of more than half this exceed a tier.</summary>
     public const int MaxChunkTokens = 64;
 
+    /// <summary>How often silos report every chunk they hold again.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
@@ -79,7 +82,11 @@ public sealed class ChunkCacheCluster : IAsyncLifetime
                 o.ChunkCacheHostBytes = TierBytes;
             });
             silo.Services.Configure<ServingOptions>(o => o.LoadReportInterval = TimeSpan.FromMilliseconds(250));
-            silo.Services.Configure<ChunkDirectoryOptions>(o => o.ReportDelay = TimeSpan.FromMilliseconds(10));
+            silo.Services.Configure<ChunkDirectoryOptions>(o =>
+            {
+                o.ReportDelay = TimeSpan.FromMilliseconds(10);
+                o.RefreshInterval = RefreshInterval;
+            });
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Sessions, (_, _) => SharedGrainStorage.Instance);
         }
     }

@@ -121,6 +121,26 @@ public sealed class ChunkDirectoryTests(ChunkCacheCluster fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_directory_entry_that_lost_its_activation_learns_its_copies_back_from_the_silos()
+    {
+        var (_, silo) = await TurnAsync("acme/chapel", [ChunkDocuments.Chapel], "Is the door locked?");
+        await fixture.FlushChunkReportsAsync();
+        var directory = fixture.Directory(CacheNamespaces.ForTenant("acme"), ChunkDocuments.Chapel);
+        Assert.Equal(1, (await directory.Lookup()).Requests);
+
+        await fixture.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, Ct);
+        var entry = await directory.Get();
+        for (var waited = TimeSpan.Zero; entry.Copies.Count == 0 && waited < 5 * ChunkCacheCluster.RefreshInterval; waited += TimeSpan.FromMilliseconds(100))
+        {
+            await Task.Delay(100, Ct);
+            entry = await directory.Get();
+        }
+
+        Assert.Equal(0, entry.Requests); // a new activation: what it knows came from the silos' refresh
+        Assert.Equal(silo, Assert.Single(entry.Copies).Silo);
+    }
+
+    [Fact]
     public async Task A_copy_reported_by_a_silo_outside_the_cluster_is_never_handed_out()
     {
         var directory = fixture.Directory(CacheNamespaces.ForTenant("acme"), "a chunk nobody computed here");

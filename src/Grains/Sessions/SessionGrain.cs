@@ -25,6 +25,9 @@ public sealed class SessionGrain(
     IOptions<ServingOptions> options,
     RingPrefillRouter ring) : Grain, ISessionGrain
 {
+    /// <summary>How long a one-off request's session stays after its turn, for the caller to finish reading it.</summary>
+    private static readonly TimeSpan EphemeralLinger = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _turnGate = new(1, 1);
 
     /// <summary>True once a turn ran here: this silo's engine then holds the session's KV.</summary>
@@ -91,7 +94,13 @@ public sealed class SessionGrain(
             _turnGate.Release();
             if (!turn.Persist)
             {
-                DeactivateOnIdle();
+                // Leave a little later, not at once: the caller fetches the end of the stream with one more call after
+                // the last delta, and an activation gone by then answers it "no record of this enumerator".
+                this.RegisterGrainTimer(() =>
+                {
+                    DeactivateOnIdle();
+                    return Task.CompletedTask;
+                }, EphemeralLinger, Timeout.InfiniteTimeSpan);
             }
         }
     }
