@@ -60,13 +60,22 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// The one place that picks the kernel behind <see cref="BlockAttention"/>: small blocks (and graph capture, which
-    /// cannot grow scratch) take the direct kernel, large ones the cuBLAS path. Every path writes the same contract.
+    /// cannot grow scratch) take the direct kernel, large ones the tensor-core flash kernel where it applies (16-bit
+    /// storage, head dimension 64 or 128) and the cuBLAS path otherwise. Every path writes the same contract.
     /// </summary>
     private void RunBlockAttention(CudaTensor q, CudaTensor qp, CudaTensor k, CudaTensor v, CudaTensor kp, CudaTensor output, CudaTensor lse, BlockAttentionParams p)
     {
         if (capturing || (long)q.Rows * k.Rows < BlockGemmMinPairs)
+        {
             DirectBlockAttention(q, qp, k, v, kp, output, lse, p, 0, q.Rows);
-        else
+            return;
+        }
+
+        var flash = new AttentionParams { NumHeads = p.NumHeads, NumKvHeads = p.NumKvHeads, HeadDim = p.HeadDim, Scale = p.Scale, Window = p.Window };
+        if (p.KeyStart != 0 || !TryFlashAttention(
+                q.DType, flash, q.DevicePointer, q.Cols, qp, 0, q.Rows,
+                k.DevicePointer, v.DevicePointer, k.Cols, kp, 0, p.KeyCount,
+                output.DevicePointer, output.Cols, lse.DevicePointer))
             GemmBlockAttention(q, qp, k, v, kp, output, lse, p);
     }
 
