@@ -30,6 +30,12 @@ public sealed class FlashAttentionTests(CudaDeviceFixture device)
     public void Sliding_window_matches_reference(bool flash, int window) =>
         WithFlash(flash, b => KernelChecks.Attention(b, PagedLayout.Create([2500, 70], [2000, 1], 16, new Random(53)), new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), window, 16), 53));
 
+    [Theory]
+    [InlineData(1025)]
+    [InlineData(577)]
+    public void A_last_query_tile_of_one_row_sees_exactly_the_valid_keys(int rows) =>
+        WithFlash(true, b => KernelChecks.Attention(b, PagedLayout.Create([rows], [rows], 16, new Random(rows)), new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), 0, 16), rows));
+
     [Fact]
     public void Large_prefill_runs_through_the_flash_kernel()
     {

@@ -266,7 +266,8 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
         const int minK = min(b[0], b[2]);
         const int maxK = max(b[1], b[3]);
         isVisible = !(minK > maxQ || (p.window > 0 && maxK <= minQ - p.window));
-        needsMask = !(maxK <= minQ && (p.window <= 0 || minK > maxQ - p.window));
+        // A partial last tile holds padding keys (position INT_MAX, zero K and V) that only the mask removes.
+        needsMask = !(maxK <= minQ && (p.window <= 0 || minK > maxQ - p.window)) || (j + 1) * KEYS_PER_TILE > p.keys;
     };
     if (tileBegin < tileEnd)
     {
