@@ -39,7 +39,7 @@ public sealed class RingRoutingTests
     {
         var router = Router(Replica("m/layers 0-1/127.0.0.1:2@1/cpu", free: 10));
 
-        Assert.Null(router.Members(Local(), Own, Prompt[..99], [], Options));
+        Assert.Null(router.Members(Local(), Own, Prompt[..99], [], Serving));
     }
 
     [Fact]
@@ -47,8 +47,8 @@ public sealed class RingRoutingTests
     {
         var router = Router(Replica("m/layers 0-1/127.0.0.1:2@1/cpu", free: 10));
 
-        Assert.Null(router.Members(Local(), Own, Prompt, Prompt[..60], Options));
-        Assert.NotNull(router.Members(Local(), Own, Prompt, Prompt[..40], Options));
+        Assert.Null(router.Members(Local(), Own, Prompt, Prompt[..60], Serving));
+        Assert.NotNull(router.Members(Local(), Own, Prompt, Prompt[..40], Serving));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class RingRoutingTests
             Replica("m/layers 0-0/127.0.0.1:3@1/cpu", free: 10),
             Replica("m/layers 0-1/127.0.0.1:4@1/cpu", free: 10, age: TimeSpan.FromMinutes(1)));
 
-        Assert.Null(router.Members(Local(), Own, Prompt, [], Options));
+        Assert.Null(router.Members(Local(), Own, Prompt, [], Serving));
     }
 
     [Fact]
