@@ -126,6 +126,21 @@ public sealed class RingPrefillClusterTests(RingCluster fixture) : IClassFixture
         Assert.Contains("not in the cluster", error.Message);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Rings_over_the_same_engines_in_opposite_orders_both_finish()
+    {
+        var ids = Golden("tiny-llama").Prompts.First(p => p.Ids.Count > 1000).Ids;
+        var (a, b) = (fixture.ShardKey(0), fixture.ShardKey(1));
+        var timeout = TimeSpan.FromSeconds(30);
+
+        // Each ring borrows both engines; taken in member order, each ring could hold one the other waits for.
+        var results = await Task.WhenAll(
+            Ring().Prefill(new RingPrefillRequest { TokenIds = ids, Members = [a, b], GatherToFirst = false, ReceiveTimeout = timeout }),
+            Ring().Prefill(new RingPrefillRequest { TokenIds = ids, Members = [b, a], GatherToFirst = false, ReceiveTimeout = timeout }));
+
+        Assert.All(results, r => Assert.Equal(ids.Count, r.Members.Sum(m => m.Rows)));
+    }
+
     private IPrefillRingGrain Ring() => fixture.Client.GetGrain<IPrefillRingGrain>(Guid.NewGuid().ToString("N"));
 
     private static GoldenReference Golden(string model) => GoldenReference.Load(Path.Combine(GoldenModel.Directory(model), "reference.json"));
