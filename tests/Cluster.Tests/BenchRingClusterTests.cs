@@ -19,7 +19,7 @@ public sealed class BenchRingClusterTests
         var cli = Path.Combine(root, "src", "Cli", "bin", configuration, "net10.0", "infermesh.dll");
         Assert.True(File.Exists(cli), $"{cli} is missing: build src/Cli ({configuration}) first");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { cli, "bench-ring-cluster", "--model", Path.Combine(root, "tests", "fixtures", "golden", "tiny-mistral-sw8"), "--silos", "2", "--tokens", "333", "--threads", "1", "--rtt-rounds", "10", "--max-logit-delta", "1e-4" })
+        foreach (var a in new[] { cli, "bench-ring-cluster", "--model", Path.Combine(root, "tests", "fixtures", "golden", "tiny-mistral-sw8"), "--silos", "2", "--tokens", "333", "--threads", "1", "--rtt-rounds", "10", "--warmup-runs", "0", "--max-logit-delta", "1e-4" })
         {
             info.ArgumentList.Add(a);
         }

@@ -33,13 +33,13 @@ internal static class BenchRingClusterCommand
         var rounds = new Option<int>("--rtt-rounds") { Description = "merge round trips to time (0 = skip)", DefaultValueFactory = _ => 200 };
         var rttBytes = new Option<string?>("--rtt-bytes") { Description = "request,reply bytes of a timed merge round (default: one token's query and partial out + LSE of this model)" };
         var maxDelta = new Option<double?>("--max-logit-delta") { Description = "exit with 1 when any schedule's max |Δ logit| against single-process prefill is larger" };
-        var noWarmUp = new Option<bool>("--no-warmup") { Description = "skip the short warm-up prompt" };
+        var warmUp = new Option<int>("--warmup-runs") { Description = "unmeasured full-length runs of every schedule and of single-process prefill first", DefaultValueFactory = _ => 1 };
         var startup = new Option<int>("--startup-seconds") { Description = "how long a silo process may take to load and join", DefaultValueFactory = _ => 600 };
         var receive = new Option<int>("--receive-timeout-seconds") { Description = "how long a ring member waits for one block", DefaultValueFactory = _ => 600 };
         var output = new Option<string?>("--out") { Description = "append the markdown report to this file" };
         var command = new Command("bench-ring-cluster", "prefill one prompt through a TokenRing / one-way ring of silo processes on this machine; prints time, bytes moved, transfer time and agreement with one process")
         {
-            model, device, threads, silos, tokens, decode, schedule, chunk, rounds, rttBytes, maxDelta, noWarmUp, startup, receive, output,
+            model, device, threads, silos, tokens, decode, schedule, chunk, rounds, rttBytes, maxDelta, warmUp, startup, receive, output,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -90,7 +90,7 @@ internal static class BenchRingClusterCommand
                 var random = new Random(20261125);
                 var ids = Enumerable.Range(0, length).Select(_ => random.Next(Math.Min(100, config.VocabSize - 1), config.VocabSize)).ToArray();
                 var bench = new RingClusterBenchmark(client, shards, config, deviceName == "cpu" ? 4 : 2, Console.Error);
-                var report = await bench.RunAsync(ids, schedules, decodeTokens, TimeSpan.FromSeconds(result.GetValue(receive)), result.GetValue(chunk) * 1024, result.GetValue(rounds), RoundTripBytes(result.GetValue(rttBytes)), !result.GetValue(noWarmUp));
+                var report = await bench.RunAsync(ids, schedules, decodeTokens, TimeSpan.FromSeconds(result.GetValue(receive)), result.GetValue(chunk) * 1024, result.GetValue(rounds), RoundTripBytes(result.GetValue(rttBytes)), Math.Max(0, result.GetValue(warmUp)));
                 var markdown = $"## bench-ring-cluster: {Path.GetFileName(dir)} on {deviceName}, {n} silo processes, {length} tokens ({DateTime.UtcNow:yyyy-MM-dd}, commit {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"})\n\n{report.Markdown}";
                 Console.WriteLine(markdown);
                 if (result.GetValue(output) is { } path)

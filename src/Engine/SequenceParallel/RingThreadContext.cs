@@ -40,7 +40,7 @@ internal sealed class RingThreadContext : SynchronizationContext
         {
             _queue.Add((d, state));
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
             // The run is over (a continuation after the result, e.g. of a send nobody awaits): run it on the pool.
             ThreadPool.QueueUserWorkItem(s => d(s), state);

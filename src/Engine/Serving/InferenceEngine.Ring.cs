@@ -15,6 +15,7 @@ public sealed partial class InferenceEngine : IRingDevice
 
     public Task<DeviceLease> LeaseDeviceAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         var granted = new TaskCompletionSource<DeviceLease>(TaskCreationOptions.RunContinuationsAsynchronously);
         var registration = cancellationToken.Register(() => granted.TrySetCanceled(cancellationToken));
         Post(() =>

@@ -6,9 +6,10 @@ using Orleans.Placement;
 namespace InferMesh.Grains.SequenceParallel;
 
 /// <summary>
-/// Coordinates one ring (key = ring id): checks the request, starts every member's <see cref="IRingMemberGrain.Run"/>
-/// at once, and waits for all of them — but on the first failure it aborts the others (so nobody waits for the
-/// failed member's blocks), frees an import that was already made, and fails with the failed member's reason.
+/// Coordinates one ring (key = ring id): checks the request, prepares the members one by one in shard-key order (each
+/// borrows its engine's device), starts every member's <see cref="IRingMemberGrain.Run"/> at once, and waits for all
+/// of them — but on the first failure it aborts the others (so nobody waits for the failed member's blocks and every
+/// device is given back), frees an import that was already made, and fails with the failed member's reason.
 /// </summary>
 [PreferLocalPlacement]
 public sealed partial class PrefillRingGrain(ILogger<PrefillRingGrain> logger) : Grain, IPrefillRingGrain
@@ -23,8 +24,7 @@ public sealed partial class PrefillRingGrain(ILogger<PrefillRingGrain> logger) :
         var n = request.Members.Count;
         var importKey = request.GatherToFirst ? RingId : null;
         var members = request.Members.Select((shard, i) => GrainFactory.GetGrain<IRingMemberGrain>(RingMemberKey.Compose(RingId, i, shard))).ToArray();
-        var clock = Stopwatch.StartNew();
-        var runs = members.Select((m, i) => m.Run(new RingMemberAssignment
+        var assignments = request.Members.Select((_, i) => new RingMemberAssignment
         {
             RingId = RingId,
             Index = i,
@@ -36,8 +36,27 @@ public sealed partial class PrefillRingGrain(ILogger<PrefillRingGrain> logger) :
             ReceiveTimeout = request.ReceiveTimeout,
             MessageChunkBytes = request.MessageChunkBytes,
             ReturnLogits = request.ReturnLogits,
-        })).ToArray();
+        }).ToArray();
 
+        // Devices are borrowed one at a time in one global order (shard key), so two rings sharing engines never
+        // each hold one the other waits for.
+        var clock = Stopwatch.StartNew();
+        foreach (var i in Enumerable.Range(0, n).OrderBy(i => request.Members[i], StringComparer.Ordinal))
+        {
+            try
+            {
+                await members[i].Prepare(assignments[i]);
+            }
+            catch (Exception e)
+            {
+                var reason = Describe(i, request.Members[i], e);
+                LogRingFailed(RingId, reason);
+                await AbortAsync(members, i, reason);
+                throw Failure(request, reason, e);
+            }
+        }
+
+        var runs = members.Select(m => m.Run()).ToArray();
         await WhenAllOrFirstFailureAsync(runs, members, request, importKey);
         var results = runs.Select(r => r.Result).ToArray();
         var result = new RingPrefillResult
@@ -77,24 +96,34 @@ public sealed partial class PrefillRingGrain(ILogger<PrefillRingGrain> logger) :
 
             var index = Array.IndexOf(runs, done);
             var error = done.Exception?.InnerException ?? new OperationCanceledException("the member's call was cancelled");
-            var reason = error is InferenceException && error.Message.StartsWith("ring member", StringComparison.Ordinal)
-                ? error.Message
-                : $"ring member {index} ({request.Members[index]}) failed: {error.Message}";
+            var reason = Describe(index, request.Members[index], error);
             LogRingFailed(RingId, reason);
-
-            // Best effort and bounded: a member on a dead silo cannot be told, and must not hold this up.
-            var aborts = members.Where((_, i) => i != index).Select(m => m.Abort(reason));
-            await Task.WhenAll(aborts).WaitAsync(AbortGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            await AbortAsync(members, index, reason);
             await ((Task)Task.WhenAll(pending)).WaitAsync(AbortGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             if (importKey is not null && runs[0].IsCompletedSuccessfully && runs[0].Result.Imported)
             {
                 await members[0].ReleaseImport(importKey).WaitAsync(AbortGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             }
 
-            var kind = error is InferenceException { Kind: InferenceErrorKind.Unavailable } ? InferenceErrorKind.Unavailable : InferenceErrorKind.EngineError;
-            throw new InferenceException(kind, $"sequence-parallel prefill over {request.Members.Count} members failed: {reason}");
+            throw Failure(request, reason, error);
         }
     }
+
+    /// <summary>Tells every member but the failed one to stop; best effort and bounded (a member on a dead silo cannot be told).</summary>
+    private static async Task AbortAsync(IRingMemberGrain[] members, int failed, string reason)
+    {
+        var aborts = members.Where((_, i) => i != failed).Select(m => m.Abort(reason));
+        await Task.WhenAll(aborts).WaitAsync(AbortGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+    }
+
+    private static string Describe(int index, string shard, Exception error) =>
+        error is InferenceException && error.Message.StartsWith("ring member", StringComparison.Ordinal)
+            ? error.Message
+            : $"ring member {index} ({shard}) failed: {error.Message}";
+
+    private static InferenceException Failure(RingPrefillRequest request, string reason, Exception error) => new(
+        error is InferenceException { Kind: InferenceErrorKind.Unavailable } ? InferenceErrorKind.Unavailable : InferenceErrorKind.EngineError,
+        $"sequence-parallel prefill over {request.Members.Count} members failed: {reason}");
 
     private static void Validate(RingPrefillRequest r)
     {

@@ -10,10 +10,11 @@ using Orleans.Runtime;
 namespace InferMesh.Grains.SequenceParallel;
 
 /// <summary>
-/// A ring member on the silo of its shard: borrows the shard engine's device (parking the engine for the ring's
-/// duration), runs <see cref="RingMemberLoop"/> on its share of the prompt off the grain scheduler, and talks to the
-/// other members through <see cref="OrleansRingTransport"/>. The decoding member then gathers the prompt's KV into
-/// its engine's paged cache. One activation per ring and member; it deactivates when its part is done.
+/// A ring member on the silo of its shard: borrows the shard engine's device (parking the engine from
+/// <see cref="Prepare"/> to the end of <see cref="Run"/>), runs <see cref="RingMemberLoop"/> on its share of the
+/// prompt off the grain scheduler, and talks to the other members through <see cref="OrleansRingTransport"/>. The
+/// decoding member then gathers the prompt's KV into its engine's paged cache. One activation per ring and member;
+/// it gives the device back and deactivates when its part is done, aborted, or never started.
 /// </summary>
 [RingMemberPlacement]
 [CollectionAgeLimit(Minutes = 2)]
@@ -22,8 +23,11 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
     private readonly RingMailbox _mailbox = new();
     private readonly CancellationTokenSource _abort = new();
     private string? _abortReason;
+    private Prepared? _prepared;
+    private IGrainTimer? _unclaimed;
+    private bool _running;
 
-    public async Task<RingMemberResult> Run(RingMemberAssignment assignment)
+    public async Task<double> Prepare(RingMemberAssignment assignment)
     {
         var (ringId, index, shard) = RingMemberKey.Parse(this.GetPrimaryKeyString());
         if (assignment.RingId != ringId || assignment.Index != index || assignment.Members.Count <= index || assignment.Members[index] != shard.ToString())
@@ -31,17 +35,58 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
             throw new InferenceException(InferenceErrorKind.InvalidRequest, $"ring member {index} of ring {ringId} got the assignment of member {assignment.Index} of ring {assignment.RingId}");
         }
 
-        if (_abortReason is { } early)
+        if (_prepared is not null || _running)
         {
-            throw new InferenceException(InferenceErrorKind.EngineError, $"ring member {index} ({shard}) was aborted before it started: {early}");
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, $"ring member {index} of ring {ringId} is already prepared");
         }
 
+        ThrowIfAborted(index, shard);
         var device = DeviceOf(shard, index);
-        var transport = new OrleansRingTransport(GrainFactory, assignment, _mailbox);
+        var clock = Stopwatch.StartNew();
+        DeviceLease lease;
+        try
+        {
+            lease = await device.LeaseDeviceAsync(_abort.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            ThrowIfAborted(index, shard);
+            throw;
+        }
+
+        var waited = clock.Elapsed.TotalSeconds;
+        try
+        {
+            var partition = SequencePartition.ZigZag(assignment.TokenIds.Count, assignment.Members.Count);
+            var ids = partition.Positions(index).Select(p => assignment.TokenIds[p]).ToArray();
+            var member = new RingMember(index, lease.Backend, lease.Weights, partition, ids);
+            _prepared = new Prepared(assignment, shard.ToString(), lease, member, waited);
+        }
+        catch (Exception e)
+        {
+            lease.Dispose();
+            throw new InferenceException(InferenceErrorKind.EngineError, $"ring member {index} ({shard}) could not be set up: {e.Message}");
+        }
+
+        // A coordinator that dies between Prepare and Run must not leave the engine parked.
+        _unclaimed = this.RegisterGrainTimer(
+            () => Abort($"ring member {index} was prepared but the ring did not start within {assignment.ReceiveTimeout.TotalSeconds:F0} s"),
+            new GrainTimerCreationOptions(assignment.ReceiveTimeout, Timeout.InfiniteTimeSpan) { Interleave = true });
+        return waited;
+    }
+
+    public async Task<RingMemberResult> Run()
+    {
+        var (ringId, index, shard) = RingMemberKey.Parse(this.GetPrimaryKeyString());
+        ThrowIfAborted(index, shard);
+        var prepared = _prepared ?? throw new InferenceException(InferenceErrorKind.InvalidRequest, $"ring member {index} of ring {ringId} was not prepared");
+        _unclaimed?.Dispose();
+        _running = true;
+        var transport = new OrleansRingTransport(GrainFactory, prepared.Assignment, _mailbox);
         try
         {
             // Off the grain scheduler: the member computes for long stretches and its messages must keep arriving.
-            var result = await Task.Run(() => RunOnDeviceAsync(device, assignment, transport, shard.ToString(), _abort.Token));
+            var result = await Task.Run(() => RunOnDeviceAsync(prepared, transport, _abort.Token));
             LogMemberDone(ringId, index, result.Report.Rows, result.Report.WallSeconds, result.Report.BytesSent, result.Report.TransferSeconds);
             return result;
         }
@@ -52,6 +97,9 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
         }
         finally
         {
+            _prepared = null;
+            _running = false;
+            prepared.Release();
             _mailbox.Fault(new ObjectDisposedException($"ring member {index} of ring {ringId} has finished"));
             DeactivateOnIdle();
         }
@@ -68,6 +116,14 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
         _abortReason ??= reason;
         _mailbox.Fault(new InvalidOperationException($"ring aborted: {reason}"));
         await _abort.CancelAsync();
+        if (!_running && _prepared is { } idle)
+        {
+            // Prepared but never run: give the device back now.
+            _prepared = null;
+            _unclaimed?.Dispose();
+            idle.Release();
+            DeactivateOnIdle();
+        }
     }
 
     public Task ReleaseImport(string importKey)
@@ -83,9 +139,8 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
         var device = DeviceOf(shard, index);
         return Task.Run(async () =>
         {
-            var clock = Stopwatch.StartNew();
             using var lease = await device.LeaseDeviceAsync();
-            clock.Restart();
+            var clock = Stopwatch.StartNew();
             var logits = OneDevicePrefill.LastLogits(lease.Backend, lease.Weights, tokenIds);
             return new OneDevicePrefillResult(logits, clock.Elapsed.TotalSeconds);
         });
@@ -116,6 +171,25 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
 
     public Task<byte[]> Echo(byte[] request, int replyBytes) => Task.FromResult(new byte[replyBytes]);
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (!_running && _prepared is { } idle)
+        {
+            _prepared = null;
+            idle.Release();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void ThrowIfAborted(int index, ModelShardKey shard)
+    {
+        if (_abortReason is { } aborted)
+        {
+            throw new InferenceException(InferenceErrorKind.EngineError, $"ring member {index} ({shard}) was aborted: {aborted}");
+        }
+    }
+
     private IRingDevice DeviceOf(ModelShardKey shard, int index)
     {
         var local = engines.Find(shard.Model, shard.Device)
@@ -124,18 +198,14 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
             ?? throw new InferenceException(InferenceErrorKind.EngineError, $"ring member {index}: the engine of '{shard}' cannot lend its device to a sequence-parallel ring");
     }
 
-    private static async Task<RingMemberResult> RunOnDeviceAsync(IRingDevice device, RingMemberAssignment a, OrleansRingTransport transport, string shardKey, CancellationToken cancellationToken)
+    private static async Task<RingMemberResult> RunOnDeviceAsync(Prepared p, OrleansRingTransport transport, CancellationToken cancellationToken)
     {
+        var a = p.Assignment;
+        var lease = p.Lease;
         var clock = Stopwatch.StartNew();
-        using var lease = await device.LeaseDeviceAsync(cancellationToken);
-        var leaseWait = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        var partition = SequencePartition.ZigZag(a.TokenIds.Count, a.Members.Count);
-        var ids = partition.Positions(a.Index).Select(p => a.TokenIds[p]).ToArray();
-        using var member = new RingMember(a.Index, lease.Backend, lease.Weights, partition, ids);
         var link = new RingLink(a.Index, lease.Backend, transport, a.ReceiveTimeout);
         IRingSchedule schedule = a.Schedule == PrefillRingSchedule.OneWayRing ? new OneWayRingSchedule() : new TokenRingSchedule();
-        var loop = new RingMemberLoop(member, schedule, a.GatherTo);
+        var loop = new RingMemberLoop(p.Member, schedule, a.GatherTo);
         var logits = await loop.PrefillAsync(link, cancellationToken);
 
         var imported = false;
@@ -159,15 +229,15 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
         var report = new RingMemberReport
         {
             Index = a.Index,
-            ShardKey = shardKey,
-            Rows = member.Rows,
+            ShardKey = p.ShardKey,
+            Rows = p.Member.Rows,
             BytesSent = stats.BytesSent,
             BytesReceived = stats.BytesReceived,
             MessagesSent = stats.MessagesSent,
             WaitSeconds = stats.WaitSeconds,
             StagingSeconds = stats.StagingSeconds,
             WallSeconds = clock.Elapsed.TotalSeconds,
-            LeaseWaitSeconds = leaseWait,
+            LeaseWaitSeconds = p.LeaseWaitSeconds,
             GatherSeconds = gatherSeconds,
         };
         return new RingMemberResult(report, a.ReturnLogits ? logits : null, imported);
@@ -175,4 +245,15 @@ public sealed partial class RingMemberGrain(LocalEngines engines, ILocalSiloDeta
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ring {Ring} member {Index}: {Rows} tokens in {Seconds:F3} s, sent {Bytes} bytes, {TransferSeconds:F3} s in transfer")]
     private partial void LogMemberDone(string ring, int index, int rows, double seconds, long bytes, double transferSeconds);
+
+    /// <summary>A member set up on its borrowed device, waiting for <see cref="Run"/>.</summary>
+    private sealed record Prepared(RingMemberAssignment Assignment, string ShardKey, DeviceLease Lease, RingMember Member, double LeaseWaitSeconds)
+    {
+        /// <summary>Frees the member's buffers, then gives the device back to its engine.</summary>
+        public void Release()
+        {
+            Member.Dispose();
+            Lease.Dispose();
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using InferMesh.Contracts;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
 using InferMesh.Grains.SequenceParallel;
@@ -14,7 +15,8 @@ namespace InferMesh.Grains.Tests.SequenceParallel;
 /// <summary>
 /// Three in-process silos wired like the real silo host, each with CPU engines for the golden tiny-llama and the
 /// sliding-window tiny-mistral-sw8: the silos are the ring members. Sessions route prompts of
-/// <see cref="RingThreshold"/> tokens or more to a ring.
+/// <see cref="RingThreshold"/> tokens or more to a ring. Each silo's view of the directory is refreshed when the
+/// cluster starts and when a test asks (<see cref="RefreshViewsAsync"/>), not on a timer, so a test may edit it.
 /// </summary>
 public sealed class RingCluster : IAsyncLifetime
 {
@@ -32,6 +34,12 @@ public sealed class RingCluster : IAsyncLifetime
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        await RefreshViewsAsync();
+    }
+
+    /// <summary>Every silo reports now and reloads its view of the directory (instead of waiting for the interval).</summary>
+    public async Task RefreshViewsAsync()
+    {
         foreach (var silo in Cluster.Silos)
         {
             await Services(silo).GetRequiredService<LoadReporter>().ReportNowAsync();
@@ -45,13 +53,23 @@ public sealed class RingCluster : IAsyncLifetime
     {
         var handle = Cluster.Silos[silo];
         var local = EngineOf(handle, model);
-        return new Contracts.ModelShardKey(model, local.FirstLayer, local.LastLayer, handle.SiloAddress.ToParsableString(), local.Device).ToString();
+        return new ModelShardKey(model, local.FirstLayer, local.LastLayer, handle.SiloAddress.ToParsableString(), local.Device).ToString();
     }
 
     public LocalEngine EngineOf(SiloHandle silo, string model = "tiny-llama") => Services(silo).GetRequiredService<LocalEngines>().Find(model)!;
 
     public LocalEngine EngineOf(string parsableSilo, string model = "tiny-llama") =>
         EngineOf(Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == parsableSilo), model);
+
+    /// <summary>Adds a replica to every silo's view of the directory until the next <see cref="RefreshViewsAsync"/>.</summary>
+    public void ListInEveryView(ModelReplicaLoad replica)
+    {
+        foreach (var silo in Cluster.Silos)
+        {
+            var view = Services(silo).GetRequiredService<ClusterLoadView>();
+            view.Update([.. view.Replicas, replica]);
+        }
+    }
 
     public long RingsSucceeded => Cluster.Silos.Sum(s => Services(s).GetRequiredService<RingPrefillCounters>().Succeeded);
 
@@ -73,7 +91,7 @@ public sealed class RingCluster : IAsyncLifetime
             });
             silo.Services.Configure<ServingOptions>(o =>
             {
-                o.LoadReportInterval = TimeSpan.FromMilliseconds(250);
+                o.LoadReportInterval = TimeSpan.FromHours(1); // views change only when a test refreshes them
                 o.RingPrefillMinTokens = RingThreshold;
             });
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Sessions, (_, _) => SharedGrainStorage.Instance);

@@ -84,6 +84,31 @@ public sealed class RingPrefillClusterTests(RingCluster fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Session_whose_ring_fails_prefills_on_its_own_device_and_still_answers()
+    {
+        var text = Golden("tiny-llama").Prompts.First(p => p.Ids.Count > 1000).Text;
+        await using var reference = InferenceEngine.Load(GoldenModel.Directory(), new EngineOptions { Threads = 1, KvCacheBlocks = 128 });
+        var expected = await GreedyAsync(reference, reference.Tokenizer.Encode(text, addSpecialTokens: true), 8);
+        var failedBefore = fixture.RingsFailed;
+
+        // The directory lists a replica whose engine is gone (a device that failed): the ring including it cannot start.
+        var silo = fixture.Cluster.Silos[1].SiloAddress.ToParsableString();
+        fixture.ListInEveryView(new ModelReplicaLoad { Model = "tiny-llama", ShardKey = new ModelShardKey("tiny-llama", 0, 1, silo, "cpu:9").ToString(), Silo = silo, Device = "cpu:9", TotalKvBlocks = 100_000, ReportedAt = DateTimeOffset.UtcNow });
+        try
+        {
+            RequestContext.Set(RequestContextKeys.Model, "tiny-llama");
+            var deltas = await fixture.Client.GetGrain<ISessionGrain>("t/ring-fails").Chat(new ChatTurn { Model = "tiny-llama", Prompt = text, Options = new GenerationOptions { Temperature = 0, MaxTokens = 8, IgnoreEos = true } }, Ct).ToListAsync(Ct);
+
+            Assert.Equal(expected, deltas.Where(d => d.TokenId >= 0).Select(d => d.TokenId));
+            Assert.Equal(failedBefore + 1, fixture.RingsFailed);
+        }
+        finally
+        {
+            await fixture.RefreshViewsAsync();
+        }
+    }
+
+    [Fact]
     public async Task Short_session_prompt_is_prefilled_on_one_device()
     {
         var ringsBefore = fixture.RingsSucceeded + fixture.RingsFailed;
@@ -124,6 +149,21 @@ public sealed class RingPrefillClusterTests(RingCluster fixture) : IClassFixture
         Assert.Equal(InferenceErrorKind.Unavailable, error.Kind);
         Assert.Contains("ring member 1", error.Message);
         Assert.Contains("not in the cluster", error.Message);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Rings_over_the_same_engines_in_opposite_orders_both_finish()
+    {
+        var ids = Golden("tiny-llama").Prompts.First(p => p.Ids.Count > 1000).Ids;
+        var (a, b) = (fixture.ShardKey(0), fixture.ShardKey(1));
+        var timeout = TimeSpan.FromSeconds(30);
+
+        // Each ring borrows both engines; taken in member order, each ring could hold one the other waits for.
+        var results = await Task.WhenAll(
+            Ring().Prefill(new RingPrefillRequest { TokenIds = ids, Members = [a, b], GatherToFirst = false, ReceiveTimeout = timeout }),
+            Ring().Prefill(new RingPrefillRequest { TokenIds = ids, Members = [b, a], GatherToFirst = false, ReceiveTimeout = timeout }));
+
+        Assert.All(results, r => Assert.Equal(ids.Count, r.Members.Sum(m => m.Rows)));
     }
 
     private IPrefillRingGrain Ring() => fixture.Client.GetGrain<IPrefillRingGrain>(Guid.NewGuid().ToString("N"));
