@@ -66,12 +66,12 @@ public sealed class LlamaWeights : IDisposable
             {
                 InputNorm = Load(p + "input_layernorm.weight"),
                 QkvProjection = packer.Weights(qkv),
-                QkvBias = packer.Biases([.. qkv.Select(BiasOf)], qkv),
+                QkvBias = packer.Biases(qkv),
                 OutputProjection = Load(p + "self_attn.o_proj.weight"),
                 OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
                 PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),
                 GateUpProjection = packer.Weights(gateUp),
-                GateUpBias = packer.Biases([.. gateUp.Select(BiasOf)], gateUp),
+                GateUpBias = packer.Biases(gateUp),
                 DownProjection = Load(p + "mlp.down_proj.weight"),
                 DownBias = LoadOptional(p + "mlp.down_proj.bias"),
                 SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
@@ -100,8 +100,6 @@ public sealed class LlamaWeights : IDisposable
 
         return new LlamaWeights(config, firstLayer, layers, firstLayer == 0 ? embedding : null, finalNorm, lmHead, tied);
     }
-
-    private static string BiasOf(string weightName) => weightName[..^".weight".Length] + ".bias";
 
     private static DeviceTensor Upload(IComputeBackend backend, WeightStore store, string name)
     {

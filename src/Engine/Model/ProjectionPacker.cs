@@ -44,11 +44,12 @@ internal sealed class ProjectionPacker(IComputeBackend backend, WeightStore stor
     }
 
     /// <summary>
-    /// The biases <paramref name="biasNames"/> of the weights <paramref name="weightNames"/> (same order) as one
-    /// [1 × Σ out_i] bias, zeros for parts without one; null when no part has a bias.
+    /// The biases of the weights <paramref name="weightNames"/> (each "….weight" has "….bias") as one [1 × Σ out_i]
+    /// bias, zeros for parts without one; null when no part has a bias.
     /// </summary>
-    public DeviceTensor? Biases(string[] biasNames, string[] weightNames)
+    public DeviceTensor? Biases(params string[] weightNames)
     {
+        var biasNames = weightNames.Select(n => n[..^".weight".Length] + ".bias").ToArray();
         var present = biasNames.Where(store.Contains).Select(store.Get).ToArray();
         if (present.Length == 0)
         {

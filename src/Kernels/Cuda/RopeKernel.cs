@@ -28,7 +28,9 @@ internal static class RopeKernel
             int rowHead = e / half;
             int row = rowHead / heads;
             int head = rowHead - row * heads;
-            CosSin(positions[row] * invFreq[i], scaling, out float cos, out float sin);
+            float reduced = Reduce(positions[row] * invFreq[i]);
+            float cos = MathF.Cos(reduced) * scaling;
+            float sin = MathF.Sin(reduced) * scaling;
             long a = (long)row * cols + head * headDim + i;
             long b = a + half;
             float x1 = codec.Decode(x[a]);
@@ -74,7 +76,9 @@ internal static class RopeKernel
                 continue;
             }
 
-            CosSin(positions[row] * invFreq[i], scaling, out float cos, out float sin);
+            float reduced = Reduce(positions[row] * invFreq[i]);
+            float cos = MathF.Cos(reduced) * scaling;
+            float sin = MathF.Sin(reduced) * scaling;
             float x1 = codec.Decode(qkv[a]);
             float x2 = codec.Decode(qkv[b]);
             T r1 = codec.Encode(x1 * cos - x2 * sin);
@@ -94,13 +98,10 @@ internal static class RopeKernel
         }
     }
 
-    /// <summary>cos and sin of <paramref name="angle"/> times <paramref name="scaling"/>.</summary>
-    private static void CosSin(float angle, float scaling, out float cos, out float sin)
+    /// <summary>The hardware sin/cos are accurate only near zero: <paramref name="angle"/> reduced to [-π, π].</summary>
+    private static float Reduce(float angle)
     {
-        // The hardware sin/cos are accurate only near zero; reduce the angle to [-π, π] first.
         float k = MathF.Floor(angle * InverseTwoPi + 0.5f);
-        float reduced = (angle - k * TwoPiHigh) - k * TwoPiLow;
-        cos = MathF.Cos(reduced) * scaling;
-        sin = MathF.Sin(reduced) * scaling;
+        return (angle - k * TwoPiHigh) - k * TwoPiLow;
     }
 }
