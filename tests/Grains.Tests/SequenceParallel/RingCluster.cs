@@ -75,6 +75,8 @@ public sealed class RingCluster : IAsyncLifetime
 
     public long RingsFailed => Cluster.Silos.Sum(s => Services(s).GetRequiredService<RingPrefillCounters>().Failed);
 
+    public string? LastRingFailure => Cluster.Silos.Select(s => Services(s).GetRequiredService<RingPrefillCounters>().LastFailure).LastOrDefault(f => f is not null);
+
     public static IServiceProvider Services(SiloHandle silo) => ((InProcessSiloHandle)silo).SiloHost.Services;
 
     private sealed class SiloConfigurator : ISiloConfigurator
