@@ -73,7 +73,7 @@ internal static class TokenRingReport
 
         if (r.MeasuredLinkBytesPerSecond is { } link)
         {
-            s.AppendLine(c, $"Member 0 → member 1 copy of a query block through the ring transport: {link / 1e9:F1} GB/s ({r.Link}).");
+            s.AppendLine(c, $"Member 0 → member 1 device copy of a query block (CudaBackend.CopyToPeer; the ring itself: {r.Link}): {link / 1e9:F1} GB/s.");
             s.AppendLine();
         }
 
