@@ -36,6 +36,14 @@ public sealed class RingLink(int member, IComputeBackend backend, IRingMessageTr
     public Task SendAsync(int to, RingTag tag, DeviceTensor source, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        if (transport is IRingDeviceTransport device && device.TrySendOnDevice(to, tag, backend, source))
+        {
+            Interlocked.Add(ref _stagingTicks, Stopwatch.GetTimestamp() - started);
+            Interlocked.Add(ref _bytesSent, source.ElementCount * FloatConversion.SizeOf(source.DType));
+            Interlocked.Increment(ref _messagesSent);
+            return Task.CompletedTask;
+        }
+
         var payload = Encode(source);
         Interlocked.Add(ref _stagingTicks, Stopwatch.GetTimestamp() - started);
         Interlocked.Add(ref _bytesSent, payload.Data.Length);
@@ -62,7 +70,7 @@ public sealed class RingLink(int member, IComputeBackend backend, IRingMessageTr
             Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - started);
         }
 
-        Interlocked.Add(ref _bytesReceived, payload.Data.Length);
+        Interlocked.Add(ref _bytesReceived, payload.ByteCount);
         Interlocked.Increment(ref _messagesReceived);
         return payload;
     }
@@ -90,6 +98,14 @@ public sealed class RingLink(int member, IComputeBackend backend, IRingMessageTr
         }
 
         var started = Stopwatch.GetTimestamp();
+        if (payload.Device is { } staged)
+        {
+            backend.Copy(staged, destination);
+            payload.Release();
+            Interlocked.Add(ref _stagingTicks, Stopwatch.GetTimestamp() - started);
+            return;
+        }
+
         var data = payload.Data.AsSpan();
         switch (payload.Type)
         {

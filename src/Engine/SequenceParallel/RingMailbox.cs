@@ -50,6 +50,23 @@ public sealed class RingMailbox
     }
 
     /// <summary>The whole payload of <paramref name="tag"/> from <paramref name="from"/>, once it has arrived. Each message is received once.</summary>
+    /// <summary>Delivers a whole payload that is already on this member's device (no chunks to assemble).</summary>
+    public void DeliverWhole(int from, RingTag tag, RingPayload payload)
+    {
+        lock (_gate)
+        {
+            if (_fault is not null)
+            {
+                payload.Release();
+                return; // the ring is over; drop late messages
+            }
+
+            var slot = SlotOf(from, tag);
+            slot.Done.TrySetResult(payload);
+            Forget(from, tag, slot);
+        }
+    }
+
     public Task<RingPayload> ReceiveAsync(int from, RingTag tag)
     {
         lock (_gate)

@@ -24,6 +24,37 @@ public sealed class RingPayload
         Data = data;
     }
 
+    /// <summary>
+    /// A payload already on the receiver's device (copied there by <see cref="IPeerCopy"/>): no host bytes. The receiver
+    /// copies it into place and calls <see cref="Release"/>, which hands the staging tensor back to its pool.
+    /// </summary>
+    public RingPayload(DeviceTensor onDevice, Action<DeviceTensor> release)
+    {
+        Type = onDevice.DType;
+        Rows = onDevice.Rows;
+        Cols = onDevice.Cols;
+        Data = [];
+        Device = onDevice;
+        _release = release;
+    }
+
+    private readonly Action<DeviceTensor>? _release;
+
+    /// <summary>The staging tensor on the receiver's device, or null for a host payload.</summary>
+    public DeviceTensor? Device { get; }
+
+    /// <summary>Bytes the payload carries, in its storage type.</summary>
+    public long ByteCount => Device is null ? Data.LongLength : (long)Rows * Cols * FloatConversion.SizeOf(Type);
+
+    /// <summary>Returns a device payload's staging tensor once its contents have been copied out (enqueued).</summary>
+    public void Release()
+    {
+        if (Device is not null)
+        {
+            _release?.Invoke(Device);
+        }
+    }
+
     public DType Type { get; }
 
     public int Rows { get; }
@@ -32,5 +63,5 @@ public sealed class RingPayload
 
     public byte[] Data { get; }
 
-    public override string ToString() => $"{Type}[{Rows}x{Cols}] ({Data.Length} bytes)";
+    public override string ToString() => $"{Type}[{Rows}x{Cols}] ({ByteCount} bytes{(Device is null ? "" : ", on device")})";
 }

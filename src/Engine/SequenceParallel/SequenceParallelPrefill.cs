@@ -68,11 +68,23 @@ public sealed class SequenceParallelPrefill : IDisposable
 
     private async Task<float[]> RunAsync((int To, IRingKvSink Sink)? gather)
     {
-        var network = new InMemoryRingNetwork(_members.Length);
+        // Members' backends let blocks move device to device where the devices reach each other (IPeerCopy).
+        using var network = new InMemoryRingNetwork(_members.Length, _members.Select(m => m.Backend).ToArray());
         _links = _members.Select(m => new RingLink(m.Index, m.Backend, network.TransportOf(m.Index), Timeout.InfiniteTimeSpan)).ToArray();
         var runs = _members.Select(m => RunMemberAsync(new RingMemberLoop(m, _schedule, gather?.To), _links[m.Index], network, gather?.To == m.Index ? gather.Value.Sink : null)).ToArray();
-        var logits = await Task.WhenAll(runs);
-        return logits.Single(l => l is not null)!;
+        try
+        {
+            var logits = await Task.WhenAll(runs);
+            return logits.Single(l => l is not null)!;
+        }
+        finally
+        {
+            // Staging tensors are freed with the network: no copy into or out of them may still be queued.
+            foreach (var backend in _members.Select(m => m.Backend).Distinct())
+            {
+                backend.Synchronize();
+            }
+        }
     }
 
     private static async Task<float[]?> RunMemberAsync(RingMemberLoop loop, RingLink link, InMemoryRingNetwork network, IRingKvSink? sink)

@@ -3,7 +3,7 @@ using ILGPU.Runtime.Cuda;
 
 namespace InferMesh.Kernels.Cuda;
 
-public sealed partial class CudaBackend
+public sealed partial class CudaBackend : IPeerCopy
 {
     private readonly Dictionary<CudaBackend, PeerLink> peerLinks = [];
     private AcceleratorStream? transferStream;
@@ -57,6 +57,12 @@ public sealed partial class CudaBackend
     /// (which may overwrite the source or read the destination) starts after the copy. Events carry the ordering across
     /// streams, contexts and devices, so neither host thread waits and other work on both GPUs overlaps the copy.
     /// </summary>
+    /// <summary>Real devices reach each other through the driver (peer access, or within one GPU); the simulated device does not.</summary>
+    public bool CanCopyTo(IComputeBackend target) => target is CudaBackend other && driver is not null && other.driver is not null;
+
+    public void CopyToPeer(DeviceTensor source, IComputeBackend target, DeviceTensor destination) =>
+        CopyToPeer(source, target as CudaBackend ?? throw new ArgumentException($"{target?.DeviceName} is not a CUDA backend; check CanCopyTo first.", nameof(target)), destination);
+
     public void CopyToPeer(DeviceTensor source, CudaBackend target, DeviceTensor destination)
     {
         Enter();
