@@ -47,7 +47,7 @@ internal sealed class TokenRingBenchmark(TokenRingBenchSettings settings, IProgr
             }
 
             results.DeviceName = backends[0].DeviceName;
-            results.Link = backends.Count > 1 ? "in-process messages staged through host memory (RingLink); device copy rate measured separately" : "one member";
+            results.Link = backends.Count > 1 ? "in-process messages moved device to device where the backends reach each other (IPeerCopy: peer access, or two contexts of one GPU), host payloads otherwise" : "one member";
             MeasureSteps(devices[0], ringLengths.Concat(singleLengths), results);
             foreach (var length in ringLengths)
             {
