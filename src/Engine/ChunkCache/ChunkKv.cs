@@ -1,81 +1,87 @@
 using System.Runtime.InteropServices;
+using InferMesh.Kernels;
 
 namespace InferMesh.Engine.ChunkCache;
 
 /// <summary>
-/// The keys and values of one chunk for every layer, in one tier: blocks of the device's <see cref="ChunkArena"/>,
-/// host memory, or a file. Moving down (device → host → disk) frees the upper tier; a reuse brings it back to the
-/// device first. Host and disk copies are fp32, laid out [layer][token][kvWidth] (exact for bf16/fp16 KV).
+/// The keys and values of one chunk for every layer, in one tier. Moving down (device → host → disk) frees the
+/// upper tier; a reuse brings it back to the device first. Host and disk copies are fp32 (exact for bf16/fp16 KV).
 /// </summary>
 public sealed class ChunkKv : IDisposable
 {
-    private readonly ChunkArena _arena;
-    private int[]? _blocks;
-    private float[]? _hostKeys;
-    private float[]? _hostValues;
+    private DeviceTensor[]? _keys;
+    private DeviceTensor[]? _values;
+    private float[][]? _hostKeys;
+    private float[][]? _hostValues;
     private string? _file;
 
-    /// <summary>A chunk whose KV lives in <paramref name="blocks"/> of <paramref name="arena"/>.</summary>
-    public ChunkKv(ChunkArena arena, int[] blocks, int tokens)
+    public ChunkKv(DeviceTensor[] keys, DeviceTensor[] values)
     {
-        _arena = arena;
-        _blocks = blocks;
-        Tokens = tokens;
+        _keys = keys;
+        _values = values;
+        Layers = keys.Length;
+        Tokens = keys[0].Rows;
+        KvWidth = keys[0].Cols;
+        ElementBytes = keys[0].DType is DType.BF16 or DType.F16 ? 2 : 4;
     }
 
-    public int Layers => _arena.Layers;
+    public int Layers { get; }
 
     public int Tokens { get; }
 
-    public int KvWidth => _arena.KvWidth;
+    public int KvWidth { get; }
 
-    public ChunkTier Tier => _blocks is not null ? ChunkTier.Device : _hostKeys is not null ? ChunkTier.Host : ChunkTier.Disk;
+    private int ElementBytes { get; }
 
-    /// <summary>Bytes this chunk takes in its current tier (on the device: its whole arena blocks).</summary>
-    public long Bytes => Tier == ChunkTier.Device
-        ? _blocks!.Length * _arena.BytesPerBlock
-        : 2L * Layers * Tokens * KvWidth * sizeof(float);
+    public ChunkTier Tier => _keys is not null ? ChunkTier.Device : _hostKeys is not null ? ChunkTier.Host : ChunkTier.Disk;
 
-    /// <summary>The arena blocks holding the chunk (device tier only).</summary>
-    public int[] Blocks => _blocks ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first.");
+    /// <summary>Bytes this chunk takes in its current tier.</summary>
+    public long Bytes => 2L * Layers * Tokens * KvWidth * (Tier == ChunkTier.Device ? ElementBytes : sizeof(float));
 
-    /// <summary>Moves the KV one tier down: device → host, or host → disk (when a directory is given).</summary>
-    public void Demote(ChunkKvCopier copier, string? diskDirectory)
+    public DeviceTensor Keys(int layer) => (_keys ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first."))[layer];
+
+    public DeviceTensor Values(int layer) => (_values ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first."))[layer];
+
+    /// <summary>Moves the KV one tier down: device → host, or host → disk (when a directory is given) .</summary>
+    public void Demote(IComputeBackend backend, string? diskDirectory)
     {
-        if (_blocks is not null)
+        if (_keys is not null)
         {
-            _hostKeys = new float[Layers * Tokens * KvWidth];
-            _hostValues = new float[Layers * Tokens * KvWidth];
-            copier.ToHost(this, _hostKeys, _hostValues);
-            _arena.Release(_blocks);
-            _blocks = null;
+            _hostKeys = new float[Layers][];
+            _hostValues = new float[Layers][];
+            for (var l = 0; l < Layers; l++)
+            {
+                _hostKeys[l] = new float[Tokens * KvWidth];
+                _hostValues[l] = new float[Tokens * KvWidth];
+                backend.Download(_keys[l], _hostKeys[l]);
+                backend.Download(_values![l], _hostValues[l]);
+                _keys[l].Dispose();
+                _values[l].Dispose();
+            }
+
+            _keys = _values = null;
         }
         else if (_hostKeys is not null && diskDirectory is not null)
         {
             Directory.CreateDirectory(diskDirectory);
             _file = Path.Combine(diskDirectory, $"chunk-{Guid.NewGuid():n}.kv");
             using var stream = File.Create(_file);
-            stream.Write(MemoryMarshal.AsBytes(_hostKeys.AsSpan()));
-            stream.Write(MemoryMarshal.AsBytes(_hostValues!.AsSpan()));
+            for (var l = 0; l < Layers; l++)
+            {
+                stream.Write(MemoryMarshal.AsBytes(_hostKeys[l].AsSpan()));
+                stream.Write(MemoryMarshal.AsBytes(_hostValues![l].AsSpan()));
+            }
+
             _hostKeys = _hostValues = null;
         }
     }
 
-    /// <summary>
-    /// Brings the KV back to the device (from host memory or disk). False when the arena has no room for it; the
-    /// caller frees room (the store evicts) and tries again, or treats the chunk as not cached.
-    /// </summary>
-    public bool EnsureOnDevice(ChunkKvCopier copier)
+    /// <summary>Brings the KV back to the device (from host memory or disk).</summary>
+    public void EnsureOnDevice(IComputeBackend backend)
     {
-        if (_blocks is not null)
+        if (_keys is not null)
         {
-            return true;
-        }
-
-        var blocks = _arena.TryAllocate(Tokens);
-        if (blocks is null)
-        {
-            return false;
+            return;
         }
 
         if (_hostKeys is null)
@@ -83,21 +89,31 @@ public sealed class ChunkKv : IDisposable
             LoadFromDisk();
         }
 
-        _blocks = blocks;
-        copier.ToDevice(this, _hostKeys!, _hostValues!);
+        _keys = new DeviceTensor[Layers];
+        _values = new DeviceTensor[Layers];
+        for (var l = 0; l < Layers; l++)
+        {
+            _keys[l] = backend.Allocate(Tokens, KvWidth, backend.CacheType);
+            _values[l] = backend.Allocate(Tokens, KvWidth, backend.CacheType);
+            backend.Upload(_hostKeys![l], _keys[l]);
+            backend.Upload(_hostValues![l], _values[l]);
+        }
+
         _hostKeys = _hostValues = null;
-        return true;
     }
 
     private void LoadFromDisk()
     {
         var file = _file ?? throw new InvalidOperationException("chunk KV has no tier left (it was dropped).");
-        _hostKeys = new float[Layers * Tokens * KvWidth];
-        _hostValues = new float[Layers * Tokens * KvWidth];
-        using (var stream = File.OpenRead(file))
+        _hostKeys = new float[Layers][];
+        _hostValues = new float[Layers][];
+        using var stream = File.OpenRead(file);
+        for (var l = 0; l < Layers; l++)
         {
-            stream.ReadExactly(MemoryMarshal.AsBytes(_hostKeys.AsSpan()));
-            stream.ReadExactly(MemoryMarshal.AsBytes(_hostValues.AsSpan()));
+            _hostKeys[l] = new float[Tokens * KvWidth];
+            _hostValues[l] = new float[Tokens * KvWidth];
+            stream.ReadExactly(MemoryMarshal.AsBytes(_hostKeys[l].AsSpan()));
+            stream.ReadExactly(MemoryMarshal.AsBytes(_hostValues[l].AsSpan()));
         }
 
         File.Delete(file);
@@ -106,18 +122,19 @@ public sealed class ChunkKv : IDisposable
 
     public void Dispose()
     {
-        if (_blocks is not null)
+        if (_keys is not null)
         {
-            _arena.Release(_blocks);
+            foreach (var t in _keys.Concat(_values!))
+            {
+                t.Dispose();
+            }
         }
 
-        _blocks = null;
+        _keys = _values = null;
         _hostKeys = _hostValues = null;
         if (_file is not null && File.Exists(_file))
         {
             File.Delete(_file);
         }
-
-        _file = null;
     }
 }
