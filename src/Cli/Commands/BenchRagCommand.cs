@@ -139,6 +139,11 @@ internal static class BenchRagCommand
                 kl = r.FirstTokens.Zip(full.FirstTokens).Average(p => TopKl(p.Second, p.First)).ToString("F4", CultureInfo.InvariantCulture);
             }
 
+            if (full is not null && Environment.GetEnvironmentVariable("CC_DUMP") is not null)
+            {
+                Console.Error.WriteLine($"{mode}: " + string.Join(" ", r.Answers.Zip(full.Answers).Select((p, i) => p.First.SequenceEqual(p.Second) ? "." : $"{i}@{p.First.Zip(p.Second).TakeWhile(t => t.First == t.Second).Count()}")));
+            }
+
             md.AppendLine(CultureInfo.InvariantCulture, $"| {mode} | {Percentile(sorted, 0.5):F1} | {Percentile(sorted, 0.99):F1} | {r.Answers.Count / r.Seconds:F2} | {r.Computed} of {r.PromptTokens} ({100.0 * r.Computed / r.PromptTokens:F0}%) | {hit} | {same} | {agree} | {kl} |");
         }
 

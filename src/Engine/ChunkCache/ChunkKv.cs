@@ -1,87 +1,81 @@
 using System.Runtime.InteropServices;
-using InferMesh.Kernels;
 
 namespace InferMesh.Engine.ChunkCache;
 
 /// <summary>
-/// The keys and values of one chunk for every layer, in one tier. Moving down (device → host → disk) frees the
-/// upper tier; a reuse brings it back to the device first. Host and disk copies are fp32 (exact for bf16/fp16 KV).
+/// The keys and values of one chunk for every layer, in one tier: blocks of the device's <see cref="ChunkArena"/>,
+/// host memory, or a file. Moving down (device → host → disk) frees the upper tier; a reuse brings it back to the
+/// device first. Host and disk copies are fp32, laid out [layer][token][kvWidth] (exact for bf16/fp16 KV).
 /// </summary>
 public sealed class ChunkKv : IDisposable
 {
-    private DeviceTensor[]? _keys;
-    private DeviceTensor[]? _values;
-    private float[][]? _hostKeys;
-    private float[][]? _hostValues;
+    private readonly ChunkArena _arena;
+    private int[]? _blocks;
+    private float[]? _hostKeys;
+    private float[]? _hostValues;
     private string? _file;
 
-    public ChunkKv(DeviceTensor[] keys, DeviceTensor[] values)
+    /// <summary>A chunk whose KV lives in <paramref name="blocks"/> of <paramref name="arena"/>.</summary>
+    public ChunkKv(ChunkArena arena, int[] blocks, int tokens)
     {
-        _keys = keys;
-        _values = values;
-        Layers = keys.Length;
-        Tokens = keys[0].Rows;
-        KvWidth = keys[0].Cols;
-        ElementBytes = keys[0].DType is DType.BF16 or DType.F16 ? 2 : 4;
+        _arena = arena;
+        _blocks = blocks;
+        Tokens = tokens;
     }
 
-    public int Layers { get; }
+    public int Layers => _arena.Layers;
 
     public int Tokens { get; }
 
-    public int KvWidth { get; }
+    public int KvWidth => _arena.KvWidth;
 
-    private int ElementBytes { get; }
+    public ChunkTier Tier => _blocks is not null ? ChunkTier.Device : _hostKeys is not null ? ChunkTier.Host : ChunkTier.Disk;
 
-    public ChunkTier Tier => _keys is not null ? ChunkTier.Device : _hostKeys is not null ? ChunkTier.Host : ChunkTier.Disk;
+    /// <summary>Bytes this chunk takes in its current tier (on the device: its whole arena blocks).</summary>
+    public long Bytes => Tier == ChunkTier.Device
+        ? _blocks!.Length * _arena.BytesPerBlock
+        : 2L * Layers * Tokens * KvWidth * sizeof(float);
 
-    /// <summary>Bytes this chunk takes in its current tier.</summary>
-    public long Bytes => 2L * Layers * Tokens * KvWidth * (Tier == ChunkTier.Device ? ElementBytes : sizeof(float));
+    /// <summary>The arena blocks holding the chunk (device tier only).</summary>
+    public int[] Blocks => _blocks ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first.");
 
-    public DeviceTensor Keys(int layer) => (_keys ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first."))[layer];
-
-    public DeviceTensor Values(int layer) => (_values ?? throw new InvalidOperationException("chunk KV is not on the device; call EnsureOnDevice first."))[layer];
-
-    /// <summary>Moves the KV one tier down: device → host, or host → disk (when a directory is given) .</summary>
-    public void Demote(IComputeBackend backend, string? diskDirectory)
+    /// <summary>Moves the KV one tier down: device → host, or host → disk (when a directory is given).</summary>
+    public void Demote(ChunkKvCopier copier, string? diskDirectory)
     {
-        if (_keys is not null)
+        if (_blocks is not null)
         {
-            _hostKeys = new float[Layers][];
-            _hostValues = new float[Layers][];
-            for (var l = 0; l < Layers; l++)
-            {
-                _hostKeys[l] = new float[Tokens * KvWidth];
-                _hostValues[l] = new float[Tokens * KvWidth];
-                backend.Download(_keys[l], _hostKeys[l]);
-                backend.Download(_values![l], _hostValues[l]);
-                _keys[l].Dispose();
-                _values[l].Dispose();
-            }
-
-            _keys = _values = null;
+            _hostKeys = new float[Layers * Tokens * KvWidth];
+            _hostValues = new float[Layers * Tokens * KvWidth];
+            copier.ToHost(this, _hostKeys, _hostValues);
+            _arena.Release(_blocks);
+            _blocks = null;
         }
         else if (_hostKeys is not null && diskDirectory is not null)
         {
             Directory.CreateDirectory(diskDirectory);
             _file = Path.Combine(diskDirectory, $"chunk-{Guid.NewGuid():n}.kv");
             using var stream = File.Create(_file);
-            for (var l = 0; l < Layers; l++)
-            {
-                stream.Write(MemoryMarshal.AsBytes(_hostKeys[l].AsSpan()));
-                stream.Write(MemoryMarshal.AsBytes(_hostValues![l].AsSpan()));
-            }
-
+            stream.Write(MemoryMarshal.AsBytes(_hostKeys.AsSpan()));
+            stream.Write(MemoryMarshal.AsBytes(_hostValues!.AsSpan()));
             _hostKeys = _hostValues = null;
         }
     }
 
-    /// <summary>Brings the KV back to the device (from host memory or disk).</summary>
-    public void EnsureOnDevice(IComputeBackend backend)
+    /// <summary>
+    /// Brings the KV back to the device (from host memory or disk). False when the arena has no room for it; the
+    /// caller frees room (the store evicts) and tries again, or treats the chunk as not cached.
+    /// </summary>
+    public bool EnsureOnDevice(ChunkKvCopier copier)
     {
-        if (_keys is not null)
+        if (_blocks is not null)
         {
-            return;
+            return true;
+        }
+
+        var blocks = _arena.TryAllocate(Tokens);
+        if (blocks is null)
+        {
+            return false;
         }
 
         if (_hostKeys is null)
@@ -89,31 +83,21 @@ public sealed class ChunkKv : IDisposable
             LoadFromDisk();
         }
 
-        _keys = new DeviceTensor[Layers];
-        _values = new DeviceTensor[Layers];
-        for (var l = 0; l < Layers; l++)
-        {
-            _keys[l] = backend.Allocate(Tokens, KvWidth, backend.CacheType);
-            _values[l] = backend.Allocate(Tokens, KvWidth, backend.CacheType);
-            backend.Upload(_hostKeys![l], _keys[l]);
-            backend.Upload(_hostValues![l], _values[l]);
-        }
-
+        _blocks = blocks;
+        copier.ToDevice(this, _hostKeys!, _hostValues!);
         _hostKeys = _hostValues = null;
+        return true;
     }
 
     private void LoadFromDisk()
     {
         var file = _file ?? throw new InvalidOperationException("chunk KV has no tier left (it was dropped).");
-        _hostKeys = new float[Layers][];
-        _hostValues = new float[Layers][];
-        using var stream = File.OpenRead(file);
-        for (var l = 0; l < Layers; l++)
+        _hostKeys = new float[Layers * Tokens * KvWidth];
+        _hostValues = new float[Layers * Tokens * KvWidth];
+        using (var stream = File.OpenRead(file))
         {
-            _hostKeys[l] = new float[Tokens * KvWidth];
-            _hostValues[l] = new float[Tokens * KvWidth];
-            stream.ReadExactly(MemoryMarshal.AsBytes(_hostKeys[l].AsSpan()));
-            stream.ReadExactly(MemoryMarshal.AsBytes(_hostValues[l].AsSpan()));
+            stream.ReadExactly(MemoryMarshal.AsBytes(_hostKeys.AsSpan()));
+            stream.ReadExactly(MemoryMarshal.AsBytes(_hostValues.AsSpan()));
         }
 
         File.Delete(file);
@@ -122,19 +106,18 @@ public sealed class ChunkKv : IDisposable
 
     public void Dispose()
     {
-        if (_keys is not null)
+        if (_blocks is not null)
         {
-            foreach (var t in _keys.Concat(_values!))
-            {
-                t.Dispose();
-            }
+            _arena.Release(_blocks);
         }
 
-        _keys = _values = null;
+        _blocks = null;
         _hostKeys = _hostValues = null;
         if (_file is not null && File.Exists(_file))
         {
             File.Delete(_file);
         }
+
+        _file = null;
     }
 }

@@ -12,6 +12,6 @@ public enum ChunkReuseMode
     /// <summary>Cache-Craft: reuse chunk KV anywhere, re-rotate keys, recompute the context-sensitive tokens per chunk.</summary>
     CacheCraft,
 
-    /// <summary>Ablation: reuse chunk KV but recompute one fixed fraction of every reused chunk (highest-scored tokens first).</summary>
+    /// <summary>Ablation: reuse chunk KV but recompute one fixed fraction of every reused chunk (as a span where its scores are highest), plus the recency window.</summary>
     FixedRatio,
 }

@@ -10,6 +10,12 @@ public sealed record ChunkReusePolicy
     /// <summary>Recomputed share of each reused chunk in <see cref="ChunkReuseMode.FixedRatio"/> mode (0..1).</summary>
     public double FixedRatio { get; init; } = 0.15;
 
+    /// <summary>
+    /// Positions before the end of the last chunk whose tokens are always recomputed (Cache-Craft and fixed-ratio
+    /// modes): what the question reads most (see <see cref="RecomputePlanner"/>). 0 recomputes only planned spans.
+    /// </summary>
+    public int RecencyWindow { get; init; } = 256;
+
     /// <summary>Store the KV of chunks computed by this request for later reuse.</summary>
     public bool StoreChunks { get; init; } = true;
 }

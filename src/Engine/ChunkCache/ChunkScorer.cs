@@ -9,91 +9,147 @@ namespace InferMesh.Engine.ChunkCache;
 /// its own context (the instructions plus its own chunk) has LSE_own, attention over the whole prompt LSE_all, so the
 /// share of its attention mass that went to other chunks is 1 − exp(LSE_own − LSE_all). Per layer the own-context
 /// keys are gathered into a small block-aligned scratch cache and the same PagedAttention kernel runs over them.
-/// Scratch tensors are made once per step and both LSEs of every layer stay on the device until the step ends, so
-/// scoring adds no host synchronisation inside the layer loop.
+/// Only a sample of each chunk's tokens is scored (<see cref="ChunkCapture.ScoreStride"/>), at most
+/// <see cref="MaxRows"/> per step, which keeps scoring a small fraction of the step. Buffers grow on demand and are
+/// kept; both LSEs of every layer stay on the device until the step ends and come back in one download.
 /// </summary>
-public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads, int headDim, int blockSize, int layers) : IAttentionObserver
+public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads, int headDim, int blockSize, int layers) : IAttentionObserver, IDisposable
 {
+    /// <summary>
+    /// Scored rows per step. Small batches stay on the attention path that needs no look at the batch layout from
+    /// the host (the CUDA backend reads it back for prefills of 256 rows or more, a synchronisation per layer).
+    /// </summary>
+    public const int MaxRows = 240;
+
+    private readonly List<(ChunkCapture Capture, int Row, int Position)> _candidates = [];
     private readonly List<(ChunkCapture Capture, int Row, int Position)> _rows = [];
-    private DeviceTensor? _keySlots, _rowIndex, _querySeq, _queryPos, _tables;
-    private DeviceTensor? _keys, _values, _q, _output, _lseOwn, _lseAll;
+    private readonly List<int> _keySlots = [], _queryPos = [], _querySeq = [], _rowIndex = [], _tables = [];
+    private DeviceTensor? _indices, _tableBuffer, _keys, _values, _q, _output, _lse;
+    private DeviceTensor? _keySlotsView, _rowIndexView, _lseOwn, _lseAll;
     private AttentionBatch? _batch;
-    private int _scratchRows, _groups, _maxBlocks, _maxContext;
-    private float[] _own = [], _all = [];
+    private int _scratchRows, _groups, _maxBlocks;
+    private float[] _lseHost = [];
+    private int[] _hostInts = [];
 
-    public bool HasWork => _rows.Count > 0;
+    public bool HasWork => _candidates.Count > 0;
 
-    /// <summary>Registers a batch row (at a chunk position) to score during the coming step.</summary>
-    public void AddRow(ChunkCapture capture, int batchRow, int position) => _rows.Add((capture, batchRow, position));
+    /// <summary>Registers a batch row (at a chunk position) to score during the coming step, if it is a sampled token.</summary>
+    public void AddRow(ChunkCapture capture, int batchRow, int position)
+    {
+        if ((position - capture.Start) % capture.ScoreStride == 0)
+        {
+            _candidates.Add((capture, batchRow, position));
+        }
+    }
 
     /// <summary>Builds this step's scratch layout (one group per chunk) once; every layer reuses it.</summary>
     public void Prepare()
     {
-        DisposeStep();
-        if (_rows.Count == 0)
+        _rows.Clear();
+        if (_candidates.Count == 0)
         {
             return;
         }
 
-        var groups = _rows.GroupBy(r => r.Capture).ToList();
-        var keySlots = new List<int>();
-        var querySeq = new List<int>();
-        var queryPos = new List<int>();
-        var rowIndex = new List<int>();
-        var tables = new List<int[]>();
-        var offset = 0;
-        foreach (var g in groups)
+        // Evenly thin the candidates to the row cap (the step keeps its batch order, so rows stay grouped by chunk).
+        for (var i = 0; i < _candidates.Count; i++)
         {
-            var c = g.Key;
-            var last = g.Max(r => r.Position);
-            var positions = Enumerable.Range(0, c.ContextPrefix).Concat(Enumerable.Range(c.Start, last - c.Start + 1)).ToArray();
-            var blocks = (positions.Length + blockSize - 1) / blockSize;
-            foreach (var p in positions)
+            if (_candidates.Count <= MaxRows || (long)i * MaxRows / _candidates.Count != (long)(i + 1) * MaxRows / _candidates.Count)
             {
-                keySlots.Add(c.Sequence.SlotOf(p, blockSize));
+                _rows.Add(_candidates[i]);
+            }
+        }
+
+        _keySlots.Clear();
+        _queryPos.Clear();
+        _querySeq.Clear();
+        _rowIndex.Clear();
+        _tables.Clear();
+        var groupStarts = new List<int>();
+        var offset = 0;
+        for (var i = 0; i < _rows.Count;)
+        {
+            var c = _rows[i].Capture;
+            var end = i;
+            var last = 0;
+            while (end < _rows.Count && _rows[end].Capture == c)
+            {
+                last = Math.Max(last, _rows[end].Position);
+                end++;
             }
 
-            for (var pad = positions.Length; pad < blocks * blockSize; pad++)
+            // Keys: the instructions, then the chunk up to its last scored token, padded to whole blocks.
+            var count = c.ContextPrefix + (last - c.Start + 1);
+            var blocks = (count + blockSize - 1) / blockSize;
+            for (var k = 0; k < blocks * blockSize; k++)
             {
-                keySlots.Add(keySlots[^1]); // padding rows are never attended (beyond every query's position)
+                var p = k < c.ContextPrefix ? k : c.Start + Math.Min(k, count - 1) - c.ContextPrefix;
+                _keySlots.Add(c.Sequence.SlotOf(p, blockSize)); // padding repeats the last key, never attended
             }
 
-            tables.Add(Enumerable.Range(offset / blockSize, blocks).ToArray());
-            foreach (var (_, row, position) in g)
+            groupStarts.Add(offset / blockSize);
+            _tables.Add(blocks);
+            for (var r = i; r < end; r++)
             {
-                rowIndex.Add(row);
-                querySeq.Add(tables.Count - 1);
-                queryPos.Add(c.ContextPrefix + (position - c.Start));
+                _rowIndex.Add(_rows[r].Row);
+                _querySeq.Add(groupStarts.Count - 1);
+                _queryPos.Add(c.ContextPrefix + (_rows[r].Position - c.Start));
+                c.Scored[_rows[r].Position - c.Start] = true;
             }
 
             offset += blocks * blockSize;
+            i = end;
         }
 
-        _groups = tables.Count;
-        _maxBlocks = tables.Max(t => t.Length);
+        _groups = groupStarts.Count;
+        _maxBlocks = _tables.Max();
         _scratchRows = offset;
-        _maxContext = queryPos.Max() + 1;
-        _keySlots = Upload([.. keySlots], keySlots.Count, 1);
-        _rowIndex = Upload([.. rowIndex], rowIndex.Count, 1);
-        _querySeq = Upload([.. querySeq], querySeq.Count, 1);
-        _queryPos = Upload([.. queryPos], queryPos.Count, 1);
-        var flat = new int[_groups * _maxBlocks];
+        var n = _rows.Count;
+
+        // One upload: [key slots][row index][query sequence][query position]; block tables separately (2-D).
+        var ints = HostInts(_scratchRows + (3 * n));
+        _keySlots.CopyTo(ints);
+        _rowIndex.CopyTo(ints[_scratchRows..]);
+        _querySeq.CopyTo(ints[(_scratchRows + n)..]);
+        _queryPos.CopyTo(ints[(_scratchRows + (2 * n))..]);
+        _indices = Grow(_indices, _scratchRows + (3 * n), 1, DType.I32);
+        var indices = _indices.View(0, _scratchRows + (3 * n));
+        backend.Upload(ints, indices);
+        _keySlotsView = indices.View(0, _scratchRows);
+        _rowIndexView = indices.View(_scratchRows, n);
+        var querySeq = indices.View(_scratchRows + n, n);
+        var queryPos = indices.View(_scratchRows + (2 * n), n);
+
+        // Block tables are [groups × width]; the buffer only ever widens, so a step allocates nothing once warm.
+        if (_tableBuffer is null || _tableBuffer.Cols < _maxBlocks || _tableBuffer.Rows < _groups)
+        {
+            var width = Math.Max(_maxBlocks, _tableBuffer?.Cols ?? 0);
+            var height = Math.Max(_groups, 2 * (_tableBuffer?.Rows ?? 4));
+            _tableBuffer?.Dispose();
+            _tableBuffer = backend.Allocate(height, width, DType.I32);
+        }
+
+        var stride = _tableBuffer.Cols;
+        var flat = HostInts(_groups * stride);
+        flat.Clear();
         for (var g = 0; g < _groups; g++)
         {
-            tables[g].CopyTo(flat, g * _maxBlocks);
+            for (var b = 0; b < _tables[g]; b++)
+            {
+                flat[(g * stride) + b] = groupStarts[g] + b;
+            }
         }
 
-        _tables = Upload(flat, _groups, _maxBlocks);
-        var n = _rows.Count;
-        _keys = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
-        _values = backend.Allocate(_scratchRows, kvWidth, backend.CacheType);
-        _q = backend.Allocate(n, heads * headDim);
-        _output = backend.Allocate(n, heads * headDim);
-        _lseOwn = backend.Allocate(layers * n, heads, DType.F32);
-        _lseAll = backend.Allocate(layers * n, heads, DType.F32);
-        _batch = new AttentionBatch(_querySeq, _queryPos, _tables, _maxContext);
-        _own = new float[layers * n * heads];
-        _all = new float[layers * n * heads];
+        var tables = _tableBuffer.View(0, _groups);
+        backend.Upload(flat, tables);
+        _keys = Grow(_keys, _scratchRows, kvWidth, backend.CacheType);
+        _values = Grow(_values, _scratchRows, kvWidth, backend.CacheType);
+        _q = Grow(_q, n, heads * headDim, null);
+        _output = Grow(_output, n, heads * headDim, null);
+        _lse = Grow(_lse, 2 * layers * n, heads, DType.F32);
+        _lseOwn = _lse.View(0, layers * n);
+        _lseAll = _lse.View(layers * n, layers * n);
+        _batch = new AttentionBatch(querySeq, queryPos, tables, _queryPos.Max() + 1);
     }
 
     public void AfterAttention(int layer, DeviceTensor queries, DeviceTensor lse, KvCachePool cache, AttentionShape shape)
@@ -104,63 +160,82 @@ public sealed class ChunkScorer(IComputeBackend backend, int kvWidth, int heads,
         }
 
         var n = _rows.Count;
-        backend.GatherRows(cache.Keys(layer), _keySlots!, _keys!);
-        backend.GatherRows(cache.Values(layer), _keySlots!, _values!);
-        backend.GatherRows(queries, _rowIndex!, _q!);
-        backend.GatherRows(lse, _rowIndex!, _lseAll!.View(layer * n, n));
-        backend.PagedAttention(_q!, _keys!, _values!, _batch!, shape with { BlockSize = blockSize }, _output!, _lseOwn!.View(layer * n, n));
+        var keys = _keys!.View(0, _scratchRows);
+        var values = _values!.View(0, _scratchRows);
+        var q = _q!.View(0, n);
+        backend.GatherRows(cache.Keys(layer), _keySlotsView!, keys);
+        backend.GatherRows(cache.Values(layer), _keySlotsView!, values);
+        backend.GatherRows(queries, _rowIndexView!, q);
+        backend.GatherRows(lse, _rowIndexView!, _lseAll!.View(layer * n, n));
+        backend.PagedAttention(q, keys, values, _batch!, shape with { BlockSize = blockSize }, _output!.View(0, n), _lseOwn!.View(layer * n, n));
     }
 
-    /// <summary>Reads both LSEs of every layer once and adds each token's share of attention on other chunks.</summary>
-    private void Accumulate()
-    {
-        var n = _rows.Count;
-        backend.Download(_lseOwn!, _own);
-        backend.Download(_lseAll!, _all);
-        for (var l = 0; l < layers; l++)
-        {
-            for (var i = 0; i < n; i++)
-            {
-                var share = 0f;
-                var baseIndex = ((l * n) + i) * heads;
-                for (var h = 0; h < heads; h++)
-                {
-                    share += 1f - MathF.Exp(Math.Min(0f, _own[baseIndex + h] - _all[baseIndex + h]));
-                }
-
-                var (capture, _, position) = _rows[i];
-                capture.ScoreSums[position - capture.Start] += share / heads;
-            }
-        }
-    }
-
-    /// <summary>Scores this step's rows and forgets them (call after the step's forward pass).</summary>
+    /// <summary>Reads both LSEs of every layer (one download), adds each scored token's share, and forgets the step's rows.</summary>
     public void Clear()
     {
-        if (_rows.Count > 0 && _lseOwn is not null)
+        var n = _rows.Count;
+        if (n > 0)
         {
-            Accumulate();
+            var count = 2 * layers * n * heads;
+            if (_lseHost.Length < count)
+            {
+                _lseHost = new float[count];
+            }
+
+            backend.Download(_lse!.View(0, 2 * layers * n), _lseHost.AsSpan(0, count));
+            var all = layers * n * heads;
+            for (var l = 0; l < layers; l++)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    var share = 0f;
+                    var baseIndex = ((l * n) + i) * heads;
+                    for (var h = 0; h < heads; h++)
+                    {
+                        share += 1f - MathF.Exp(Math.Min(0f, _lseHost[baseIndex + h] - _lseHost[all + baseIndex + h]));
+                    }
+
+                    var (capture, _, position) = _rows[i];
+                    capture.ScoreSums[position - capture.Start] += share / heads;
+                }
+            }
         }
 
         _rows.Clear();
-        DisposeStep();
+        _candidates.Clear();
+        _batch = null;
     }
 
-    private DeviceTensor Upload(int[] data, int rows, int cols)
+    private Span<int> HostInts(int count)
     {
-        var t = backend.Allocate(rows, cols, DType.I32);
-        backend.Upload(data, t);
-        return t;
+        if (_hostInts.Length < count)
+        {
+            _hostInts = new int[Math.Max(count, 2 * _hostInts.Length)];
+        }
+
+        return _hostInts.AsSpan(0, count);
     }
 
-    private void DisposeStep()
+    /// <summary>A buffer of at least <paramref name="rows"/> rows, reallocated (doubling) only when too small.</summary>
+    private DeviceTensor Grow(DeviceTensor? buffer, int rows, int cols, DType? type)
     {
-        foreach (var t in new[] { _keySlots, _rowIndex, _querySeq, _queryPos, _tables, _keys, _values, _q, _output, _lseOwn, _lseAll })
+        if (buffer is not null && buffer.Rows >= rows)
+        {
+            return buffer;
+        }
+
+        var capacity = Math.Max(rows, 2 * (buffer?.Rows ?? 0));
+        buffer?.Dispose();
+        return backend.Allocate(capacity, cols, type);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _indices, _tableBuffer, _keys, _values, _q, _output, _lse })
         {
             t?.Dispose();
         }
 
-        _keySlots = _rowIndex = _querySeq = _queryPos = _tables = _keys = _values = _q = _output = _lseOwn = _lseAll = null;
-        _batch = null;
+        _indices = _tableBuffer = _keys = _values = _q = _output = _lse = null;
     }
 }

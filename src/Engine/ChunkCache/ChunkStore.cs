@@ -1,15 +1,16 @@
-using InferMesh.Kernels;
-
 namespace InferMesh.Engine.ChunkCache;
 
 /// <summary>
 /// Chunk caches of one engine (Cache-Craft, Agarwal et al., SIGMOD 2025): variants of each chunk keyed by
-/// hash(namespace, model, token ids), kept in tiers (device → host → disk) under byte budgets. When a budget is
-/// exceeded the variant of lowest utility moves down a tier (or is dropped from the last); utility weighs reuse
-/// frequency, recency, recompute cost (tokens) and size. Owned by the engine's step loop; not thread-safe.
+/// hash(namespace, model, token ids), kept in tiers (device → host → disk) under byte budgets. The device tier is the
+/// <see cref="ChunkArena"/> (its size is the device budget). When a tier is full the variant of lowest utility moves
+/// down a tier (or is dropped from the last); utility weighs reuse frequency, recency, recompute cost (tokens) and
+/// size. Variants found for the request being planned are pinned on the device until <see cref="Unpin"/>.
+/// Owned by the engine's step loop; not thread-safe.
 /// </summary>
-public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions options) : IDisposable
+public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) : IDisposable
 {
+    private readonly HashSet<ChunkVariant> _pinned = [];
     private readonly Dictionary<ulong, List<ChunkVariant>> _chunks = [];
     private long _clock;
     private long _nextVariantId;
@@ -61,6 +62,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
             }
 
             var match = v.ContextMatch(context);
+            if (Environment.GetEnvironmentVariable("CC_BESTPOS") is not null) match -= Math.Abs(v.Position - CcPosition) / 100000.0;
             if (match > bestMatch || (match == bestMatch && v.LastUsed > best!.LastUsed))
             {
                 best = v;
@@ -70,16 +72,59 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
 
         if (best is not null)
         {
+            if (!best.Kv.EnsureOnDevice(copier) && !(MakeRoom(best.Kv.Tokens, best) && best.Kv.EnsureOnDevice(copier)))
+            {
+                return null; // no room on the device even after evicting everything unpinned: compute it instead
+            }
+
             _hits++;
             best.Hits++;
             best.LastUsed = ++_clock;
-            best.Kv.EnsureOnDevice(backend);
+            _pinned.Add(best);
             EnforceBudgets(best);
             Observer?.Changed(best);
         }
 
         return best;
     }
+
+    /// <summary>Lets variants found since the last call be evicted again (after their KV was placed).</summary>
+    public void Unpin() => _pinned.Clear();
+
+    /// <summary>Device storage for a new chunk of <paramref name="tokens"/> tokens, evicting as needed; null when none can be had.</summary>
+    public ChunkKv? Reserve(int tokens)
+    {
+        var arena = copier.Arena;
+        var blocks = arena.TryAllocate(tokens);
+        if (blocks is null && MakeRoom(tokens, null))
+        {
+            blocks = arena.TryAllocate(tokens);
+        }
+
+        return blocks is null ? null : new ChunkKv(arena, blocks, tokens);
+    }
+
+    /// <summary>Moves device variants of lowest utility down until <paramref name="tokens"/> fit the arena.</summary>
+    private bool MakeRoom(int tokens, ChunkVariant? keep)
+    {
+        var arena = copier.Arena;
+        while (arena.FreeBlocks < arena.BlocksFor(tokens))
+        {
+            var victim = All().Where(v => v.Kv.Tier == ChunkTier.Device && v != keep && !_pinned.Contains(v)).MinBy(Utility);
+            if (victim is null)
+            {
+                return false;
+            }
+
+            _evictions++;
+            victim.Kv.Demote(copier, options.DiskDirectory);
+        }
+
+        EnforceBudgets(keep);
+        return true;
+    }
+
+    public int CcPosition { get; set; }
 
     public bool Contains(ulong key) => _chunks.ContainsKey(key);
 
@@ -134,18 +179,18 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
         return (1 + v.Hits) * recency * v.Tokens.Length / Math.Max(1, v.Kv.Bytes / 1024.0);
     }
 
-    private void EnforceBudgets(ChunkVariant keep)
+    private void EnforceBudgets(ChunkVariant? keep)
     {
         Shrink(ChunkTier.Device, options.DeviceBytes, keep);
         Shrink(ChunkTier.Host, options.HostBytes, keep);
         Shrink(ChunkTier.Disk, options.DiskBytes, keep);
     }
 
-    private void Shrink(ChunkTier tier, long budget, ChunkVariant keep)
+    private void Shrink(ChunkTier tier, long budget, ChunkVariant? keep)
     {
         while (Bytes(tier) > budget)
         {
-            var victim = All().Where(v => v.Kv.Tier == tier && v != keep).MinBy(Utility);
+            var victim = All().Where(v => v.Kv.Tier == tier && v != keep && !_pinned.Contains(v)).MinBy(Utility);
             if (victim is null)
             {
                 return;
@@ -158,7 +203,7 @@ public sealed class ChunkStore(IComputeBackend backend, ChunkStoreOptions option
             }
             else
             {
-                victim.Kv.Demote(backend, options.DiskDirectory);
+                victim.Kv.Demote(copier, options.DiskDirectory);
                 Observer?.Changed(victim);
             }
         }

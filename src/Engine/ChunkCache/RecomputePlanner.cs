@@ -1,16 +1,26 @@
 namespace InferMesh.Engine.ChunkCache;
 
 /// <summary>
-/// Decides which tokens of a reused chunk are recomputed (Cache-Craft §4: focused recomputation). The share follows
-/// how much the chunk depended on its neighbours when it was computed (its context impact) and how different its new
-/// neighbours are from those; the tokens chosen are those whose attention went most to other chunks.
+/// Decides, per reused chunk, which of its tokens are recomputed (Cache-Craft §4, focused recomputation), as at most
+/// two contiguous spans:
+/// <list type="bullet">
+/// <item>a context span: a share that follows how much the chunk depended on its neighbours when it was computed (its
+/// context impact) and how different its new neighbours are, placed where the chunk's tokens attended most to other
+/// chunks;</item>
+/// <item>a recency span: every token within <see cref="ChunkReusePolicy.RecencyWindow"/> positions before the end of the
+/// last chunk. The question and the answer attend most to the tokens just before them, and a recomputed token next to
+/// stale neighbours stays wrong (it attends to them), so the tail of the documents is recomputed whole.</item>
+/// </list>
+/// Spans rather than scattered tokens because a run of consecutive positions is what a GPU prefill computes fastest
+/// (tensor-core attention over contiguous queries); on the trained default model scattered top-scored tokens were no
+/// more accurate than a span of the same size (bench/results/cachecraft.md).
 /// </summary>
 public static class RecomputePlanner
 {
-    /// <summary>Bounds of the recomputed share of a reused chunk in Cache-Craft mode.</summary>
-    public const double MinShare = 0.05, MaxShare = 0.6;
+    /// <summary>Bounds of the context share of a reused chunk in Cache-Craft mode.</summary>
+    public const double MinShare = 0.0, MaxShare = 0.25;
 
-    /// <summary>Share of the chunk to recompute.</summary>
+    /// <summary>Share of the chunk to recompute for its context (the recency span comes on top).</summary>
     public static double Share(ChunkVariant variant, double contextMatch, bool samePosition, ChunkReusePolicy policy)
     {
         if (policy.Mode == ChunkReuseMode.FixedRatio)
@@ -24,27 +34,66 @@ public static class RecomputePlanner
         }
 
         // Impact is the mean share of attention that went to other chunks; a new context invalidates that part.
-        var share = 1.5 * variant.ContextImpact * (1 - (0.5 * contextMatch));
+        var share = variant.ContextImpact * (1 - (0.5 * contextMatch));
         return Math.Clamp(share, MinShare, MaxShare);
     }
 
-    /// <summary>Offsets (ascending) of the <paramref name="share"/> of tokens with the highest context impact.</summary>
-    public static int[] Select(ChunkVariant variant, double share)
+    /// <summary>
+    /// The contiguous span of ⌈share·n⌉ tokens whose context-impact scores sum highest (earliest on ties); the whole
+    /// chunk for a share of 1.
+    /// </summary>
+    public static (int Start, int Count) Span(ChunkVariant variant, double share)
     {
         var n = variant.Tokens.Length;
-        var count = (int)Math.Ceiling(share * n);
-        if (count <= 0)
+        var count = Math.Clamp((int)Math.Ceiling(share * n), 0, n);
+        if (count == 0 || count == n)
         {
-            return [];
+            return (0, count);
         }
 
-        if (count >= n)
+        var scores = variant.Scores;
+        double sum = 0;
+        for (var i = 0; i < count; i++)
         {
-            return Enumerable.Range(0, n).ToArray();
+            sum += scores[i];
         }
 
-        var order = Enumerable.Range(0, n).OrderByDescending(i => variant.Scores[i]).ThenBy(i => i).Take(count).ToArray();
-        Array.Sort(order);
-        return order;
+        var best = sum;
+        var bestStart = 0;
+        for (var start = 1; start + count <= n; start++)
+        {
+            sum += scores[start + count - 1] - scores[start - 1];
+            if (sum > best + 1e-9)
+            {
+                best = sum;
+                bestStart = start;
+            }
+        }
+
+        return (bestStart, count);
+    }
+
+    /// <summary>Trailing tokens of a chunk at [start, start+length) that lie within <paramref name="window"/> positions before <paramref name="documentsEnd"/>.</summary>
+    public static int RecencyTokens(int start, int length, int documentsEnd, int window) =>
+        Math.Clamp(start + length - (documentsEnd - window), 0, length);
+
+    /// <summary>Offsets (ascending) of a chunk's recomputed tokens: the context span and the recency tail.</summary>
+    public static int[] Select(ChunkVariant variant, double share, int recencyTokens)
+    {
+        var n = variant.Tokens.Length;
+        var (start, count) = Span(variant, share);
+        var tail = n - Math.Clamp(recencyTokens, 0, n);
+        var offsets = new List<int>(count + n - tail);
+        for (var i = start; i < start + count && i < tail; i++)
+        {
+            offsets.Add(i);
+        }
+
+        for (var i = Math.Max(tail, 0); i < n; i++)
+        {
+            offsets.Add(i);
+        }
+
+        return [.. offsets];
     }
 }

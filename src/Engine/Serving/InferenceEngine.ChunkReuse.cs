@@ -8,8 +8,11 @@ namespace InferMesh.Engine.Serving;
 /// <summary>
 /// Chunk reuse for segmented (RAG) prompts, after Cache-Craft (Agarwal et al., SIGMOD 2025): chunks found in the
 /// chunk store are placed into the sequence's KV without prefill — keys re-rotated by the position delta, exact for
-/// RoPE since rotations compose — then only the planned tokens of those chunks, and every uncached token, are
-/// computed in one sparse prefill over the whole new context. Chunks computed here are stored with their scores.
+/// RoPE since rotations compose — then only the planned tokens of those chunks (<see cref="RecomputePlanner"/>), and
+/// every uncached token, are computed in one sparse prefill over the whole new context. Chunks computed here are
+/// stored with their scores once the first token is out. Placing and storing are batched device copies
+/// (<see cref="ChunkKvCopier"/>): a few operations per layer whatever the number and length of the chunks, no
+/// device allocation and no synchronisation.
 /// </summary>
 public sealed partial class InferenceEngine
 {
@@ -47,6 +50,13 @@ public sealed partial class InferenceEngine
         }
 
         var contextPrefix = segments[0].IsChunk ? 0 : segments[0].TokenIds.Count;
+        var lastChunk = segments.Count - 1;
+        while (lastChunk > 0 && !segments[lastChunk].IsChunk)
+        {
+            lastChunk--;
+        }
+
+        var documentsEnd = starts[lastChunk] + segments[lastChunk].TokenIds.Count;
         var captures = new List<ChunkCapture>();
         var hits = new List<(int Segment, ChunkVariant Variant)>();
         for (var i = 0; i < segments.Count; i++)
@@ -75,13 +85,15 @@ public sealed partial class InferenceEngine
         if (hits.Count > 0)
         {
             // On failure the normal path (prefix cache, contiguous prefill) computes everything.
-            TryPlaceChunks(seq, hits, starts, keys, policy);
+            TryPlaceChunks(seq, hits, starts, keys, documentsEnd, policy);
         }
+
+        _chunkStore.Unpin();
 
         _chunkStats = _chunkStore.Stats;
     }
 
-    private bool TryPlaceChunks(Sequence seq, List<(int Segment, ChunkVariant Variant)> hits, int[] starts, ulong[] keys, ChunkReusePolicy policy)
+    private bool TryPlaceChunks(Sequence seq, List<(int Segment, ChunkVariant Variant)> hits, int[] starts, ulong[] keys, int documentsEnd, ChunkReusePolicy policy)
     {
         var length = seq.Length;
         var size = _allocator.BlockSize;
@@ -105,24 +117,33 @@ public sealed partial class InferenceEngine
         var plans = new List<(int Start, ChunkVariant Variant, int[] Selected)>();
         foreach (var (segment, variant) in hits)
         {
-            if (starts[segment] < exact)
+            var start = starts[segment];
+            var n = variant.Tokens.Length;
+            if (start < exact)
             {
                 continue; // already exact from the prefix cache
             }
 
             var match = variant.ContextMatch(keys.AsSpan(0, segment));
-            var share = RecomputePlanner.Share(variant, match, variant.Position == starts[segment], policy);
-            var selected = RecomputePlanner.Select(variant, share);
-            plans.Add((starts[segment], variant, selected));
-            recompute += selected.Length;
-            for (var t = 0; t < variant.Tokens.Length; t++)
+            var share = RecomputePlanner.Share(variant, match, variant.Position == start, policy);
+            var recency = RecomputePlanner.RecencyTokens(start, n, documentsEnd, policy.RecencyWindow);
+            var selected = RecomputePlanner.Select(variant, share, recency);
+            if (selected.Length == n)
             {
-                placed[starts[segment] + t] = true;
+                continue; // every token is recomputed: nothing to place
+            }
+
+            plans.Add((start, variant, selected));
+            recompute += selected.Length;
+            placed.AsSpan(start, n).Fill(true);
+            foreach (var offset in selected)
+            {
+                placed[start + offset] = false;
             }
         }
 
         placed[length - 1] = false; // the last prompt token always runs, for the logits
-        var reused = placed.Count(p => p) - recompute;
+        var reused = placed.Count(p => p);
         if (plans.Count == 0 || reused < (length - exact) / 10)
         {
             foreach (var b in shared)
@@ -139,15 +160,7 @@ public sealed partial class InferenceEngine
             seq.Blocks.Add(_allocator.Allocate());
         }
 
-        foreach (var (start, variant, selected) in plans)
-        {
-            PlaceChunk(seq, variant, start);
-            foreach (var offset in selected)
-            {
-                placed[start + offset] = false;
-            }
-        }
-
+        PlaceChunks(seq, plans, placed);
         var positions = new List<int>(length - exact - reused);
         for (var p = exact; p < length; p++)
         {
@@ -170,31 +183,30 @@ public sealed partial class InferenceEngine
         return true;
     }
 
-    /// <summary>Copies a stored chunk into the sequence's slots, rotating its keys from the stored position to the new one.</summary>
-    private void PlaceChunk(Sequence seq, ChunkVariant variant, int start)
+    /// <summary>
+    /// Writes the placed tokens of every planned chunk into the sequence's slots in one batch, keys rotated from each
+    /// variant's stored position to the new one. Tokens to be recomputed are skipped: the sparse prefill computes them
+    /// before any later position reads them.
+    /// </summary>
+    private void PlaceChunks(Sequence seq, List<(int Start, ChunkVariant Variant, int[] Selected)> plans, bool[] placed)
     {
-        var n = variant.Tokens.Length;
-        var slots = new int[n];
-        for (var t = 0; t < n; t++)
+        var items = new List<(ChunkKv Kv, int[] Offsets, int[] Slots, int Delta)>(plans.Count);
+        foreach (var (start, variant, _) in plans)
         {
-            slots[t] = seq.SlotOf(start + t, _allocator.BlockSize);
-        }
-
-        using var slotTensor = _backend.Allocate(n, 1, DType.I32);
-        using var delta = _backend.Allocate(n, 1, DType.I32);
-        using var rotated = _backend.Allocate(n, variant.Kv.KvWidth, _backend.CacheType);
-        _backend.Upload(slots, slotTensor);
-        _backend.Upload(Enumerable.Repeat(start - variant.Position, n).ToArray(), delta);
-        for (var l = 0; l < variant.Kv.Layers; l++)
-        {
-            _backend.Copy(variant.Kv.Keys(l), rotated);
-            if (start != variant.Position)
+            var offsets = new List<int>(variant.Tokens.Length);
+            for (var t = 0; t < variant.Tokens.Length; t++)
             {
-                _backend.Rope(rotated, _folder.Config.HeadDim, delta, _model.InvFreq, 1f);
+                if (placed[start + t])
+                {
+                    offsets.Add(t);
+                }
             }
 
-            _backend.WriteKv(rotated, variant.Kv.Values(l), _cache.Keys(l), _cache.Values(l), slotTensor);
+            var slots = offsets.Select(t => seq.SlotOf(start + t, _allocator.BlockSize)).ToArray();
+            items.Add((variant.Kv, [.. offsets], slots, start - variant.Position));
         }
+
+        _chunkCopier.Place(items);
     }
 
     /// <summary>Registers this step's rows that belong to chunks being captured, so the scorer sees them.</summary>
@@ -235,7 +247,7 @@ public sealed partial class InferenceEngine
         return _chunkScorer;
     }
 
-    /// <summary>Stores the chunks of a sequence whose prompt is now fully computed.</summary>
+    /// <summary>Stores the chunks of a sequence whose prompt is now fully computed (one batched copy for all of them).</summary>
     private void CaptureChunks(Sequence seq)
     {
         if (seq.ComputedTokens < seq.PromptLength || !_captures.Remove(seq, out var captures))
@@ -243,29 +255,19 @@ public sealed partial class InferenceEngine
             return;
         }
 
-        var kvWidth = _folder.Config.NumKeyValueHeads * _folder.Config.HeadDim;
+        var stored = new List<(ChunkCapture Capture, ChunkKv Kv)>(captures.Count);
         foreach (var c in captures)
         {
-            var slots = new int[c.Length];
-            for (var t = 0; t < c.Length; t++)
+            if (_chunkStore.Reserve(c.Length) is { } kv)
             {
-                slots[t] = seq.SlotOf(c.Start + t, _allocator.BlockSize);
+                stored.Add((c, kv));
             }
+        }
 
-            using var slotTensor = _backend.Allocate(c.Length, 1, DType.I32);
-            _backend.Upload(slots, slotTensor);
-            var keys = new DeviceTensor[c.Layers];
-            var values = new DeviceTensor[c.Layers];
-            for (var l = 0; l < c.Layers; l++)
-            {
-                keys[l] = _backend.Allocate(c.Length, kvWidth, _backend.CacheType);
-                values[l] = _backend.Allocate(c.Length, kvWidth, _backend.CacheType);
-                _backend.GatherRows(_cache.Keys(l), slotTensor, keys[l]);
-                _backend.GatherRows(_cache.Values(l), slotTensor, values[l]);
-            }
-
-            var scores = c.ScoreSums.Select(s => s / c.Layers).ToArray();
-            _chunkStore.Add(new ChunkVariant(c.Key, seq.Tokens.Slice(c.Start, c.Length).ToArray(), c.Start, c.Context, scores, new ChunkKv(keys, values)));
+        _chunkCopier.Capture(stored.Select(s => (s.Kv, Enumerable.Range(s.Capture.Start, s.Capture.Length).Select(p => seq.SlotOf(p, _allocator.BlockSize)).ToArray())).ToList());
+        foreach (var (c, kv) in stored)
+        {
+            _chunkStore.Add(new ChunkVariant(c.Key, seq.Tokens.Slice(c.Start, c.Length).ToArray(), c.Start, c.Context, c.Scores(), kv));
         }
 
         _chunkStats = _chunkStore.Stats;

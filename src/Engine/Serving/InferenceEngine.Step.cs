@@ -8,6 +8,7 @@ public sealed partial class InferenceEngine
 {
     private readonly Dictionary<Sequence, ActiveRequest> _active = [];
     private readonly List<Sequence> _rejected = [];
+    private readonly List<Sequence> _promptsDone = [];
     private readonly List<TaskCompletionSource> _idleWaiters = [];
     private readonly float[] _hostLogits;
     private readonly int[] _argmaxIds;
@@ -102,7 +103,6 @@ public sealed partial class InferenceEngine
         else
         {
             logits = _model.Forward(_batch, _cache, scorer);
-            scorer?.Clear();
         }
 
         var vocab = _folder.Config.VocabSize;
@@ -123,6 +123,8 @@ public sealed partial class InferenceEngine
             }
         }
 
+        scorer?.Clear(); // after the logits: the step has finished on the device, so its download waits for nothing
+
         _steps++;
         var row = 0;
         foreach (var chunk in plan)
@@ -139,7 +141,7 @@ public sealed partial class InferenceEngine
                     seq.ComputedTokens = seq.Length;
                     seq.SparsePositions = null;
                     seq.SparseCursor = 0;
-                    CaptureChunks(seq);
+                    _promptsDone.Add(seq);
                 }
             }
             else
@@ -147,9 +149,9 @@ public sealed partial class InferenceEngine
                 var promptPart = Math.Max(0, Math.Min(chunk.Start + chunk.Count, seq.PromptLength) - chunk.Start);
                 _prefillComputed += promptPart;
                 seq.ComputedTokens += chunk.Count;
-                if (_captures.Count > 0)
+                if (_captures.Count > 0 && seq.ComputedTokens >= seq.PromptLength)
                 {
-                    CaptureChunks(seq);
+                    _promptsDone.Add(seq);
                 }
             }
 
@@ -177,6 +179,13 @@ public sealed partial class InferenceEngine
             Emit(active, token, logprob);
         }
 
+        // Chunks are stored once the step's tokens are out, so storing them never delays a first token.
+        foreach (var seq in _promptsDone)
+        {
+            CaptureChunks(seq);
+        }
+
+        _promptsDone.Clear();
         if (_steps % 16 == 0)
         {
             PublishStats();
@@ -259,6 +268,7 @@ public sealed partial class InferenceEngine
         active.Completed = true;
         var seq = active.Sequence;
         _active.Remove(seq);
+        CaptureChunks(seq); // a request that ends in its first step still stores its chunks, before its blocks go
         _captures.Remove(seq);
         if (active.Request.SessionKey is { } key && reason is FinishReason.Stop or FinishReason.Length && seq.Status == SequenceStatus.Running)
         {

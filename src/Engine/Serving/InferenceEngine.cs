@@ -38,6 +38,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
     // Scratch shared by every sampler; Sample only ever runs on the step loop thread.
     private readonly SamplingWorkspace _samplingWorkspace;
     private readonly ChunkStore _chunkStore;
+    private readonly ChunkArena _chunkArena;
+    private readonly ChunkKvCopier _chunkCopier;
     private readonly ChunkScorer _chunkScorer;
     private readonly DecodeGraphs? _decodeGraphs;
 
@@ -70,9 +72,12 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _hostLogits = new float[options.MaxSequences * config.VocabSize];
             _argmaxIds = new int[options.MaxSequences];
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
-            _chunkStore = new ChunkStore(_backend, options.ChunkStore);
+            var kvWidth = config.NumKeyValueHeads * config.HeadDim;
+            _chunkArena = new ChunkArena(_backend, config.NumHiddenLayers, kvWidth, options.BlockSize, options.ChunkStore.DeviceBytes);
+            _chunkCopier = new ChunkKvCopier(_backend, _chunkArena, _cache, _model.InvFreq, config.HeadDim);
+            _chunkStore = new ChunkStore(_chunkCopier, options.ChunkStore);
             _decodeGraphs = options.UseGraphs && _backend is IGraphCapture capture ? new DecodeGraphs(_model, capture, MaxContextLength) : null;
-            _chunkScorer = new ChunkScorer(_backend, config.NumKeyValueHeads * config.HeadDim, config.NumAttentionHeads, config.HeadDim, options.BlockSize, config.NumHiddenLayers);
+            _chunkScorer = new ChunkScorer(_backend, kvWidth, config.NumAttentionHeads, config.HeadDim, options.BlockSize, config.NumHiddenLayers);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }
         catch
@@ -220,6 +225,9 @@ public sealed partial class InferenceEngine : IInferenceEngine
         _wake.Release();
         await Task.Run(() => _loop.Join()).ConfigureAwait(false);
         _chunkStore.Dispose();
+        _chunkArena.Dispose();
+        _chunkCopier.Dispose();
+        _chunkScorer.Dispose();
         _decodeGraphs?.Dispose();
         _model.Dispose();
         _cache.Dispose();
