@@ -9,7 +9,8 @@ internal static class CommandLineErrors
     {
         try
         {
-            return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+            // System.CommandLine would print its own report with a stack trace; errors come here instead.
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("INFERMESH_DEBUG") != "1")
         {

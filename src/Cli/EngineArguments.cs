@@ -1,5 +1,6 @@
 using System.CommandLine;
 using InferMesh.Engine.Serving;
+using InferMesh.Kernels;
 
 namespace InferMesh.Cli;
 
@@ -18,6 +19,8 @@ internal sealed class EngineArguments
 
     public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads (default: all cores)" };
 
+    public Option<string> ActivationDType { get; } = CreateActivationDType();
+
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
@@ -26,6 +29,7 @@ internal sealed class EngineArguments
         command.Options.Add(KvBlocks);
         command.Options.Add(MemoryUtilization);
         command.Options.Add(Threads);
+        command.Options.Add(ActivationDType);
     }
 
     public string ModelDirectory(ParseResult result) => DefaultModel.Resolve(result.GetValue(Model));
@@ -37,7 +41,27 @@ internal sealed class EngineArguments
         KvCacheBlocks = result.GetValue(KvBlocks),
         MemoryUtilization = result.GetValue(MemoryUtilization),
         Threads = result.GetValue(Threads),
+        ActivationType = ActivationTypeOf(result.GetValue(ActivationDType)),
         MaxSequences = maxSequences,
+    };
+
+    private static Option<string> CreateActivationDType()
+    {
+        var option = new Option<string>("--activation-dtype")
+        {
+            Description = "activations and KV cache: auto (the checkpoint's dtype on CUDA: fp32 checkpoints run in f32 like transformers, bf16 in bf16; f32 on the CPU), f32, bf16 or f16 (CUDA only)",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong("auto", "f32", "bf16", "f16");
+        return option;
+    }
+
+    private static DType? ActivationTypeOf(string? name) => name switch
+    {
+        "f32" => DType.F32,
+        "bf16" => DType.BF16,
+        "f16" => DType.F16,
+        _ => null,
     };
 
     public InferenceEngine Load(ParseResult result, int maxSequences = 64)

@@ -17,6 +17,9 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     BenchCommand.Create(),
     PublishCommand.Create(),
     TokenRingModelCommand.Create(),
+    BenchRingClusterCommand.Create(),
+    RingSiloCommand.Create(),
+    BenchTokenRingCommand.Create(),
 };
 
 return await CommandLineErrors.InvokeAsync(root, args);

@@ -22,4 +22,16 @@ public sealed record ChatTurn
     /// False for a one-off request without a session: nothing is written to storage and no KV is kept afterwards.
     /// </summary>
     [Id(4)] public bool Persist { get; init; } = true;
+
+    /// <summary>
+    /// Document texts (RAG chunks) to place before the last user message's content, each tokenized on its own so its
+    /// KV can be reused wherever it appears (see <c>DocumentPrompt</c> in the grains for the exact layout).
+    /// </summary>
+    [Id(5)] public IReadOnlyList<string> Documents { get; init; } = [];
+
+    /// <summary>
+    /// Cache namespace of the caller (see <see cref="CacheNamespaces"/>), set by the gateway from the authenticated
+    /// tenant; null means the session's own tenant's.
+    /// </summary>
+    [Id(6)] public string? CacheNamespace { get; init; }
 }

@@ -23,4 +23,7 @@ public sealed record ShardTokenEvent
     [Id(7)] public int CachedPromptTokens { get; init; }
 
     [Id(8)] public int CompletionTokens { get; init; }
+
+    /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from chunk caches (not recomputed).</summary>
+    [Id(9)] public int ReusedChunkTokens { get; init; }
 }

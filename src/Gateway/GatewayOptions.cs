@@ -11,6 +11,18 @@ public sealed class GatewayOptions
     /// </summary>
     public Dictionary<string, string> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Tenant → group: tenants mapped to one group share prefix and chunk caches (explicit opt-in; a shared cache lets
+    /// members time each other's prompts). Tenants not listed keep caches of their own.
+    /// </summary>
+    public Dictionary<string, string> SharedCacheGroups { get; set; } = [];
+
+    /// <summary>Most documents on one chat request, and most chunks registered by one <c>POST /v1/chunks</c>.</summary>
+    public int MaxDocuments { get; set; } = 64;
+
+    /// <summary>Longest document or chunk text, in characters.</summary>
+    public int MaxDocumentCharacters { get; set; } = 32_768;
+
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1 << 20;
 

@@ -1,5 +1,7 @@
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
+using InferMesh.Grains.SequenceParallel;
 using InferMesh.Grains.Sessions;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,10 +26,12 @@ public static class GrainsSiloBuilderExtensions
         services.AddOptions<ServingOptions>();
         services.TryAddSingleton<LoadReporter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LoadReporter>());
+        services.AddChunkDirectoryReporting();
         // A session's call to its shard waits for the next tokens, the first after the whole prefill: allow long prefills.
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         services.AddPlacementDirector<SessionPlacementStrategy, SessionPlacementDirector>();
         services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
+        silo.AddRingPrefill();
         return silo;
     }
 }

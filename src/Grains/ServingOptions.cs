@@ -1,3 +1,5 @@
+using InferMesh.Contracts;
+
 namespace InferMesh.Grains;
 
 /// <summary>Limits and intervals of the serving grains (configuration section <c>InferMesh:Serving</c>).</summary>
@@ -19,4 +21,21 @@ public sealed class ServingOptions
     /// sessions spreads over silos instead of all landing on the one that looked emptiest a moment ago.
     /// </summary>
     public int PlacementPenaltyBlocks { get; set; } = 32;
+
+    /// <summary>
+    /// Prompts with at least this many tokens to prefill (past the session's resident KV) are prefilled by a
+    /// sequence-parallel ring when other silos or devices hold the whole model; 0 turns rings off.
+    /// </summary>
+    public int RingPrefillMinTokens { get; set; } = 8192;
+
+    /// <summary>Most members a prefill ring takes (the session's own shard included).</summary>
+    public int RingMaxMembers { get; set; } = 8;
+
+    public PrefillRingSchedule RingSchedule { get; set; } = PrefillRingSchedule.TokenRing;
+
+    /// <summary>How long a ring member waits for any one block before it declares its peer gone.</summary>
+    public TimeSpan RingReceiveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Largest Orleans message a ring tensor is split into.</summary>
+    public int RingMessageChunkBytes { get; set; } = 4 << 20;
 }

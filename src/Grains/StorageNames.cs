@@ -4,4 +4,7 @@ namespace InferMesh.Grains;
 public static class StorageNames
 {
     public const string Sessions = "sessions";
+
+    /// <summary>Chunk registrations (<c>POST /v1/chunks</c>) live in the sessions' store: one durable store to configure per cluster.</summary>
+    public const string Chunks = Sessions;
 }

@@ -2,8 +2,8 @@ namespace InferMesh.Kernels;
 
 /// <summary>
 /// The seam between the Engine and one compute device. The Engine calls these operations in model order and never
-/// asks which device it runs on; the CPU backend computes in fp32, the CUDA backend in bf16/fp16 storage with fp32
-/// accumulation. Operations are enqueued in order on the device's stream; <see cref="Synchronize"/> waits for them,
+/// asks which device it runs on; the CPU backend computes in fp32, the CUDA backend in bf16/fp16 or fp32 storage
+/// (<see cref="ActivationType"/>) with fp32 accumulation. Operations are enqueued in order on the device's stream; <see cref="Synchronize"/> waits for them,
 /// and downloads synchronize implicitly.
 /// Every operation works row by row: a row's result never depends on which other rows share the call, so a
 /// sequence gets the same numbers alone, batched or in prefill chunks of any size.
@@ -21,6 +21,9 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Bytes of device memory free for allocations now (host RAM for the CPU backend).</summary>
     long FreeMemoryBytes { get; }
+
+    /// <summary>Whether tensors live in host RAM shared with the rest of the machine (the CPU backend), so memory-based sizing must leave it room.</summary>
+    bool SharesHostMemory { get; }
 
     DeviceTensor Allocate(int rows, int cols, DType? dtype = null);
 
@@ -62,6 +65,17 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Writes key/value rows into the cache pools at the given slots (I32 [T×1]); a negative slot skips the row.</summary>
     void WriteKv(DeviceTensor keys, DeviceTensor values, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots);
+
+    /// <summary>
+    /// <see cref="Rope"/> and <see cref="WriteKv"/> of a fused q/k/v projection in one pass over its packed rows:
+    /// qkv is [T × (NumHeads + 2·NumKvHeads)·headDim], each row q | k | v. queries [T × NumHeads·headDim] receives q
+    /// rotated; k rotated and v go to rows slots[t] (I32 [T×1]) of keyCache and valueCache [slots × NumKvHeads·headDim].
+    /// Same numbers as Rope then WriteKv on the separate parts; a negative slot skips the row, and slots must be distinct.
+    /// </summary>
+    void RopeWriteQkv(DeviceTensor qkv, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling, DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots);
+
+    /// <summary>output = silu(gate) · up over a fused gate|up projection: gateUp is [T × 2I] with gate in columns [0, I) and up in [I, 2I); output is [T × I]. Same numbers as <see cref="SiluMul"/> on the halves.</summary>
+    void SwiGlu(DeviceTensor gateUp, DeviceTensor output);
 
     /// <summary>
     /// Causal attention of every query row over its sequence's paged KV (see <see cref="AttentionBatch"/>).

@@ -1,6 +1,6 @@
 namespace InferMesh.Engine.Tests;
 
-/// <summary>Locates the repository (the folder holding InferMesh.sln) from the test binary's folder.</summary>
+/// <summary>Locates the repository (the folder holding InferMesh.sln) from the test binary's folder, or $INFERMESH_REPO.</summary>
 internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
@@ -11,6 +11,12 @@ internal static class RepoPaths
 
     private static string FindRoot()
     {
+        // A published test binary (the GPU machine's bundle) lives outside the checkout; INFERMESH_REPO names it.
+        if (Environment.GetEnvironmentVariable("INFERMESH_REPO") is { Length: > 0 } repo)
+        {
+            return repo;
+        }
+
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "InferMesh.sln")))

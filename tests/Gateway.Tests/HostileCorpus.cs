@@ -1,4 +1,5 @@
 using System.Text;
+using InferMesh.Contracts;
 
 namespace InferMesh.Gateway.Tests;
 
@@ -14,7 +15,11 @@ public static class HostileCorpus
     /// <summary>A session of tenant alice that exists before the corpus runs.</summary>
     public const string AliceSession = "alice-private";
 
+    /// <summary>A chunk tenant alice registered before the corpus runs.</summary>
+    public const string AliceChunkText = "alice's private chunk";
+
     private const string Chat = "/v1/chat/completions";
+    private const string Chunks = "/v1/chunks";
     private const string Completions = "/v1/completions";
     private const string Msgs = """[{"role":"user","content":"hi"}]""";
 
@@ -23,6 +28,8 @@ public static class HostileCorpus
     public static IEnumerable<TheoryDataRow<string>> Names => All.Select(r => new TheoryDataRow<string>(r.Name));
 
     public static HostileRequest Get(string name) => All.Single(r => r.Name == name);
+
+    public static string AliceChunkId => ChunkKey.ForText(Model, CacheNamespaces.ForTenant("alice"), AliceChunkText).Id;
 
     private static string ChatBody(string fields) => $$"""{"model":"{{Model}}","messages":{{Msgs}}{{(fields.Length > 0 ? "," + fields : "")}}}""";
 
@@ -126,6 +133,39 @@ public static class HostileCorpus
             new("forking another tenant's session", "POST", $"/v1/sessions/{AliceSession}/fork", null, 404, "session_not_found", "session_id") { Key = GatewayHost.BobKey },
             new("history of a session that never existed", "GET", "/v1/sessions/nobody-here", null, 404, "session_not_found", "session_id"),
             new("session path with invalid id", "GET", "/v1/sessions/bad%20id", null, 400, "invalid_session_id", "session_id"),
+
+            // Documents (RAG chunks) on chat requests
+            new("documents is a string", "POST", Chat, ChatBody("\"documents\":\"some text\""), 400, "invalid_type", "documents"),
+            new("documents is empty", "POST", Chat, ChatBody("\"documents\":[]"), 400, "empty_array", "documents"),
+            new("document is a number", "POST", Chat, ChatBody("\"documents\":[\"ok\",42]"), 400, "invalid_type", "documents[1]"),
+            new("document is an empty string", "POST", Chat, ChatBody("\"documents\":[\"\"]"), 400, "empty_string", "documents[0]"),
+            new("document over the length limit", "POST", Chat, ChatBody($"\"documents\":[\"{new string('d', 40_000)}\"]"), 400, "string_above_max_length", "documents[0]"),
+            new("65 documents", "POST", Chat, ChatBody($"\"documents\":[{string.Join(',', Enumerable.Repeat("\"d\"", 65))}]"), 400, "array_above_max_length", "documents"),
+            new("document object without id", "POST", Chat, ChatBody("\"documents\":[{\"text\":\"x\"}]"), 400, "missing_required_parameter", "documents[0].id"),
+            new("document id is a number", "POST", Chat, ChatBody("\"documents\":[{\"id\":7}]"), 400, "invalid_type", "documents[0].id"),
+            new("document id is not a chunk id", "POST", Chat, ChatBody("\"documents\":[{\"id\":\"chunk-../../etc\"}]"), 400, "invalid_chunk_id", "documents[0].id"),
+            new("document id with an unknown field", "POST", Chat, ChatBody($"\"documents\":[{{\"id\":\"{AliceChunkId}\",\"weight\":2}}]"), 400, "unknown_parameter", "documents[0].weight"),
+            new("document id never registered", "POST", Chat, ChatBody($"\"documents\":[{{\"id\":\"chunk-{new string('0', ChunkKey.HashLength)}\"}}]"), 404, "chunk_not_found", "documents[0].id"),
+            new("another tenant's chunk id as a document", "POST", Chat, ChatBody($"\"documents\":[{{\"id\":\"{AliceChunkId}\"}}]"), 404, "chunk_not_found", "documents[0].id") { Key = GatewayHost.BobKey },
+            new("documents after an assistant message", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yes"}],"documents":["text"]}""", 400, null, "messages"),
+            new("documents on legacy completions", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","documents":["text"]}""", 400, "unknown_parameter", "documents"),
+
+            // Chunk registration and lookup
+            new("chunks without chunks", "POST", Chunks, $$"""{"model":"{{Model}}"}""", 400, "missing_required_parameter", "chunks"),
+            new("chunks without model", "POST", Chunks, """{"chunks":["text"]}""", 400, "missing_required_parameter", "model"),
+            new("chunks is a string", "POST", Chunks, $$"""{"model":"{{Model}}","chunks":"text"}""", 400, "invalid_type", "chunks"),
+            new("chunk given as an id object", "POST", Chunks, $$$"""{"model":"{{{Model}}}","chunks":[{"id":"{{{AliceChunkId}}}"}]}""", 400, "invalid_type", "chunks[0]"),
+            new("chunk is an empty string", "POST", Chunks, $$"""{"model":"{{Model}}","chunks":[""]}""", 400, "empty_string", "chunks[0]"),
+            new("precompute is a string", "POST", Chunks, $$"""{"model":"{{Model}}","chunks":["text"],"precompute":"yes"}""", 400, "invalid_type", "precompute"),
+            new("unknown field on chunk registration", "POST", Chunks, $$"""{"model":"{{Model}}","chunks":["text"],"ttl":60}""", 400, "unknown_parameter", "ttl"),
+            new("chunks for an unknown model", "POST", Chunks, """{"model":"gpt-17","chunks":["text"]}""", 404, "model_not_found", "model"),
+            new("chunks without a key", "POST", Chunks, $$"""{"model":"{{Model}}","chunks":["text"]}""", 401, "invalid_api_key") { Key = null },
+            new("chunk path with an invalid id", "GET", $"{Chunks}/not-a-chunk", null, 400, "invalid_chunk_id", "id"),
+            new("chunk that was never registered", "GET", $"{Chunks}/chunk-{new string('f', ChunkKey.HashLength)}", null, 404, "chunk_not_found", "id"),
+            new("another tenant's chunk", "GET", $"{Chunks}/{AliceChunkId}", null, 404, "chunk_not_found", "id") { Key = GatewayHost.BobKey },
+            new("deleting another tenant's chunk", "DELETE", $"{Chunks}/{AliceChunkId}", null, 404, "chunk_not_found", "id") { Key = GatewayHost.BobKey },
+            new("chunk lookup with a model name 1000 characters", "GET", $"{Chunks}/{AliceChunkId}?model={new string('m', 1000)}", null, 400, null, "model"),
+            new("GET on the chunk list", "GET", Chunks, null, 405, "method_not_allowed"),
 
             // Size limits
             new("body over the size limit", "POST", Chat, huge, 413, "request_too_large"),

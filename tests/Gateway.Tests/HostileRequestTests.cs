@@ -16,6 +16,9 @@ public sealed class CorpusGateway : IAsyncLifetime
         await Host.Services.GetRequiredService<IGrainFactory>()
             .GetGrain<ISessionGrain>(SessionKeys.Compose("alice", HostileCorpus.AliceSession))
             .Import(new SessionSnapshot { Model = HostileCorpus.Model, Messages = [new ChatMessage("user", "alice's secret")], TokenIds = [1, 2, 3], Turns = 1 });
+        await Host.Services.GetRequiredService<IGrainFactory>()
+            .GetGrain<IChunkCacheGrain>(ChunkKey.ForText(HostileCorpus.Model, CacheNamespaces.ForTenant("alice"), HostileCorpus.AliceChunkText).ToString())
+            .Register(HostileCorpus.AliceChunkText);
     }
 
     public async ValueTask DisposeAsync() => await Host.DisposeAsync();
@@ -75,6 +78,9 @@ public sealed class HostileRequestTests(CorpusGateway gateway) : IClassFixture<C
         using var own = await gateway.Host.Http.SendAsync(history, ct);
         Assert.Equal(200, (int)own.StatusCode);
         Assert.Contains("alice's secret", await own.Content.ReadAsStringAsync(ct));
+
+        using var chunk = await gateway.Host.Http.SendAsync(Requests.Get($"/v1/chunks/{HostileCorpus.AliceChunkId}"), ct);
+        Assert.Equal(200, (int)chunk.StatusCode);
     }
 
     internal static async Task<JsonElement> ReadErrorAsync(HttpResponseMessage response)

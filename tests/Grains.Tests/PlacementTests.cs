@@ -81,6 +81,30 @@ public sealed class PlacementTests
     }
 
     [Fact]
+    public async Task New_session_carrying_chunks_goes_to_the_silo_holding_most_of_their_tokens_over_a_freer_one()
+    {
+        var view = new ClusterLoadView();
+        view.Update([Replica("m", SiloA, total: 100, used: 90), Replica("m", SiloB, total: 100, used: 0), Replica("m", SiloC, total: 100, used: 50)]);
+        var affinity = ChunkAffinity.Encode(new Dictionary<string, long> { [SiloA.ToParsableString()] = 900, [SiloC.ToParsableString()] = 300 });
+
+        var chosen = await Director(view).OnAddActivation(SessionPlacementStrategy.Instance, SessionTarget("t/s1", "m", affinity), new Context(SiloA, SiloA, SiloB, SiloC));
+
+        Assert.Equal(SiloA, chosen);
+    }
+
+    [Fact]
+    public async Task Chunk_holders_without_free_kv_blocks_or_outside_the_cluster_give_way_to_the_load_based_choice()
+    {
+        var view = new ClusterLoadView();
+        view.Update([Replica("m", SiloA, total: 100, used: 100), Replica("m", SiloB, total: 100, used: 10), Replica("m", SiloC, total: 100, used: 60)]);
+        var affinity = ChunkAffinity.Encode(new Dictionary<string, long> { [SiloA.ToParsableString()] = 900, ["10.9.9.9:1@1"] = 5000 });
+
+        var chosen = await Director(view).OnAddActivation(SessionPlacementStrategy.Instance, SessionTarget("t/s1", "m", affinity), new Context(SiloA, SiloA, SiloB, SiloC));
+
+        Assert.Equal(SiloB, chosen);
+    }
+
+    [Fact]
     public async Task Shard_grain_is_placed_on_the_silo_its_key_names()
     {
         var key = new ModelShardKey("org/model", 0, 1, SiloC.ToParsableString(), "cpu").ToString();
@@ -114,8 +138,16 @@ public sealed class PlacementTests
         UsedKvBlocks = used,
     };
 
-    private static PlacementTarget SessionTarget(string key, string model) =>
-        new(GrainId.Create("session", key), new Dictionary<string, object> { [RequestContextKeys.Model] = model }, default, 0);
+    private static PlacementTarget SessionTarget(string key, string model, string? chunkAffinity = null)
+    {
+        var context = new Dictionary<string, object> { [RequestContextKeys.Model] = model };
+        if (chunkAffinity is not null)
+        {
+            context[RequestContextKeys.ChunkAffinity] = chunkAffinity;
+        }
+
+        return new(GrainId.Create("session", key), context, default, 0);
+    }
 
     private static PlacementTarget ShardTarget(string key) => new(GrainId.Create("shard", key), [], default, 0);
 

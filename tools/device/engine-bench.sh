@@ -3,6 +3,7 @@
 # each requested shape a random-weight model written by `infermesh make-model`, benchmarked by `infermesh
 # bench-engine` and by transformers (bench/peers/hf_transformers.py) on the same folder, prompts and batch sizes.
 # Usage: bash tools/device/engine-bench.sh "golden 1b 8b"   (needs .devcarry/gpu/bundle.tar.xz from publish.sh)
+# BATCHES=1,64 narrows the decode batch sizes; PEERS=0 skips transformers (ours only).
 set -uo pipefail
 phases=${1:-"golden 1b"}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,9 +22,13 @@ cat "$app/commit.txt" | tee -a "$out/device.txt"
 for phase in $phases; do
   case $phase in
     golden)
-      for m in "$repo"/tests/fixtures/golden/*/; do
-        echo "== check $(basename "$m") on cuda:0" | tee -a "$out/golden-cuda.log"
-        im check --model "$m" --device cuda:0 --tolerance 0.05 >> "$out/golden-cuda.log" 2>&1; tail -2 "$out/golden-cuda.log"
+      # auto: fp32 checkpoints run in f32 (tokens must match), the bf16 one in bf16 (logits within bf16 tolerance);
+      # then every model once more with bf16 activations, for the record.
+      for dtype in auto bf16; do
+        for m in "$repo"/tests/fixtures/golden/*/; do
+          echo "== check $(basename "$m") on cuda:0, --activation-dtype $dtype" | tee -a "$out/golden-cuda.log"
+          im check --model "$m" --device cuda:0 --activation-dtype $dtype >> "$out/golden-cuda.log" 2>&1; tail -2 "$out/golden-cuda.log"
+        done
       done
       im generate --model "$repo/tests/fixtures/golden/tiny-llama" --device cuda:0 --prompt "The quick brown fox" --max-tokens 24 2>&1 | tee "$out/generate-cuda.log"
       ;;
@@ -32,8 +37,9 @@ for phase in $phases; do
       dir=/tmp/$shape
       [[ -f $dir/config.json ]] || im make-model --shape "$shape" --dtype bf16 --seed 0 --out "$dir" 2>&1 | tail -2
       prefill=$([[ $phase == 8b ]] && echo "512,2048,8192" || echo "512,2048")
-      im bench-engine --model "$dir" --device cuda:0 --batch 1,8,32,64,128 --context 512 --tokens 64 --prefill "$prefill" \
+      im bench-engine --model "$dir" --device cuda:0 --batch ${BATCHES:-1,8,32,64,128} --context 512 --tokens 64 --prefill "$prefill" \
         --max-context 8800 --out "$out/ours-$phase.md" > "$out/ours-$phase.log" 2>&1; tail -14 "$out/ours-$phase.log"
+      [[ ${PEERS:-1} == 0 ]] && continue
       timeout ${HF_TIMEOUT:-300} python3 "$repo/bench/peers/hf_transformers.py" --model "$dir" --batch ${HF_BATCH:-1,8,32,64,128} --context 512 --tokens 64 \
         --prefill "$prefill" --modes ${HF_MODES:-eager,static} --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
       cat "$out/hf-$phase.md"; tail -3 "$out/hf-$phase.log"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (no .NET SDK there: the bundle is self-contained). Unpacks the bundle made by publish.sh
-# under /tmp, points the loader at CUDA 13's cuBLAS, runs the GPU tests and/or the kernel benchmarks, and leaves
-# logs and results in $OUT. Usage: bash gpu-tests.sh [tests|bench|all]   (default: all)
+# under /tmp, points the loader at CUDA 13's cuBLAS, runs the GPU tests (kernel tests, then the engine's golden-model
+# tests, which read the fixtures of the checkout this script's carry folder sits in) and/or the kernel benchmarks,
+# and leaves logs and results in $OUT. Usage: bash gpu-tests.sh [tests|bench|all]   (default: all)
 set -uo pipefail
 mode=${1:-all}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +21,10 @@ if [[ $mode == tests || $mode == all ]]; then
   (cd "$app" && ./InferMesh.Kernels.Tests -trait "Category=Gpu" -noColor -parallel none -xml "$out/gpu-tests.xml") 2>&1 | tee "$out/gpu-tests.log"
   status=${PIPESTATUS[0]}
   grep -E "Total:|\[FAIL\]" "$out/gpu-tests.log" | tail -40
+  (cd "$app" && INFERMESH_REPO=$(cd "$here/../.." && pwd) ./InferMesh.Engine.Tests -trait "Category=Gpu" -noColor -parallel none -xml "$out/gpu-engine-tests.xml") 2>&1 | tee "$out/gpu-engine-tests.log"
+  engine=${PIPESTATUS[0]}
+  [[ $engine -ne 0 ]] && status=$engine
+  grep -E "Total:|\[FAIL\]" "$out/gpu-engine-tests.log" | tail -40
 fi
 if [[ $mode == bench || $mode == all ]]; then
   export INFERMESH_BENCH_OUT=$out/gpu-kernels.md

@@ -39,6 +39,7 @@ internal static class EngineBenchmark
     {
         var stamps = new long[batch][];
         var counts = new int[batch];
+        var errors = new string?[batch];
         var clock = Stopwatch.StartNew();
         var runs = Enumerable.Range(0, batch).Select(async b =>
         {
@@ -50,10 +51,18 @@ internal static class EngineBenchmark
                 {
                     stamps[b][counts[b]++] = clock.ElapsedTicks;
                 }
+
+                errors[b] ??= e.Error;
             }
         }).ToArray();
         var steps0 = engine.Stats.Steps;
         await Task.WhenAll(runs);
+        var failed = Enumerable.Range(0, batch).FirstOrDefault(b => counts[b] == 0, -1);
+        if (failed >= 0)
+        {
+            throw new InvalidOperationException($"decode batch {batch}: sequence {failed} produced no token ({errors[failed] ?? "no error reported"}).");
+        }
+
         var start = stamps.Max(s => s[0]);
         var end = stamps.Select((s, b) => s[counts[b] - 1]).Max();
         var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start)).Sum();

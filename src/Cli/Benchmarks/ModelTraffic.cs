@@ -9,8 +9,10 @@ namespace InferMesh.Cli.Benchmarks;
 /// </summary>
 internal sealed record ModelTraffic(double WeightBytes, double LinearParameters, double KvBytesPerToken, double LmHeadParameters)
 {
-    public static ModelTraffic Of(ModelFolder folder, DType cacheType)
+    /// <param name="activationType">The backend's activation type: fp32 activations mean fp32 weights (the CPU, and CUDA in F32 mode widen every weight), 16-bit ones keep 16-bit weights.</param>
+    public static ModelTraffic Of(ModelFolder folder, DType activationType, DType cacheType)
     {
+        var weightBytes = activationType == DType.F32 ? 4 : 2;
         var c = folder.Config;
         double weights = 0, linear = 0;
         foreach (var name in folder.Weights.Names)
@@ -20,7 +22,7 @@ internal sealed record ModelTraffic(double WeightBytes, double LinearParameters,
             var gatheredOnly = name == "model.embed_tokens.weight" && !c.TieWordEmbeddings;
             if (!gatheredOnly)
             {
-                weights += elements * (t.DType == DType.F32 ? 4 : 2);
+                weights += elements * weightBytes;
             }
 
             if (name.EndsWith("_proj.weight", StringComparison.Ordinal))

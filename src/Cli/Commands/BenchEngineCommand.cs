@@ -36,12 +36,17 @@ internal static class BenchEngineCommand
                 MaxContextLength = Math.Max(Math.Max(longest, ctx) + n + 1, result.GetValue(engine.MaxContext) ?? 0),
                 EnablePrefixCaching = false,
             };
-            var backend = ComputeDevices.Open(options.Device, options.Threads);
+            IComputeBackend backend;
+            using (var folder = ModelFolder.Open(engine.ModelDirectory(result)))
+            {
+                backend = folder.OpenBackend(options);
+            }
+
             var bandwidth = DeviceBandwidth.Measure(backend);
             Console.Error.WriteLine($"[infermesh] device copy bandwidth: {bandwidth / 1e9:F0} GB/s");
             await using var e = InferenceEngine.Load(engine.ModelDirectory(result), options with { Backend = backend }, new ConsoleProgress());
             var vocab = e.Folder.Config.VocabSize;
-            var traffic = ModelTraffic.Of(e.Folder, backend.CacheType);
+            var traffic = ModelTraffic.Of(e.Folder, backend.ActivationType, backend.CacheType);
             var md = new StringBuilder();
             md.AppendLine(CultureInfo.InvariantCulture, $"model `{e.ModelName}` on {e.DeviceName}, context {ctx}, {n} decode tokens per sequence");
             md.AppendLine();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using InferMesh.Cli.Benchmarks;
 using InferMesh.Engine.SequenceParallel;
 
 namespace InferMesh.Cli.Commands;
@@ -69,50 +70,7 @@ internal static class TokenRingModelCommand
         s.AppendLine(c, $"| device memory | {i.DeviceMemoryBytes / 1e9:F0} GB | H200 specification unless --device-memory-gb |");
         s.AppendLine(c, $"| weights per member | {i.WeightBytes / 1e9:F1} GB | bf16 parameter count of the shape |");
         s.AppendLine();
-        s.AppendLine("Predicted prefill time (seconds; in brackets the part waiting on transfers; * = weights + KV do not fit one device):");
-        s.AppendLine();
-        int[] members = [2, 4, 8];
-        s.Append("| tokens | 1 device |");
-        foreach (var n in members)
-        {
-            s.Append(c, $" N={n} TokenRing | N={n} one-way |");
-        }
-
-        s.AppendLine();
-        s.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|---|", members.Length)));
-        foreach (var k in new[] { 32, 64, 128, 256, 512, 1024 })
-        {
-            long length = k * 1024L;
-            var single = model.SingleDevice(length);
-            s.Append(c, $"| {(k == 1024 ? "1M" : k + "k")} | {Cell(single)} |");
-            foreach (var n in members)
-            {
-                s.Append(c, $" {Cell(model.Predict(RingScheduleKind.TokenRing, n, length))} | {Cell(model.Predict(RingScheduleKind.OneWayRing, n, length))} |");
-            }
-
-            s.AppendLine();
-        }
-
-        s.AppendLine();
-        s.AppendLine("Bytes each member sends over the whole prefill (GB), TokenRing / one-way:");
-        s.AppendLine();
-        s.AppendLine("| tokens |" + string.Concat(members.Select(n => $" N={n} |")));
-        s.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", members.Length)));
-        foreach (var k in new[] { 32, 128, 1024 })
-        {
-            long length = k * 1024L;
-            s.Append(c, $"| {(k == 1024 ? "1M" : k + "k")} |");
-            foreach (var n in members)
-            {
-                s.Append(c, $" {model.Predict(RingScheduleKind.TokenRing, n, length).BytesSentPerMember / 1e9:F1} / {model.Predict(RingScheduleKind.OneWayRing, n, length).BytesSentPerMember / 1e9:F1} |");
-            }
-
-            s.AppendLine();
-        }
-
+        RingPredictionTable.Append(s, model);
         return s.ToString();
-
-        string Cell(RingPrediction p) =>
-            string.Create(c, $"{p.Seconds:F2}{(p.ExposedTransferSeconds > 0 ? $" ({p.ExposedTransferSeconds:F3})" : "")}{(p.Fits ? "" : "*")}");
     }
 }

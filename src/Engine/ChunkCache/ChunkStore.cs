@@ -13,9 +13,13 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
     private readonly HashSet<ChunkVariant> _pinned = [];
     private readonly Dictionary<ulong, List<ChunkVariant>> _chunks = [];
     private long _clock;
+    private long _nextVariantId;
     private long _lookups, _hits, _evictions, _reused, _recomputed;
 
     public ChunkStoreOptions Options => options;
+
+    /// <summary>Told of stores, tier moves, reuses and drops (the silo reports them to the cluster's chunk directory).</summary>
+    public IChunkStoreObserver? Observer { get; set; }
 
     public static ulong KeyOf(string ns, string model, ReadOnlySpan<int> tokens)
     {
@@ -77,6 +81,7 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
             best.LastUsed = ++_clock;
             _pinned.Add(best);
             EnforceBudgets(best);
+            Observer?.Changed(best);
         }
 
         return best;
@@ -133,12 +138,14 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
     public void Add(ChunkVariant variant)
     {
         variant.LastUsed = ++_clock;
+        variant.Id = ++_nextVariantId;
         if (!_chunks.TryGetValue(variant.Key, out var variants))
         {
             _chunks[variant.Key] = variants = [];
         }
 
         variants.Add(variant);
+        Observer?.Stored(variant);
         if (variants.Count > options.MaxVariantsPerChunk)
         {
             var oldest = variants.MinBy(v => v.LastUsed)!;
@@ -159,6 +166,7 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
         foreach (var v in variants)
         {
             v.Kv.Dispose();
+            Observer?.Dropped(v);
         }
 
         return true;
@@ -203,6 +211,7 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
             else
             {
                 victim.Kv.Demote(copier, options.DiskDirectory);
+                Observer?.Changed(victim);
             }
         }
     }
@@ -210,6 +219,7 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
     private void Drop(ChunkVariant v)
     {
         v.Kv.Dispose();
+        Observer?.Dropped(v);
         if (_chunks.TryGetValue(v.Key, out var list))
         {
             list.Remove(v);

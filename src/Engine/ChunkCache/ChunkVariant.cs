@@ -9,6 +9,9 @@ public sealed class ChunkVariant(ulong key, int[] tokens, int position, ulong[] 
 {
     public ulong Key { get; } = key;
 
+    /// <summary>Number given by the store when the variant is added (tells variants of one chunk apart in reports).</summary>
+    public long Id { get; set; }
+
     public int[] Tokens { get; } = tokens;
 
     public int Position { get; } = position;

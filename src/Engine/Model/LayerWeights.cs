@@ -2,22 +2,19 @@ using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Model;
 
-/// <summary>The device tensors of one decoder layer (HF names in comments).</summary>
+/// <summary>
+/// The device tensors of one decoder layer (HF names in comments). Projections that read the same input are packed
+/// along their output rows (see <see cref="ProjectionPacker"/>): q|k|v into one weight, gate|up into another.
+/// </summary>
 public sealed class LayerWeights : IDisposable
 {
     public required DeviceTensor InputNorm { get; init; }          // input_layernorm.weight
 
-    public required DeviceTensor QueryProjection { get; init; }    // self_attn.q_proj.weight
+    /// <summary>[(H + 2·Hkv)·headDim × hidden]: self_attn.q_proj, k_proj and v_proj weights, rows stacked in that order.</summary>
+    public required DeviceTensor QkvProjection { get; init; }
 
-    public required DeviceTensor KeyProjection { get; init; }      // self_attn.k_proj.weight
-
-    public required DeviceTensor ValueProjection { get; init; }    // self_attn.v_proj.weight
-
-    public DeviceTensor? QueryBias { get; init; }
-
-    public DeviceTensor? KeyBias { get; init; }
-
-    public DeviceTensor? ValueBias { get; init; }
+    /// <summary>The q|k|v biases packed alike (qwen2), or null.</summary>
+    public DeviceTensor? QkvBias { get; init; }
 
     public required DeviceTensor OutputProjection { get; init; }   // self_attn.o_proj.weight
 
@@ -25,15 +22,13 @@ public sealed class LayerWeights : IDisposable
 
     public required DeviceTensor PostAttentionNorm { get; init; }  // post_attention_layernorm.weight
 
-    public required DeviceTensor GateProjection { get; init; }     // mlp.gate_proj.weight
+    /// <summary>[2·intermediate × hidden]: mlp.gate_proj then mlp.up_proj weights, rows stacked.</summary>
+    public required DeviceTensor GateUpProjection { get; init; }
 
-    public required DeviceTensor UpProjection { get; init; }       // mlp.up_proj.weight
+    /// <summary>The gate|up biases packed alike, or null.</summary>
+    public DeviceTensor? GateUpBias { get; init; }
 
     public required DeviceTensor DownProjection { get; init; }     // mlp.down_proj.weight
-
-    public DeviceTensor? GateBias { get; init; }
-
-    public DeviceTensor? UpBias { get; init; }
 
     public DeviceTensor? DownBias { get; init; }
 
@@ -42,7 +37,7 @@ public sealed class LayerWeights : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { InputNorm, QueryProjection, KeyProjection, ValueProjection, QueryBias, KeyBias, ValueBias, OutputProjection, OutputBias, PostAttentionNorm, GateProjection, UpProjection, DownProjection, GateBias, UpBias, DownBias })
+        foreach (var t in new[] { InputNorm, QkvProjection, QkvBias, OutputProjection, OutputBias, PostAttentionNorm, GateUpProjection, GateUpBias, DownProjection, DownBias })
         {
             t?.Dispose();
         }

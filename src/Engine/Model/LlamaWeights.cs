@@ -56,26 +56,23 @@ public sealed class LlamaWeights : IDisposable
 
         var embedding = firstLayer == 0 || (last && config.TieWordEmbeddings) ? Load("model.embed_tokens.weight") : null;
         var layers = new LayerWeights[count];
+        var packer = new ProjectionPacker(backend, store);
         for (var i = 0; i < count; i++)
         {
             var p = $"model.layers.{firstLayer + i}.";
+            string[] qkv = [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"];
+            string[] gateUp = [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"];
             layers[i] = new LayerWeights
             {
                 InputNorm = Load(p + "input_layernorm.weight"),
-                QueryProjection = Load(p + "self_attn.q_proj.weight"),
-                KeyProjection = Load(p + "self_attn.k_proj.weight"),
-                ValueProjection = Load(p + "self_attn.v_proj.weight"),
-                QueryBias = LoadOptional(p + "self_attn.q_proj.bias"),
-                KeyBias = LoadOptional(p + "self_attn.k_proj.bias"),
-                ValueBias = LoadOptional(p + "self_attn.v_proj.bias"),
+                QkvProjection = packer.Weights(qkv),
+                QkvBias = packer.Biases(qkv),
                 OutputProjection = Load(p + "self_attn.o_proj.weight"),
                 OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
                 PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),
-                GateProjection = Load(p + "mlp.gate_proj.weight"),
-                UpProjection = Load(p + "mlp.up_proj.weight"),
+                GateUpProjection = packer.Weights(gateUp),
+                GateUpBias = packer.Biases(gateUp),
                 DownProjection = Load(p + "mlp.down_proj.weight"),
-                GateBias = LoadOptional(p + "mlp.gate_proj.bias"),
-                UpBias = LoadOptional(p + "mlp.up_proj.bias"),
                 DownBias = LoadOptional(p + "mlp.down_proj.bias"),
                 SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
             };

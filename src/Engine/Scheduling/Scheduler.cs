@@ -219,8 +219,9 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
 
         if (seq.GeneratedCount == 0 && seq.Preemptions == 0)
         {
-            // First admission: everything already computed (resident session KV plus prefix hits) was reused.
-            seq.CachedPromptTokens = seq.ComputedTokens;
+            // First admission: everything already computed (resident session KV plus prefix hits) was reused; KV
+            // imported from a ring was computed for this request, so it is not counted as cached.
+            seq.CachedPromptTokens = seq.ComputedTokens - seq.ImportedPromptTokens;
         }
     }
 }

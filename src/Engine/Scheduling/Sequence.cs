@@ -54,6 +54,12 @@ public sealed class Sequence
     /// <summary>Prompt tokens whose KV was reused (prefix cache or resident session) at the first admission.</summary>
     public int CachedPromptTokens { get; set; }
 
+    /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from the chunk cache (reused chunks, not recomputed).</summary>
+    public int ReusedChunkTokens { get; set; }
+
+    /// <summary>Prompt tokens whose KV was imported (computed for this request by a sequence-parallel ring, so not "cached").</summary>
+    public int ImportedPromptTokens { get; set; }
+
     /// <summary>Set once the prefix cache was consulted for the current admission.</summary>
     public bool PrefixLookedUp { get; set; }
 
@@ -104,6 +110,7 @@ public sealed class Sequence
 
         Blocks.Clear();
         ComputedTokens = 0;
+        ImportedPromptTokens = 0;
         PublishedBlocks = 0;
         LastBlockHash = HashSeed;
         PrefixLookedUp = false;

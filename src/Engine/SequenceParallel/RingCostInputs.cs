@@ -9,6 +9,10 @@ namespace InferMesh.Engine.SequenceParallel;
 /// <param name="ActivationBytes">Bytes per element of Q, K, V and partial outputs on the wire (2 for bf16); LSE travels as fp32.</param>
 /// <param name="DeviceMemoryBytes">Memory per device; a configuration whose weights + KV do not fit is reported as such.</param>
 /// <param name="WeightBytes">Bytes of the model weights each member holds (all of them: sequence parallelism replicates weights).</param>
+/// <remarks>
+/// When <see cref="Steps"/> holds measurements they replace <paramref name="LinearSecondsPerToken"/> and
+/// <paramref name="AttentionFlopsPerSecond"/>: per split size, interpolated between the measured sizes.
+/// </remarks>
 public sealed record RingCostInputs(
     string Shape,
     int Layers,
@@ -20,4 +24,8 @@ public sealed record RingCostInputs(
     double LinkBytesPerSecond,
     int ActivationBytes,
     double DeviceMemoryBytes,
-    double WeightBytes);
+    double WeightBytes)
+{
+    /// <summary>Per-step times measured at several split sizes (empty: use the two constant throughputs).</summary>
+    public IReadOnlyList<RingStepMeasurement> Steps { get; init; } = [];
+}

@@ -6,7 +6,8 @@ namespace InferMesh.Engine.SequenceParallel;
 /// <summary>
 /// One device of a sequence-parallel ring: its backend, the full model weights on it, the prompt tokens of its
 /// partition, the activations of those tokens, and after prefill the keys and values of every layer for them (the KV
-/// of its partition). Blocks that arrive from other members land in double-buffered inbound tensors (slot = step
+/// of its partition). It knows the whole partition (which positions every member holds), so it can size and mask
+/// blocks that arrive from others without asking. Blocks land in double-buffered inbound tensors (slot = step
 /// parity), so a block can be forwarded on while the next one is received.
 /// </summary>
 public sealed class RingMember : IDisposable
@@ -16,13 +17,20 @@ public sealed class RingMember : IDisposable
     private readonly LeadingRows[] _inQueries, _inQueryPositions, _inKeys, _inValues, _inKeyPositions;
     private readonly LeadingRows _partialOutput, _partialLse;
     private readonly List<DeviceTensor> _owned = [];
+    private readonly Dictionary<(int Queries, int Keys, int Window), long> _pairs = [];
 
-    /// <param name="maxRows">The most rows any member of the ring holds (inbound blocks are at most this large).</param>
-    public RingMember(int index, IComputeBackend backend, LlamaWeights weights, IReadOnlyList<int> tokenIds, IReadOnlyList<int> positions, int maxRows)
+    /// <param name="tokenIds">The prompt's token ids at this member's positions (<see cref="SequencePartition.Positions"/>), in order.</param>
+    public RingMember(int index, IComputeBackend backend, LlamaWeights weights, SequencePartition partition, IReadOnlyList<int> tokenIds)
     {
-        if (tokenIds.Count != positions.Count || tokenIds.Count == 0 || tokenIds.Count > maxRows)
+        if (index < 0 || index >= partition.Members)
         {
-            throw new ArgumentException($"member {index}: {tokenIds.Count} token ids and {positions.Count} positions must match and be 1..{maxRows}.", nameof(positions));
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"the partition has members 0..{partition.Members - 1}.");
+        }
+
+        var positions = partition.Positions(index);
+        if (tokenIds.Count != positions.Count)
+        {
+            throw new ArgumentException($"member {index} holds {positions.Count} positions of the {partition.Length}-token prompt but was given {tokenIds.Count} token ids.", nameof(tokenIds));
         }
 
         if (!weights.IsFirstStage || !weights.IsLastStage)
@@ -33,9 +41,11 @@ public sealed class RingMember : IDisposable
         Index = index;
         Backend = backend;
         Weights = weights;
-        PositionList = positions.ToArray();
+        Partition = partition;
+        PositionList = positions;
         var c = weights.Config;
         var rows = tokenIds.Count;
+        var maxRows = Enumerable.Range(0, partition.Members).Max(m => partition.Positions(m).Count);
         Rows = rows;
         var qWidth = c.NumAttentionHeads * c.HeadDim;
         var kvWidth = c.NumKeyValueHeads * c.HeadDim;
@@ -43,17 +53,24 @@ public sealed class RingMember : IDisposable
         Ids = Own(backend.Allocate(rows, 1, DType.I32));
         backend.Upload(tokenIds.ToArray(), Ids);
         Positions = Own(backend.Allocate(rows, 1, DType.I32));
-        backend.Upload(PositionList.ToArray(), Positions);
+        backend.Upload(positions.ToArray(), Positions);
+        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
+        InvFreq = Own(backend.Allocate(1, invFreq.Length, DType.F32));
+        backend.Upload(invFreq, InvFreq);
+        RopeScaling = scaling;
         Hidden = Own(backend.Allocate(rows, c.HiddenSize));
         Normed = Own(backend.Allocate(rows, c.HiddenSize));
+        OwnRows = Own(backend.Allocate(rows, 1, DType.I32));
+        backend.Upload(Enumerable.Range(0, rows).ToArray(), OwnRows);
+        Qkv = Own(backend.Allocate(rows, qWidth + (2 * kvWidth)));
         Queries = Own(backend.Allocate(rows, qWidth));
         AttentionOutput = Own(backend.Allocate(rows, qWidth));
         AttentionLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
         ReturnedOutput = Own(backend.Allocate(rows, qWidth));
         ReturnedLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
         Projected = Own(backend.Allocate(rows, c.HiddenSize));
+        GateUp = Own(backend.Allocate(rows, 2 * c.IntermediateSize));
         Gate = Own(backend.Allocate(rows, c.IntermediateSize));
-        Up = Own(backend.Allocate(rows, c.IntermediateSize));
 
         _keys = new DeviceTensor[weights.Layers.Count];
         _values = new DeviceTensor[weights.Layers.Count];
@@ -77,9 +94,15 @@ public sealed class RingMember : IDisposable
 
     public int Index { get; }
 
+    /// <summary>Members in the ring.</summary>
+    public int Members => Partition.Members;
+
     public IComputeBackend Backend { get; }
 
     public LlamaWeights Weights { get; }
+
+    /// <summary>Which positions every member holds.</summary>
+    public SequencePartition Partition { get; }
 
     /// <summary>Tokens this member holds.</summary>
     public int Rows { get; }
@@ -92,12 +115,23 @@ public sealed class RingMember : IDisposable
     /// <summary>I32 [Rows×1]: positions of the rows (rotary angles and the causal mask of both queries and keys).</summary>
     public DeviceTensor Positions { get; }
 
+    /// <summary>F32 [1×headDim/2]: the checkpoint's rotary inverse frequencies on this device.</summary>
+    public DeviceTensor InvFreq { get; }
+
+    public float RopeScaling { get; }
+
     /// <summary>Query·key score pairs this member's BlockAttention calls have computed (any member's queries): its attention work.</summary>
     public long ScorePairsComputed { get; private set; }
 
     public DeviceTensor Hidden { get; }
 
     public DeviceTensor Normed { get; }
+
+    /// <summary>I32 [Rows×1]: 0, 1, …, Rows−1, the slots that write this member's keys and values into <see cref="Keys"/> and <see cref="Values"/>.</summary>
+    public DeviceTensor OwnRows { get; }
+
+    /// <summary>The packed q | k | v projection of the rows (before rotation).</summary>
+    public DeviceTensor Qkv { get; }
 
     public DeviceTensor Queries { get; }
 
@@ -113,9 +147,14 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor Projected { get; }
 
+    /// <summary>The packed gate | up projection of the rows.</summary>
+    public DeviceTensor GateUp { get; }
+
+    /// <summary>silu(gate)·up: the down projection's input.</summary>
     public DeviceTensor Gate { get; }
 
-    public DeviceTensor Up { get; }
+    /// <summary>Rows member <paramref name="member"/> holds.</summary>
+    public int RowsOf(int member) => Partition.Positions(member).Count;
 
     /// <summary>Rotated keys of this member's rows at <paramref name="layer"/> (its share of the prompt's KV after prefill).</summary>
     public DeviceTensor Keys(int layer) => _keys[layer];
@@ -139,8 +178,20 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor PartialLse(int rows) => _partialLse.Take(rows);
 
-    /// <summary>Records the work of one BlockAttention call this member ran (the schedules call it).</summary>
-    public void CountScorePairs(long pairs) => ScorePairsComputed += pairs;
+    /// <summary>
+    /// Records the work of one BlockAttention call this member ran: the queries of member <paramref name="queryOwner"/>
+    /// over the keys of member <paramref name="keyOwner"/> (pairs counted once per block shape, then cached).
+    /// </summary>
+    public void CountScorePairs(int queryOwner, int keyOwner, int window)
+    {
+        if (!_pairs.TryGetValue((queryOwner, keyOwner, window), out var pairs))
+        {
+            pairs = SequencePartition.VisiblePairs(Partition.Positions(queryOwner), Partition.Positions(keyOwner), window);
+            _pairs[(queryOwner, keyOwner, window)] = pairs;
+        }
+
+        ScorePairsComputed += pairs;
+    }
 
     public void Dispose()
     {

@@ -4,22 +4,20 @@ using InferMesh.Kernels;
 namespace InferMesh.Engine.SequenceParallel;
 
 /// <summary>
-/// Prefill of one prompt split by sequence over a ring of devices. Every member runs the Llama layer stack of
-/// <see cref="LlamaModel"/> (transformers' modeling_llama.py) over its own tokens — embedding, RMSNorm, QKV projections,
-/// RoPE at the tokens' absolute positions, O projection, SwiGLU MLP — and only attention crosses members, as the
-/// <see cref="IRingSchedule"/> decides. Afterwards each member holds the KV of its partition, and the last position's
-/// logits come from the member that holds it.
+/// Prefill of one prompt split by sequence over a ring of devices in this process: one <see cref="RingMemberLoop"/>
+/// per device — the same per-member code that runs in separate silos — exchanging blocks through an
+/// <see cref="InMemoryRingNetwork"/>, all driven cooperatively on the calling thread (so members may share a backend).
+/// Afterwards each member holds the KV of its partition, and the last position's logits come from the member that
+/// holds it. A member that fails aborts the network, so the others stop instead of waiting.
 /// </summary>
 public sealed class SequenceParallelPrefill : IDisposable
 {
     private readonly RingMember[] _members;
     private readonly IRingSchedule _schedule;
-    private readonly IRingTransport _transport;
-    private readonly DeviceTensor[] _memberInvFreq;
-    private readonly float _ropeScaling;
+    private RingLink[] _links = [];
 
     /// <param name="devices">One (backend, weights) per member; the weights of all layers, loaded on that backend.</param>
-    public SequenceParallelPrefill(IReadOnlyList<(IComputeBackend Backend, LlamaWeights Weights)> devices, IReadOnlyList<int> ids, SequencePartition partition, IRingSchedule schedule, IRingTransport transport)
+    public SequenceParallelPrefill(IReadOnlyList<(IComputeBackend Backend, LlamaWeights Weights)> devices, IReadOnlyList<int> ids, SequencePartition partition, IRingSchedule schedule)
     {
         if (devices.Count != partition.Members || ids.Count != partition.Length)
         {
@@ -28,19 +26,19 @@ public sealed class SequenceParallelPrefill : IDisposable
 
         Partition = partition;
         _schedule = schedule;
-        _transport = transport;
-        var maxRows = Enumerable.Range(0, partition.Members).Max(m => partition.Positions(m).Count);
         _members = new RingMember[devices.Count];
-        _memberInvFreq = new DeviceTensor[devices.Count];
-        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(devices[0].Weights.Config);
-        _ropeScaling = scaling;
-        for (var m = 0; m < devices.Count; m++)
+        try
         {
-            var (backend, weights) = devices[m];
-            var positions = partition.Positions(m);
-            _members[m] = new RingMember(m, backend, weights, positions.Select(p => ids[p]).ToArray(), positions, maxRows);
-            _memberInvFreq[m] = backend.Allocate(1, invFreq.Length, DType.F32);
-            backend.Upload(invFreq, _memberInvFreq[m]);
+            for (var m = 0; m < devices.Count; m++)
+            {
+                var (backend, weights) = devices[m];
+                _members[m] = new RingMember(m, backend, weights, partition, partition.Positions(m).Select(p => ids[p]).ToArray());
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 
@@ -48,79 +46,71 @@ public sealed class SequenceParallelPrefill : IDisposable
 
     public SequencePartition Partition { get; }
 
-    public IRingTransport Transport => _transport;
+    /// <summary>Each member's traffic in the last <see cref="Run"/>.</summary>
+    public IReadOnlyList<RingLinkStats> MemberTraffic => _links.Select(l => l.Stats).ToArray();
 
-    /// <summary>Runs every layer and returns the logits of the prompt's last position.</summary>
-    public float[] Run()
+    /// <summary>The whole ring's traffic in the last <see cref="Run"/> (every byte counted once, at its sender).</summary>
+    public RingLinkStats Traffic => MemberTraffic.Aggregate(RingLinkStats.Zero, (a, b) => a + b);
+
+    /// <summary>Runs every layer on every member and returns the logits of the prompt's last position.</summary>
+    public float[] Run() => RingThreadContext.Run(() => RunAsync(null));
+
+    /// <summary>
+    /// Runs the prefill and gathers every member's KV into <paramref name="sink"/>, which member
+    /// <paramref name="gatherTo"/> writes (on its device); returns the logits of the prompt's last position.
+    /// </summary>
+    public float[] Run(int gatherTo, IRingKvSink sink)
     {
-        foreach (var m in _members)
-        {
-            m.Backend.Embedding(m.Weights.Embedding!, m.Ids, m.Hidden);
-        }
-
-        var config = _members[0].Weights.Config;
-        for (var l = 0; l < config.NumHiddenLayers; l++)
-        {
-            foreach (var m in _members)
-            {
-                var b = m.Backend;
-                var w = m.Weights.Layers[l];
-                b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
-                b.MatMul(m.Normed, w.QueryProjection, w.QueryBias, m.Queries);
-                b.MatMul(m.Normed, w.KeyProjection, w.KeyBias, m.Keys(l));
-                b.MatMul(m.Normed, w.ValueProjection, w.ValueBias, m.Values(l));
-                b.Rope(m.Queries, config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
-                b.Rope(m.Keys(l), config.HeadDim, m.Positions, _memberInvFreq[m.Index], _ropeScaling);
-            }
-
-            _schedule.Attend(_members, l, _transport);
-
-            foreach (var m in _members)
-            {
-                var b = m.Backend;
-                var w = m.Weights.Layers[l];
-                b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
-                b.Add(m.Hidden, m.Projected);
-                b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
-                b.MatMul(m.Normed, w.GateProjection, w.GateBias, m.Gate);
-                b.MatMul(m.Normed, w.UpProjection, w.UpBias, m.Up);
-                b.SiluMul(m.Gate, m.Up, m.Gate);
-                b.MatMul(m.Gate, w.DownProjection, w.DownBias, m.Projected);
-                b.Add(m.Hidden, m.Projected);
-            }
-        }
-
-        return LastLogits(config.RmsNormEps, config.VocabSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(gatherTo);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(gatherTo, _members.Length);
+        return RingThreadContext.Run(() => RunAsync((gatherTo, sink)));
     }
 
-    private float[] LastLogits(float eps, int vocab)
+    private async Task<float[]> RunAsync((int To, IRingKvSink Sink)? gather)
     {
-        var (member, row) = Partition.Locate(Partition.Length - 1);
-        var m = _members[member];
-        var b = m.Backend;
-        using var rowIndex = b.Allocate(1, 1, DType.I32);
-        using var last = b.Allocate(1, m.Weights.Config.HiddenSize);
-        using var lastNorm = b.Allocate(1, m.Weights.Config.HiddenSize);
-        using var logits = b.Allocate(1, vocab, DType.F32);
-        b.Upload([row], rowIndex);
-        b.GatherRows(m.Hidden, rowIndex, last);
-        b.RmsNorm(last, m.Weights.FinalNorm!, eps, lastNorm);
-        b.MatMul(lastNorm, m.Weights.LmHead!, null, logits);
-        var result = new float[vocab];
-        b.Download(logits, result);
-        return result;
+        // Members' backends let blocks move device to device where the devices reach each other (IPeerCopy).
+        using var network = new InMemoryRingNetwork(_members.Length, _members.Select(m => m.Backend).ToArray());
+        _links = _members.Select(m => new RingLink(m.Index, m.Backend, network.TransportOf(m.Index), Timeout.InfiniteTimeSpan)).ToArray();
+        var runs = _members.Select(m => RunMemberAsync(new RingMemberLoop(m, _schedule, gather?.To), _links[m.Index], network, gather?.To == m.Index ? gather.Value.Sink : null)).ToArray();
+        try
+        {
+            var logits = await Task.WhenAll(runs);
+            return logits.Single(l => l is not null)!;
+        }
+        finally
+        {
+            // Staging tensors are freed with the network: no copy into or out of them may still be queued.
+            foreach (var backend in _members.Select(m => m.Backend).Distinct())
+            {
+                backend.Synchronize();
+            }
+        }
+    }
+
+    private static async Task<float[]?> RunMemberAsync(RingMemberLoop loop, RingLink link, InMemoryRingNetwork network, IRingKvSink? sink)
+    {
+        try
+        {
+            var logits = await loop.PrefillAsync(link, CancellationToken.None);
+            if (sink is not null)
+            {
+                await loop.GatherAsync(link, sink, CancellationToken.None);
+            }
+
+            return logits;
+        }
+        catch (Exception e)
+        {
+            network.Abort(new InvalidOperationException($"ring member {loop.Member.Index} failed: {e.Message}", e));
+            throw;
+        }
     }
 
     public void Dispose()
     {
         foreach (var m in _members)
         {
-            m.Dispose();
-        }
-
-        foreach (var f in _memberInvFreq)
-        {
-            f.Dispose();
+            m?.Dispose();
         }
     }
 }

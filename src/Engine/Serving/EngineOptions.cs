@@ -12,6 +12,13 @@ public sealed record EngineOptions
     /// <summary>A backend the caller owns (tests, pipeline stages sharing a device); the engine does not dispose it.</summary>
     public IComputeBackend? Backend { get; init; }
 
+    /// <summary>
+    /// Type of activations and the KV cache: F32, BF16 or F16 on CUDA, F32 only on the CPU; null = auto, the
+    /// checkpoint's own type on CUDA (fp32 checkpoints run in F32 like transformers, bf16 in BF16) and F32 on the CPU.
+    /// Ignored when <see cref="Backend"/> is given.
+    /// </summary>
+    public DType? ActivationType { get; init; }
+
     /// <summary>CPU threads (null = all cores).</summary>
     public int? Threads { get; init; }
 

@@ -33,4 +33,7 @@ public sealed record EngineStats
 
     /// <summary>Conversations whose KV stays resident for their next turn.</summary>
     public int ResidentSessions { get; init; }
+
+    /// <summary>Prompt tokens whose KV was imported from a sequence-parallel ring instead of computed here.</summary>
+    public long ImportedPrefillTokens { get; init; }
 }

@@ -40,4 +40,11 @@ public sealed record GenerationRequest
     /// means giving them the same namespace, explicitly.
     /// </summary>
     public string CacheNamespace { get; init; } = "";
+
+    /// <summary>
+    /// Optional key of a prompt prefix whose KV a sequence-parallel ring imported into this engine
+    /// (<see cref="PrefixImport.Commit"/>): the request starts from it and computes only what it does not cover (at
+    /// least the last prompt token, for the logits). An unknown or reclaimed key means a normal prefill.
+    /// </summary>
+    public string? ImportedPrefixKey { get; init; }
 }

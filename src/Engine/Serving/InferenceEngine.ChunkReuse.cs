@@ -31,9 +31,9 @@ public sealed partial class InferenceEngine
         var request = active.Request;
         var seq = active.Sequence;
         var policy = request.ChunkReuse;
-        if (request.Segments is not { Count: > 0 } segments)
+        if (request.Segments is not { Count: > 0 } segments || seq.Blocks.Count > 0)
         {
-            return;
+            return; // no structure, or a resident session's KV already fills the front of the sequence
         }
 
         if (policy.Mode == ChunkReuseMode.FullRecompute)
@@ -180,6 +180,7 @@ public sealed partial class InferenceEngine
         seq.PrefixLookedUp = true;
         seq.ApproximateFrom = Array.IndexOf(placed, true);
         seq.CachedPromptTokens = exact + reused;
+        seq.ReusedChunkTokens = reused;
         _chunkStore.RecordReuse(reused, recompute);
         return true;
     }

@@ -36,7 +36,12 @@ public sealed partial class InferenceEngine
             return;
         }
 
-        var seq = active.Sequence;
+        Resume(active.Sequence, session);
+    }
+
+    /// <summary>Starts a sequence from KV already in the cache for a prefix of its prompt (a session's or an import's).</summary>
+    private void Resume(Sequence seq, ResidentSession session)
+    {
         var prompt = seq.Tokens;
         var size = _allocator.BlockSize;
 

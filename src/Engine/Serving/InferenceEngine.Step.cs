@@ -240,7 +240,11 @@ public sealed partial class InferenceEngine
     private void Admit(ActiveRequest active)
     {
         _active[active.Sequence] = active;
-        ResumeSession(active);
+        if (!ResumeImport(active))
+        {
+            ResumeSession(active);
+        }
+
         PlanSegments(active);
         _scheduler.Enqueue(active.Sequence);
     }
@@ -297,6 +301,7 @@ public sealed partial class InferenceEngine
             Finish = reason,
             PromptTokens = seq.PromptLength,
             CachedPromptTokens = seq.CachedPromptTokens,
+            ReusedChunkTokens = seq.ReusedChunkTokens,
             CompletionTokens = seq.GeneratedCount,
             Error = error,
         });
@@ -320,7 +325,8 @@ public sealed partial class InferenceEngine
             PrefixCacheHits = _scheduler.PrefixHits,
             Preemptions = _scheduler.Preemptions,
             Steps = _steps,
-            ResidentSessions = _sessions.Count,
+            ResidentSessions = ResidentSessionCount(),
+            ImportedPrefillTokens = _importedTokens,
         };
     }
 }

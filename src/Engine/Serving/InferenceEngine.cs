@@ -49,7 +49,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
         _options = options;
         var config = folder.Config;
         _ownsBackend = options.Backend is null;
-        _backend = options.Backend ?? ComputeDevices.Open(options.Device, options.Threads);
+        _backend = options.Backend ?? folder.OpenBackend(options);
         try
         {
             progress?.Report($"loading {folder.Name} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}) onto {_backend.DeviceName}");

@@ -27,7 +27,7 @@ public static class KvCacheSizing
 
         var free = backend.FreeMemoryBytes;
         var budget = (long)(free * options.MemoryUtilization);
-        if (backend.CacheType == DType.F32)
+        if (backend.SharesHostMemory)
         {
             // CPU: the "device" is host RAM shared with everything else; never take more than the configured cap
             // nor more than the engine can use (every sequence at full context).

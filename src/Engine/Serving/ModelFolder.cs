@@ -2,6 +2,7 @@ using System.Text.Json;
 using InferMesh.Engine.Loading;
 using InferMesh.Engine.Templates;
 using InferMesh.Engine.Tokenization;
+using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Serving;
 
@@ -36,6 +37,13 @@ public sealed class ModelFolder : IDisposable
     public TextTokenizer Tokenizer { get; }
 
     public ChatTemplate? ChatTemplate => _template.Value;
+
+    /// <summary>The type the checkpoint stores its weights in (that of the embedding table), which auto activation types follow.</summary>
+    public DType CheckpointType => Weights.Get("model.embed_tokens.weight").DType;
+
+    /// <summary>Opens the backend <paramref name="options"/> name for this checkpoint (its activation type resolved against <see cref="CheckpointType"/>).</summary>
+    public IComputeBackend OpenBackend(EngineOptions options) =>
+        ComputeDevices.Open(options.Device, options.Threads, options.ActivationType, CheckpointType);
 
     /// <summary>Every id that ends generation: config.json, generation_config.json and the tokenizer's EOS, merged.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }

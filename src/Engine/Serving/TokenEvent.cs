@@ -19,6 +19,9 @@ public sealed record TokenEvent
     /// <summary>Prompt tokens whose KV came from a cache (prefix or session) instead of being computed.</summary>
     public int CachedPromptTokens { get; init; }
 
+    /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from chunk caches (Cache-Craft reuse, not recomputed).</summary>
+    public int ReusedChunkTokens { get; init; }
+
     public int CompletionTokens { get; init; }
 
     public string? Error { get; init; }

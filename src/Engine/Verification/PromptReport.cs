@@ -23,7 +23,14 @@ public sealed record PromptReport
 
     public required float Tolerance { get; init; }
 
+    /// <summary>
+    /// Whether argmax and greedy tokens must equal the reference's: yes with fp32 activations; no with bf16/fp16 ones,
+    /// whose roundings flip near-ties of the fp32 reference (they are still reported), so logits within
+    /// <see cref="Tolerance"/> and exact ids are what such a run must show.
+    /// </summary>
+    public bool TokensMustMatch { get; init; } = true;
+
     public double ArgmaxAgreement => Tokens == 0 ? 1 : 1.0 - ((double)ArgmaxMismatches / Tokens);
 
-    public bool Passed => IdsMatch && ArgmaxMismatches == 0 && MaxLogitDelta <= Tolerance && GreedyMatch;
+    public bool Passed => IdsMatch && MaxLogitDelta <= Tolerance && (!TokensMustMatch || (ArgmaxMismatches == 0 && GreedyMatch));
 }

@@ -30,13 +30,23 @@ public static class ChatCompletionsEndpoint
             throw new ApiErrorException(ApiError.ModelNotFound(request.Model));
         }
 
+        var cacheNamespace = services.GetRequiredService<CacheNamespacePolicy>().For(tenant);
+        var documents = await services.GetRequiredService<DocumentResolver>().ResolveAsync(request.Model, cacheNamespace, request.Documents, cancellationToken);
         using var slot = await services.GetRequiredService<Admission>().EnterAsync(cancellationToken);
+        if (documents.Affinity is { } affinity)
+        {
+            // KV-aware routing: a new session (every one-off request is one) is placed where most chunk tokens are.
+            RequestContext.Set(RequestContextKeys.ChunkAffinity, affinity);
+        }
+
         var turn = new ChatTurn
         {
             Model = request.Model,
             Messages = request.Messages,
             Options = request.Sampling.Options,
             Persist = sessionId is not null,
+            Documents = documents.Texts,
+            CacheNamespace = cacheNamespace,
         };
         var key = sessionId is null ? SessionIds.Ephemeral(tenant) : SessionKeys.Compose(tenant, sessionId);
         await using var turnStream = await services.GetRequiredService<TurnRunner>().StartAsync(key, turn, started, cancellationToken);

@@ -29,11 +29,12 @@ public static class CompletionsEndpoint
             throw new ApiErrorException(ApiError.ModelNotFound(request.Model));
         }
 
+        var cacheNamespace = services.GetRequiredService<CacheNamespacePolicy>().For(tenant);
         using var slot = await services.GetRequiredService<Admission>().EnterAsync(cancellationToken);
         var runner = services.GetRequiredService<TurnRunner>();
         Task<TurnStream> Start(int p) => runner.StartAsync(
             SessionIds.Ephemeral(tenant),
-            new ChatTurn { Model = request.Model, Prompt = request.Prompts[p], Options = request.Sampling.Options, Persist = false },
+            new ChatTurn { Model = request.Model, Prompt = request.Prompts[p], Options = request.Sampling.Options, Persist = false, CacheNamespace = cacheNamespace },
             started,
             cancellationToken);
 

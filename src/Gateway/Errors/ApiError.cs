@@ -26,6 +26,9 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
     public static ApiError SessionNotFound(string sessionId) =>
         new(StatusCodes.Status404NotFound, $"No session '{sessionId}' exists for this API key.", "invalid_request_error", "session_id", "session_not_found");
 
+    public static ApiError ChunkNotFound(string chunkId, string param) =>
+        new(StatusCodes.Status404NotFound, $"No chunk '{chunkId}' is registered for this API key (register it with POST /v1/chunks first).", "invalid_request_error", param, "chunk_not_found");
+
     public static ApiError TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, $"Request body too large: the limit is {limit} bytes.", "invalid_request_error", null, "request_too_large");
 

@@ -51,6 +51,9 @@ public static class GatewayHostingExtensions
         services.TryAddSingleton<Admission>();
         services.TryAddSingleton<ModelCatalog>();
         services.TryAddSingleton<TurnRunner>();
+        services.TryAddSingleton<CacheNamespacePolicy>();
+        services.TryAddSingleton<DocumentResolver>();
+        services.TryAddSingleton<ChunkPrecompute>();
         services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         var bodyLimit = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.MaxRequestBodyBytes ?? new GatewayOptions().MaxRequestBodyBytes;
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = bodyLimit);
@@ -83,6 +86,9 @@ public static class GatewayHostingExtensions
         app.MapGet("/v1/models/{**id}", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => ModelsEndpoint.GetAsync(x, id)));
         app.MapGet("/v1/sessions/{id}", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => SessionsEndpoint.GetAsync(x, id)));
         app.MapDelete("/v1/sessions/{id}", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => SessionsEndpoint.DeleteAsync(x, id)));
+        app.MapPost("/v1/chunks", (HttpContext c) => ApiHandler.RunAsync(c, ChunksEndpoint.RegisterAsync));
+        app.MapGet("/v1/chunks/{id}", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => ChunksEndpoint.GetAsync(x, id)));
+        app.MapDelete("/v1/chunks/{id}", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => ChunksEndpoint.DeleteAsync(x, id)));
         app.MapPost("/v1/sessions/{id}/fork", (HttpContext c, string id) => ApiHandler.RunAsync(c, x => SessionsEndpoint.ForkAsync(x, id)));
         return app;
     }

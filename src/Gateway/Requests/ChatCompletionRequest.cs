@@ -5,9 +5,15 @@ using InferMesh.Gateway.Errors;
 
 namespace InferMesh.Gateway.Requests;
 
-/// <summary>A validated <c>POST /v1/chat/completions</c> body (OpenAI's fields plus <c>session_id</c>, <c>top_k</c>, <c>ignore_eos</c>).</summary>
+/// <summary>
+/// A validated <c>POST /v1/chat/completions</c> body (OpenAI's fields plus <c>session_id</c>, <c>top_k</c>,
+/// <c>ignore_eos</c> and <c>documents</c>: RAG chunks, as texts or ids of chunks registered through <c>/v1/chunks</c>).
+/// </summary>
 public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessage> Messages, SamplingRequest Sampling, string? SessionId)
 {
+    /// <summary>Documents to place before the last user message (see the grains' <c>DocumentPrompt</c> for the layout).</summary>
+    public IReadOnlyList<DocumentReference> Documents { get; init; } = [];
+
     public const int MaxModelNameLength = 256;
 
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
@@ -27,6 +33,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         var messages = ParseMessages(fields.Raw("messages") ?? throw new ApiErrorException(ApiError.Missing("messages")), limits.MaxMessages);
         var sampling = SamplingRequest.Parse(fields, limits, chat: true, defaultMaxTokens: null);
         var sessionId = fields.String("session_id", 1024);
+        var documents = DocumentsField.ParseDocuments(fields.Raw("documents"), limits);
         fields.String("user", 256);
         foreach (var name in Unsupported)
         {
@@ -37,7 +44,12 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         }
 
         fields.RejectUnknown("store", "metadata", "service_tier", "parallel_tool_calls", "stream_options");
-        return new ChatCompletionRequest(model, messages, sampling, sessionId);
+        if (documents.Count > 0 && messages[^1].Role != "user")
+        {
+            throw new ApiErrorException(ApiError.Invalid("Documents are placed before the question: the last message must be a 'user' message when 'documents' is given.", "messages"));
+        }
+
+        return new ChatCompletionRequest(model, messages, sampling, sessionId) { Documents = documents };
     }
 
     private static List<ChatMessage> ParseMessages(JsonElement messages, int maxMessages)

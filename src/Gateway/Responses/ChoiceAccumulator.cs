@@ -16,6 +16,9 @@ public sealed class ChoiceAccumulator(int choices)
 
     public int CachedPromptTokens { get; private set; }
 
+    /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from chunk caches.</summary>
+    public int ReusedChunkTokens { get; private set; }
+
     public int CompletionTokens { get; private set; }
 
     public void Add(TokenDelta delta)
@@ -51,6 +54,7 @@ public sealed class ChoiceAccumulator(int choices)
         {
             PromptTokens += usage.PromptTokens;
             CachedPromptTokens += usage.CachedPromptTokens;
+            ReusedChunkTokens += usage.ReusedChunkTokens;
         }
 
         CompletionTokens += usage.CompletionTokens;

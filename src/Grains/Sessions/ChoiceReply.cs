@@ -32,7 +32,7 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
             TokenId = e.TokenId,
             Logprob = logprobs && e.TokenId >= 0 && e.Logprob is { } lp ? LogprobOf(e.TokenId, lp, e) : null,
             FinishReason = e.FinishReason,
-            Usage = e.FinishReason is null ? null : new UsageInfo(e.PromptTokens, e.CompletionTokens, e.CachedPromptTokens),
+            Usage = e.FinishReason is null ? null : new UsageInfo(e.PromptTokens, e.CompletionTokens, e.CachedPromptTokens, e.ReusedChunkTokens),
         };
     }
 

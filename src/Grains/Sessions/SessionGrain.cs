@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using InferMesh.Contracts;
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Engines;
+using InferMesh.Grains.SequenceParallel;
 using InferMesh.Grains.Shards;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -20,8 +22,12 @@ public sealed class SessionGrain(
     [PersistentState("session", StorageNames.Sessions)] IPersistentState<SessionState> state,
     LocalEngines engines,
     ILocalSiloDetails silo,
-    IOptions<ServingOptions> options) : Grain, ISessionGrain
+    IOptions<ServingOptions> options,
+    RingPrefillRouter ring) : Grain, ISessionGrain
 {
+    /// <summary>How long a one-off request's session stays after its turn, for the caller to finish reading it.</summary>
+    private static readonly TimeSpan EphemeralLinger = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _turnGate = new(1, 1);
 
     /// <summary>True once a turn ran here: this silo's engine then holds the session's KV.</summary>
@@ -45,6 +51,7 @@ public sealed class SessionGrain(
             var local = EngineFor(turn);
             var prompt = turn.Prompt is { } raw
                 ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, raw)
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents)
                 : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages);
             if (prompt.TokenIds.Count == 0)
             {
@@ -52,7 +59,9 @@ public sealed class SessionGrain(
             }
 
             var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, turn.Prompt is null ? "messages" : "prompt");
-            var shard = GrainFactory.GetGrain<IModelShardGrain>(ReplicaLoads.ShardKeyOf(local, Silo));
+            var shardKey = ReplicaLoads.ShardKeyOf(local, Silo);
+            var shard = GrainFactory.GetGrain<IModelShardGrain>(shardKey);
+            var imported = await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token);
 
             var deltas = Channel.CreateUnbounded<TokenDelta>(new UnboundedChannelOptions { SingleReader = true });
             var choices = new Task[Math.Max(1, turn.Options.N)];
@@ -65,6 +74,9 @@ public sealed class SessionGrain(
                     Options = i == 0 || turn.Options.Seed is null ? turn.Options : turn.Options with { Seed = turn.Options.Seed + i },
                     MaxTokens = maxTokens,
                     SessionKey = i == 0 && turn.Persist ? Key : null,
+                    CacheNamespace = turn.CacheNamespace ?? CacheNamespaces.ForTenant(SessionKeys.Split(Key).Tenant),
+                    Segments = prompt.Segments,
+                    ImportedPrefixKey = i == 0 ? imported : null,
                 };
                 choices[i] = PumpChoiceAsync(shard, request, reply, i == 0 && turn.Persist ? (local, prompt) : null, deltas.Writer, stop.Token);
             }
@@ -82,7 +94,13 @@ public sealed class SessionGrain(
             _turnGate.Release();
             if (!turn.Persist)
             {
-                DeactivateOnIdle();
+                // Leave a little later, not at once: the caller fetches the end of the stream with one more call after
+                // the last delta, and an activation gone by then answers it "no record of this enumerator".
+                this.RegisterGrainTimer(() =>
+                {
+                    DeactivateOnIdle();
+                    return Task.CompletedTask;
+                }, EphemeralLinger, Timeout.InfiniteTimeSpan);
             }
         }
     }

@@ -1,4 +1,5 @@
 using InferMesh.Contracts;
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Directory;
 using InferMesh.Grains.Engines;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,9 @@ namespace InferMesh.Grains.Sessions;
 /// <summary>
 /// Chooses the silo for a session being activated: among live silos that serve the call's model (Orleans
 /// RequestContext <see cref="RequestContextKeys.Model"/>; any model when the call names none), the one with the most
-/// free KV blocks after charging the sessions placed on it since the last load report. Once active a session stays
-/// put, and its KV with it; it moves only when its silo leaves or it is collected (which frees its KV too).
+/// free KV blocks after charging the sessions placed on it since the last load report — first narrowed, for a request
+/// carrying documents, to the silos holding most of their chunk tokens (<see cref="ChunkPlacement"/>). Once active a
+/// session stays put, and its KV with it; it moves only when its silo leaves or it is collected (which frees its KV too).
 /// </summary>
 public sealed class SessionPlacementDirector(ClusterLoadView view, LocalEngines localEngines, IOptions<ServingOptions> options) : IPlacementDirector
 {
@@ -54,6 +56,7 @@ public sealed class SessionPlacementDirector(ClusterLoadView view, LocalEngines 
                 model is null ? null : "model");
         }
 
+        free = ChunkPlacement.PreferChunkHolders(target, free);
         var penalty = options.Value.PlacementPenaltyBlocks;
         string? best = null;
         var bestScore = long.MinValue;

@@ -12,6 +12,9 @@ namespace InferMesh.Grains.Sessions;
 /// </summary>
 internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IReadOnlyList<ChatMessage> Conversation, int ReusedTokens)
 {
+    /// <summary>The prompt's structure at document boundaries (see <c>DocumentPrompt</c>); null for a prompt without documents.</summary>
+    public IReadOnlyList<PromptSpan>? Segments { get; init; }
+
     public static TurnPrompt ForRawPrompt(TextTokenizer tokenizer, string prompt) =>
         new(tokenizer.Encode(prompt, addSpecialTokens: true), prompt, [], 0);
 
@@ -70,7 +73,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     }
 
     // Hugging Face apply_chat_template's variables; the template renders add_generation_prompt's assistant header.
-    private static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation) => new()
+    internal static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation) => new()
     {
         ["messages"] = conversation.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
         ["add_generation_prompt"] = true,

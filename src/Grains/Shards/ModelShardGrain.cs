@@ -2,7 +2,9 @@ using System.Runtime.CompilerServices;
 using InferMesh.Contracts;
 using InferMesh.Engine.Sampling;
 using InferMesh.Engine.Serving;
+using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Engines;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -44,7 +46,11 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             StopStrings = request.Options.Stop,
             IgnoreEos = request.Options.IgnoreEos,
             SessionKey = request.SessionKey,
+            CacheNamespace = request.CacheNamespace,
+            Segments = ChunkSegments.ToEngine(request),
+            ImportedPrefixKey = request.ImportedPrefixKey,
         };
+        using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
         var events = engine.GenerateAsync(generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -134,6 +140,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             },
             PromptTokens = e.PromptTokens,
             CachedPromptTokens = e.CachedPromptTokens,
+            ReusedChunkTokens = e.ReusedChunkTokens,
             CompletionTokens = e.CompletionTokens,
         };
     }

@@ -49,6 +49,8 @@ public sealed class CpuBackend : IComputeBackend
 
     public DType CacheType => DType.F32;
 
+    public bool SharesHostMemory => true;
+
     /// <summary>Host memory not in use by any process, as of the last garbage collection (honours container limits).</summary>
     public long FreeMemoryBytes
     {
@@ -204,6 +206,42 @@ public sealed class CpuBackend : IComputeBackend
         CpuTensor vc = F32(valueCache, nameof(valueCache), kc.Rows, k.Cols);
         CpuTensor s = I32(slots, nameof(slots), k.Rows, 1);
         CpuIndexing.ScatterRows(k, v, kc, vc, s);
+    }
+
+    public void RopeWriteQkv(DeviceTensor qkv, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling, DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots)
+    {
+        CpuTensor packed = F32(qkv, nameof(qkv));
+        CpuTensor q = F32(queries, nameof(queries), packed.Rows);
+        CpuTensor kc = F32(keyCache, nameof(keyCache));
+        CpuTensor vc = F32(valueCache, nameof(valueCache), kc.Rows, kc.Cols);
+        if (headDim <= 0 || headDim % 2 != 0 || q.Cols % headDim != 0 || kc.Cols % headDim != 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(headDim), headDim, $"headDim must be even, positive and divide the row widths of queries ({q}) and keyCache ({kc}).");
+        }
+
+        if (packed.Cols != q.Cols + (2 * kc.Cols))
+        {
+            throw new ArgumentException($"qkv is {packed} but its rows must hold q | k | v: {q.Cols} + 2·{kc.Cols} = {q.Cols + (2 * kc.Cols)} columns.", nameof(qkv));
+        }
+
+        CpuTensor p = I32(positions, nameof(positions), packed.Rows, 1);
+        CpuTensor f = F32(invFreq, nameof(invFreq), 1, headDim / 2);
+        CpuTensor s = I32(slots, nameof(slots), packed.Rows, 1);
+        CpuIndexing.CheckSlots(s, kc.Rows);
+        _rope.RunPacked(packed, headDim, p, f, attentionScaling, q, kc, vc, s);
+    }
+
+    public void SwiGlu(DeviceTensor gateUp, DeviceTensor output)
+    {
+        CpuTensor g = F32(gateUp, nameof(gateUp));
+        CpuTensor o = F32(output, nameof(output), g.Rows);
+        if (g.Cols != 2 * o.Cols)
+        {
+            throw new ArgumentException($"gateUp is {g} but must be [T x 2·{o.Cols}]: gate then up, each as wide as output ({o}).", nameof(gateUp));
+        }
+
+        _rowOps.SwiGlu(g, o);
     }
 
     public void PagedAttention(

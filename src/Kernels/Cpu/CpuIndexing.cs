@@ -32,22 +32,28 @@ internal static class CpuIndexing
     /// <summary>keyCache[slots[t]] = keys[t] and valueCache[slots[t]] = values[t]; negative slots are skipped.</summary>
     public static void ScatterRows(CpuTensor keys, CpuTensor values, CpuTensor keyCache, CpuTensor valueCache, CpuTensor slots)
     {
+        CheckSlots(slots, keyCache.Rows);
         ReadOnlySpan<int> targets = slots.AsIntSpan();
-        for (int t = 0; t < targets.Length; t++)
-        {
-            if (targets[t] >= keyCache.Rows)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(slots), targets[t], $"Slot {targets[t]} at row {t} of slots is outside the {keyCache.Rows} slots of the KV cache.");
-            }
-        }
-
         for (int t = 0; t < targets.Length; t++)
         {
             if (targets[t] >= 0)
             {
                 keys.FloatRow(t).CopyTo(keyCache.FloatRow(targets[t]));
                 values.FloatRow(t).CopyTo(valueCache.FloatRow(targets[t]));
+            }
+        }
+    }
+
+    /// <summary>Checks that every slot is below the cache's <paramref name="cacheSlots"/> (negative slots mean "skip").</summary>
+    public static void CheckSlots(CpuTensor slots, int cacheSlots)
+    {
+        ReadOnlySpan<int> targets = slots.AsIntSpan();
+        for (int t = 0; t < targets.Length; t++)
+        {
+            if (targets[t] >= cacheSlots)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(slots), targets[t], $"Slot {targets[t]} at row {t} of slots is outside the {cacheSlots} slots of the KV cache.");
             }
         }
     }

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace InferMesh.Kernels.Cpu;
 
 /// <summary>
-/// The row-wise operations (RMSNorm, residual add, SiLU·mul, argmax): one work item per row, each row computed with
+/// The row-wise operations (RMSNorm, residual add, SiLU·mul and its fused-projection form SwiGLU, argmax): one work item per row, each row computed with
 /// whole-row TensorPrimitives calls so its bits depend only on the row (TensorPrimitives picks scalar or vector code
 /// by length, which is the same for every row of a tensor).
 /// </summary>
@@ -30,6 +30,7 @@ internal sealed class CpuRowOps : ICpuWork
         RmsNorm,
         Add,
         SiluMul,
+        SwiGlu,
         Argmax,
     }
 
@@ -51,6 +52,13 @@ internal sealed class CpuRowOps : ICpuWork
     {
         EnsureScratch(gate.Cols);
         Run(Kind.SiluMul, gate, up, output);
+    }
+
+    /// <summary>output = silu(gate) · up where each row of gateUp is gate | up (the halves of a fused projection).</summary>
+    public void SwiGlu(CpuTensor gateUp, CpuTensor output)
+    {
+        EnsureScratch(output.Cols);
+        Run(Kind.SwiGlu, gateUp, null, output);
     }
 
     public void Argmax(CpuTensor logits, CpuTensor ids) => Run(Kind.Argmax, logits, ids, null);
@@ -78,14 +86,14 @@ internal sealed class CpuRowOps : ICpuWork
                 }
 
             case Kind.SiluMul:
+                SiluMul(_a!.FloatRow(item), _b!.FloatRow(item), _c!.FloatRow(item), _scratch[worker]);
+                break;
+
+            case Kind.SwiGlu:
                 {
-                    Span<float> gate = _a!.FloatRow(item);
-                    Span<float> denominator = _scratch[worker].AsSpan(0, gate.Length);
-                    TensorPrimitives.Negate(gate, denominator);
-                    TensorPrimitives.Exp(denominator, denominator);
-                    TensorPrimitives.Add(denominator, 1f, denominator);
-                    TensorPrimitives.Divide(gate, denominator, denominator);
-                    TensorPrimitives.Multiply(denominator, _b!.FloatRow(item), _c!.FloatRow(item));
+                    Span<float> gateUp = _a!.FloatRow(item);
+                    int width = _c!.Cols;
+                    SiluMul(gateUp[..width], gateUp[width..], _c.FloatRow(item), _scratch[worker]);
                     break;
                 }
 
@@ -93,6 +101,17 @@ internal sealed class CpuRowOps : ICpuWork
                 _b!.IntRow(item)[0] = IndexOfMax(_a!.FloatRow(item));
                 break;
         }
+    }
+
+    /// <summary>output = silu(gate) · up for one row: the same TensorPrimitives calls for SiluMul and SwiGlu, so the same bits.</summary>
+    private static void SiluMul(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output, float[] scratch)
+    {
+        Span<float> denominator = scratch.AsSpan(0, gate.Length);
+        TensorPrimitives.Negate(gate, denominator);
+        TensorPrimitives.Exp(denominator, denominator);
+        TensorPrimitives.Add(denominator, 1f, denominator);
+        TensorPrimitives.Divide(gate, denominator, denominator);
+        TensorPrimitives.Multiply(denominator, up, output);
     }
 
     /// <summary>Lowest index of the largest value (torch.argmax); NaN counts as largest, and +0 ties with -0.</summary>

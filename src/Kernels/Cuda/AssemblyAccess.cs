@@ -6,3 +6,6 @@ using System.Runtime.CompilerServices;
 
 // The kernel tests drive the simulated-device constructor of CudaBackend.
 [assembly: InternalsVisibleTo("InferMesh.Kernels.Tests")]
+
+// The engine's ring tests run sequence-parallel prefill over simulated CUDA backends.
+[assembly: InternalsVisibleTo("InferMesh.Engine.Tests")]

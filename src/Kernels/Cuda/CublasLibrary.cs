@@ -16,6 +16,7 @@ internal sealed unsafe class CublasLibrary
     public const int DataBf16 = 14; // CUDA_R_16BF
     public const int ComputeF32 = 68; // CUBLAS_COMPUTE_32F
     public const int GemmDefault = -1; // CUBLAS_GEMM_DEFAULT
+    public const int DefaultMath = 0; // CUBLAS_DEFAULT_MATH: no TF32 for fp32 data (https://docs.nvidia.com/cuda/cublas/#cublasmath-t)
 
     private static readonly string[] FileNames = ["libcublas.so.13", "libcublas.so.12"];
 
@@ -24,6 +25,7 @@ internal sealed unsafe class CublasLibrary
     private readonly delegate* unmanaged<IntPtr, IntPtr, int> setStream;
     private readonly delegate* unmanaged<IntPtr, IntPtr, nuint, int> setWorkspace;
     private readonly delegate* unmanaged<IntPtr, int*, int> getVersion;
+    private readonly delegate* unmanaged<IntPtr, int, int> setMathMode;
     private readonly delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, IntPtr, int, int, float*, IntPtr, int, int, int, int, int> gemmEx;
     private readonly delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, long, IntPtr, int, int, long, float*, IntPtr, int, int, long, int, int, int, int> gemmStridedBatchedEx;
 
@@ -35,6 +37,7 @@ internal sealed unsafe class CublasLibrary
         setStream = (delegate* unmanaged<IntPtr, IntPtr, int>)Export(library, "cublasSetStream_v2");
         setWorkspace = (delegate* unmanaged<IntPtr, IntPtr, nuint, int>)Export(library, "cublasSetWorkspace_v2");
         getVersion = (delegate* unmanaged<IntPtr, int*, int>)Export(library, "cublasGetVersion_v2");
+        setMathMode = (delegate* unmanaged<IntPtr, int, int>)Export(library, "cublasSetMathMode");
         gemmEx = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, IntPtr, int, int, float*, IntPtr, int, int, int, int, int>)Export(library, "cublasGemmEx");
         gemmStridedBatchedEx = (delegate* unmanaged<IntPtr, int, int, int, int, int, float*, IntPtr, int, int, long, IntPtr, int, int, long, float*, IntPtr, int, int, long, int, int, int, int>)Export(library, "cublasGemmStridedBatchedEx");
     }
@@ -67,6 +70,8 @@ internal sealed unsafe class CublasLibrary
     public void SetStream(IntPtr handle, IntPtr stream) => Check(setStream(handle, stream), "cublasSetStream");
 
     public void SetWorkspace(IntPtr handle, IntPtr workspace, long bytes) => Check(setWorkspace(handle, workspace, (nuint)bytes), "cublasSetWorkspace");
+
+    public void SetMathMode(IntPtr handle, int mode) => Check(setMathMode(handle, mode), "cublasSetMathMode");
 
     public int Version(IntPtr handle)
     {

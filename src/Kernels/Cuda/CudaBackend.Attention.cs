@@ -59,6 +59,8 @@ public sealed partial class CudaBackend
     {
         int group = p.NumHeads / p.NumKvHeads;
         int dim = p.HeadDim;
+        if (TryPagedDecodeWithMerge(q, kc, vc, batch, output, lse, p, maxContext, rowMap, mappedRows))
+            return;
         p.HeadsPerBlock = DecodeAttentionKernel.HeadsPerBlock;
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;
         int threads = Math.Max(128, (dim + 31) / 32 * 32);
@@ -89,6 +91,31 @@ public sealed partial class CudaBackend
         var partialLse = scratch.Floats(SlotPartialLse, partials);
         kernels.DecodeAttention(stream, config, q, kc, vc, batch, output, lse, partialOut, partialLse, map, p);
         kernels.MergeAttention(stream, partialOut, partialLse, output, lse, map, mappedRows, p.UseRowMap, dim, p.NumSplits);
+    }
+
+    private bool TryPagedDecodeWithMerge(CudaTensor q, CudaTensor kc, CudaTensor vc, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p, int maxContext, CudaTensor? rowMap, int mappedRows)
+    {
+        p.SplitSize = DecodeSplitSize;
+        p.NumSplits = (maxContext + DecodeSplitSize - 1) / DecodeSplitSize;
+        var partials = new ArrayViewPair(IntPtr.Zero, IntPtr.Zero);
+        ILGPU.ArrayView<float> partialOut = default, partialLse = default;
+        if (p.NumSplits > 1)
+        {
+            long count = (long)p.Rows * p.NumHeads * p.NumSplits;
+            partialOut = scratch.Floats(SlotPartialOut, count * p.HeadDim);
+            partialLse = scratch.Floats(SlotPartialLse, count);
+            partials = new ArrayViewPair(partialOut.LoadEffectiveAddressAsPtr(), partialLse.LoadEffectiveAddressAsPtr());
+        }
+
+        if (!TryPagedDecode(q, kc, vc, batch, output, lse, partials, rowMap, mappedRows, p))
+            return false;
+        if (p.NumSplits > 1)
+        {
+            var map = rowMap?.Ints ?? ((CudaTensor)batch.QuerySequence).Ints;
+            Kernels(q.DType).MergeAttention(stream, partialOut, partialLse, output, lse, map, mappedRows, rowMap is null ? 0 : 1, p.HeadDim, p.NumSplits);
+        }
+
+        return true;
     }
 
     private void Prefill(CudaTensor q, CudaTensor kc, CudaTensor vc, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p)
@@ -142,12 +169,4 @@ public sealed partial class CudaBackend
         if (sequences.ElementCount != q.Rows || positions.ElementCount != q.Rows)
             throw new ArgumentException($"batch.QuerySequence {sequences} and batch.QueryPosition {positions} must hold one entry per query row ({q.Rows}).", "batch");
     }
-
-    public void BlockAttention(DeviceTensor queries, DeviceTensor queryPositions, DeviceTensor keys, DeviceTensor values, DeviceTensor keyPositions, AttentionShape shape, DeviceTensor output, DeviceTensor lse) =>
-        throw new NotSupportedException(
-            "BlockAttention has no CUDA kernel yet; sequence-parallel (TokenRing) prefill runs on the CPU backend only until the CUDA block-attention kernel lands (issue 9).");
-
-    public void MergeAttention(DeviceTensor outputA, DeviceTensor lseA, DeviceTensor outputB, DeviceTensor lseB) =>
-        throw new NotSupportedException(
-            "MergeAttention has no CUDA kernel yet; sequence-parallel (TokenRing) prefill runs on the CPU backend only until the CUDA merge kernel lands (issue 9).");
 }

@@ -62,6 +62,38 @@ public sealed partial class CudaBackend
             Kernels(result.DType).AddBias(stream, result, As(b, result.DType, SlotParameter));
     }
 
+    /// <summary>
+    /// Column-major strided-batched C = alpha·op(A)·op(B) (beta 0, fp32 compute) over operands at element offsets of
+    /// device tensors: cublasGemmStridedBatchedEx on a CUDA device, the naive kernel on the simulated one.
+    /// </summary>
+    private void StridedGemm(
+        int transA, int transB, int m, int n, int k, float alpha,
+        CudaTensor a, long offsetA, int lda, long strideA,
+        CudaTensor b, long offsetB, int ldb, long strideB,
+        CudaTensor c, long offsetC, int ldc, long strideC,
+        int batch)
+    {
+        if (cublas is null)
+        {
+            Kernels(a.DType).NaiveGemm(stream, a, b, c, new GemmParams
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
+                OffsetA = offsetA, Lda = lda, StrideA = strideA,
+                OffsetB = offsetB, Ldb = ldb, StrideB = strideB,
+                OffsetC = offsetC, Ldc = ldc, StrideC = strideC,
+                Batch = batch,
+            });
+            return;
+        }
+
+        cublas.GemmStridedBatchedEx(
+            cublasHandle, transA, transB, m, n, k, alpha,
+            a.DevicePointer + (nint)(offsetA * a.ElementSize), CublasType(a.DType), lda, strideA,
+            b.DevicePointer + (nint)(offsetB * b.ElementSize), CublasType(b.DType), ldb, strideB,
+            0f, c.DevicePointer + (nint)(offsetC * c.ElementSize), CublasType(c.DType), ldc, strideC,
+            batch);
+    }
+
     private static int CublasType(DType type) => type switch
     {
         DType.BF16 => CublasLibrary.DataBf16,

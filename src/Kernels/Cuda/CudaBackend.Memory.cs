@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
+using InferMesh.Kernels.Numerics;
 
 namespace InferMesh.Kernels.Cuda;
 
@@ -19,7 +20,7 @@ public sealed partial class CudaBackend
         var buffer = accelerator.Allocate1D<byte>(Math.Max(bytes, 1));
         // Zeroed like the CPU backend's fresh arrays, so no caller ever reads leftovers of another tensor.
         buffer.View.BaseView.MemSetToZero(stream);
-        return new CudaTensor(this, buffer, 0, rows, cols, type, ownsBuffer: true);
+        return new CudaTensor(this, buffer, 0, rows, cols, type, ownsBuffer: true, type == DType.I32 ? new IndexMirror((long)rows * cols) : null);
     }
 
     public DeviceTensor LoadWeight(ReadOnlySpan<byte> raw, DType sourceType, int rows, int cols)
@@ -32,16 +33,22 @@ public sealed partial class CudaBackend
         if (raw.Length != count * CudaTensor.SizeOf(sourceType))
             throw new ArgumentException($"Weight [{rows}x{cols}] of {sourceType} needs {count * CudaTensor.SizeOf(sourceType)} bytes, got {raw.Length}.", nameof(raw));
 
-        var tensor = (CudaTensor)Allocate(rows, cols, sourceType == DType.F32 ? ActivationType : sourceType);
+        // fp32 activations widen every weight (exact); 16-bit activations keep 16-bit weights as stored.
+        DType storage = ActivationType == DType.F32 || sourceType == DType.F32 ? ActivationType : sourceType;
+        var tensor = (CudaTensor)Allocate(rows, cols, storage);
         if (count == 0)
             return tensor;
-        if (sourceType == DType.F32)
+        if (storage == sourceType)
+        {
+            CopyIn(tensor.Bytes, raw);
+        }
+        else if (sourceType == DType.F32)
         {
             UploadConverted(MemoryMarshal.Cast<byte, float>(raw), tensor);
         }
         else
         {
-            CopyIn(tensor.Bytes, raw);
+            UploadWidened(raw, sourceType, tensor);
         }
 
         return tensor;
@@ -78,6 +85,7 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"Cannot upload ints into {tensor}: allocate it as I32.", nameof(destination));
         if (!source.IsEmpty)
             CopyIn(tensor.Ints, source);
+        tensor.Mirror?.Write(tensor.MirrorOffset, source);
     }
 
     public void Download(DeviceTensor source, Span<float> destination)
@@ -138,6 +146,7 @@ public sealed partial class CudaBackend
         if (from.DType == to.DType)
         {
             from.Bytes.CopyTo(stream, to.Bytes);
+            to.Mirror?.CopyFrom(from.Mirror, from.MirrorOffset, to.MirrorOffset, checked((int)to.ElementCount));
         }
         else if (from.DType != DType.I32 && to.DType != DType.I32)
         {
@@ -164,6 +173,20 @@ public sealed partial class CudaBackend
         }
 
         CopyIn(tensor.Halves, (ReadOnlySpan<ushort>)bits);
+    }
+
+    /// <summary>16-bit weight bytes widened to fp32 on the host (exact), in slices so the staging stays small.</summary>
+    private void UploadWidened(ReadOnlySpan<byte> raw, DType sourceType, CudaTensor tensor)
+    {
+        const int slice = 1 << 22;
+        var floats = new float[(int)Math.Min(slice, tensor.ElementCount)];
+        var target = tensor.Floats;
+        for (long start = 0; start < tensor.ElementCount; start += slice)
+        {
+            int n = (int)Math.Min(slice, tensor.ElementCount - start);
+            FloatConversion.ToSingle(raw.Slice((int)(start * 2), n * 2), sourceType, floats.AsSpan(0, n));
+            CopyIn(target.SubView(start, n), (ReadOnlySpan<float>)floats.AsSpan(0, n));
+        }
     }
 
     /// <summary>Host to device without ILGPU's trailing stream synchronisation: pageable sources are staged by the driver before the call returns.</summary>

@@ -97,6 +97,47 @@ public sealed partial class CudaBackend
         Kernels(type).WriteKv(stream, As(k, type, SlotInputA), As(v, type, SlotInputB), kc, vc, s);
     }
 
+    public void RopeWriteQkv(DeviceTensor qkv, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling, DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots)
+    {
+        Enter();
+        var packed = Float(qkv, nameof(qkv));
+        var q = Float(queries, nameof(queries));
+        var kc = Float(keyCache, nameof(keyCache));
+        var vc = Float(valueCache, nameof(valueCache));
+        var rows = Index(positions, nameof(positions));
+        var s = Index(slots, nameof(slots));
+        var frequencies = Float(invFreq, nameof(invFreq));
+        if (headDim <= 0 || headDim % 2 != 0 || q.Cols % headDim != 0 || kc.Cols % headDim != 0)
+            throw new ArgumentException($"headDim {headDim} must be even and divide the columns of queries {q} and keyCache {kc}.", nameof(headDim));
+        if (packed.Cols != q.Cols + 2 * kc.Cols || q.Rows != packed.Rows)
+            throw new ArgumentException($"qkv {packed} must be [{q.Rows}x{q.Cols + 2 * kc.Cols}]: rows of q | k | v for queries {q} and keyCache {kc}.", nameof(qkv));
+        if (vc.Rows != kc.Rows || vc.Cols != kc.Cols || vc.DType != kc.DType)
+            throw new ArgumentException($"Cache pools {kc} and {vc} must have one shape and type.", nameof(valueCache));
+        if (frequencies.ElementCount != headDim / 2)
+            throw new ArgumentException($"invFreq {frequencies} must hold headDim/2 = {headDim / 2} values.", nameof(invFreq));
+        if (rows.ElementCount != packed.Rows || s.ElementCount != packed.Rows)
+            throw new ArgumentException($"positions {rows} and slots {s} must hold one entry per row of qkv {packed}.", nameof(slots));
+        if (packed.ElementCount == 0)
+            return;
+        DType type = kc.DType;
+        var target = Target(q, type);
+        Kernels(type).RopeWriteQkv(stream, As(packed, type, SlotInputA), headDim, rows, As(frequencies, DType.F32, SlotFrequencies), attentionScaling, target, kc, vc, s);
+        Finish(target, q);
+    }
+
+    public void SwiGlu(DeviceTensor gateUp, DeviceTensor output)
+    {
+        Enter();
+        var g = Float(gateUp, nameof(gateUp));
+        var result = Float(output, nameof(output));
+        if (g.Rows != result.Rows || g.Cols != 2 * result.Cols)
+            throw new ArgumentException($"gateUp {g} must be [{result.Rows}x{2 * result.Cols}]: gate then up, each as wide as output {result}.", nameof(gateUp));
+        if (result.ElementCount == 0)
+            return;
+        DType type = result.DType;
+        Kernels(type).SwiGlu(stream, As(g, type, SlotInputA), result);
+    }
+
     public void Argmax(DeviceTensor logits, DeviceTensor ids)
     {
         Enter();
@@ -112,6 +153,7 @@ public sealed partial class CudaBackend
         var values = scratch.Floats(SlotPartialOut, partials);
         var indices = scratch.Get(SlotPartialLse, partials * sizeof(int)).View.BaseView.SubView(0, partials * sizeof(int)).Cast<int>();
         Kernels(scores.DType).Argmax(stream, scores, result, values, indices, chunkCols);
+        result.Mirror?.Forget();
     }
 
     private void Gather(DeviceTensor source, DeviceTensor indices, DeviceTensor output, string sourceName, string indexName)

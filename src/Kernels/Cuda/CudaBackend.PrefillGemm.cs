@@ -103,6 +103,14 @@ public sealed partial class CudaBackend
         gather.GatherRows(stream, kc, slotIds, keyRows);
         gather.GatherRows(stream, vc, slotIds, valueRows);
 
+        if (TryFlashAttention(
+                type, p,
+                q.DevicePointer + (nint)((long)rowStart * queryWidth * size), queryWidth, null, firstPosition, count,
+                keyRows.DevicePointer, valueRows.DevicePointer, kvWidth, null, low, keys,
+                output.DevicePointer + (nint)((long)rowStart * queryWidth * size), queryWidth,
+                lse.DevicePointer + (nint)((long)rowStart * p.NumHeads * sizeof(float))))
+            return;
+
         int chunk = (int)Math.Clamp(ScoreBudgetFloats / ((long)p.NumHeads * keys), 16, count);
         int dataType = CublasType(type);
         for (int c0 = 0; c0 < count; c0 += chunk)

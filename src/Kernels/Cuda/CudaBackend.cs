@@ -8,8 +8,10 @@ namespace InferMesh.Kernels.Cuda;
 
 /// <summary>
 /// The CUDA compute backend: ILGPU kernels for everything but linear layers, cuBLAS (cublasGemmEx, fp32 compute)
-/// for those, all on one non-blocking stream. Weights stay bf16/fp16 as stored (fp32 sources become the activation
-/// type), activations and the KV cache are bf16 (or fp16), accumulation is fp32, downloads convert to fp32.
+/// for those, all on one non-blocking stream. Activations and the KV cache are bf16, fp16 or fp32
+/// (<see cref="ActivationType"/>); accumulation is always fp32 and downloads convert to fp32. With 16-bit activations
+/// weights stay bf16/fp16 as stored (fp32 sources become the activation type); with fp32 activations every weight is
+/// widened to fp32 on load, which is how transformers runs an fp32 checkpoint, so results compare with the CPU backend.
 /// Not thread-safe: one caller at a time, from any thread (each call binds the CUDA context to its thread).
 /// </summary>
 public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
@@ -30,6 +32,7 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
     private bool disposed;
 
     /// <summary>Opens CUDA device <paramref name="deviceIndex"/> and cuBLAS; throws with what was searched when either is missing.</summary>
+    /// <param name="activationType">BF16, F16 or F32: the type of activations and the KV cache.</param>
     public CudaBackend(int deviceIndex = 0, DType activationType = DType.BF16)
     {
         ActivationType = CheckActivationType(activationType);
@@ -47,9 +50,13 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
             scratch = new DeviceScratch(accelerator);
             cublas = CublasLibrary.Load();
             cublasHandle = cublas.Create();
+            // Default math never runs fp32 GEMMs on TF32 tensor cores (10-bit mantissa), so F32 activations get true
+            // fp32 products (CUBLAS_COMPUTE_32F) like the CPU backend; set explicitly rather than inherited.
+            cublas.SetMathMode(cublasHandle, CublasLibrary.DefaultMath);
             cublas.SetStream(cublasHandle, ((CudaStream)stream).StreamPtr);
             cublasWorkspace = accelerator.Allocate1D<byte>(CublasWorkspaceBytes);
             cublas.SetWorkspace(cublasHandle, cublasWorkspace.NativePtr, CublasWorkspaceBytes);
+            LoadPtxKernels();
             DeviceName = $"cuda:{deviceIndex} {accelerator.Name}";
         }
         catch
@@ -78,6 +85,8 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
     public DType ActivationType { get; }
 
     public DType CacheType => ActivationType;
+
+    public bool SharesHostMemory => false;
 
     /// <summary>Where cuBLAS was loaded from (empty on the simulated device).</summary>
     public string CublasPath => cublas?.Path ?? string.Empty;
@@ -161,9 +170,11 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
         disposed = true;
         accelerator.Bind();
         stream.Synchronize();
+        DisposeTransfer();
         if (cublas is not null)
             cublas.Destroy(cublasHandle);
         cublasWorkspace?.Dispose();
+        DisposeFlash();
         scratch.Dispose();
         stream.Dispose();
         accelerator.Dispose();
@@ -216,9 +227,9 @@ public sealed partial class CudaBackend : IComputeBackend, IGraphCapture
     }
 
     private static DType CheckActivationType(DType type) =>
-        type is DType.BF16 or DType.F16
+        type is DType.BF16 or DType.F16 or DType.F32
             ? type
-            : throw new ArgumentOutOfRangeException(nameof(type), type, "CUDA activations are BF16 or F16 (fp32 accumulation happens inside the kernels).");
+            : throw new ArgumentOutOfRangeException(nameof(type), type, "CUDA activations are BF16, F16 or F32 (accumulation is fp32 in every case).");
 
     /// <summary>Binds the device context to the calling thread; every public operation starts here.</summary>
     private void Enter()

@@ -25,6 +25,11 @@ internal sealed unsafe class CudaDriverLibrary
     private readonly delegate* unmanaged<float*, IntPtr, IntPtr, int> eventElapsedTime;
     private readonly delegate* unmanaged<IntPtr, int> eventDestroy;
     private readonly delegate* unmanaged<int, byte**, int> getErrorName;
+    private readonly delegate* unmanaged<IntPtr, IntPtr, uint, int> streamWaitEvent;
+    private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, nuint, IntPtr, int> memcpyPeerAsync;
+    private readonly delegate* unmanaged<int*, int, int> deviceGet;
+    private readonly delegate* unmanaged<int*, int, int, int> deviceCanAccessPeer;
+    private readonly delegate* unmanaged<IntPtr, uint, int> ctxEnablePeerAccess;
 
     private CudaDriverLibrary(IntPtr library)
     {
@@ -42,6 +47,11 @@ internal sealed unsafe class CudaDriverLibrary
         eventElapsedTime = (delegate* unmanaged<float*, IntPtr, IntPtr, int>)Export(library, "cuEventElapsedTime");
         eventDestroy = (delegate* unmanaged<IntPtr, int>)Export(library, "cuEventDestroy_v2");
         getErrorName = (delegate* unmanaged<int, byte**, int>)Export(library, "cuGetErrorName");
+        streamWaitEvent = (delegate* unmanaged<IntPtr, IntPtr, uint, int>)Export(library, "cuStreamWaitEvent");
+        memcpyPeerAsync = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, nuint, IntPtr, int>)Export(library, "cuMemcpyPeerAsync");
+        deviceGet = (delegate* unmanaged<int*, int, int>)Export(library, "cuDeviceGet");
+        deviceCanAccessPeer = (delegate* unmanaged<int*, int, int, int>)Export(library, "cuDeviceCanAccessPeer");
+        ctxEnablePeerAccess = (delegate* unmanaged<IntPtr, uint, int>)Export(library, "cuCtxEnablePeerAccess");
     }
 
     public static CudaDriverLibrary Load()
@@ -91,12 +101,25 @@ internal sealed unsafe class CudaDriverLibrary
         return ((long)free, (long)total);
     }
 
-    public IntPtr CreateEvent()
+    /// <summary>CU_EVENT_DISABLE_TIMING: events that only order work are cheaper without timestamps.</summary>
+    public const uint EventDisableTiming = 2;
+
+    public IntPtr CreateEvent(uint flags = 0)
     {
         IntPtr handle;
-        Check(eventCreate(&handle, 0), "cuEventCreate");
+        Check(eventCreate(&handle, flags), "cuEventCreate");
         return handle;
     }
+
+    /// <summary>Work enqueued on <paramref name="stream"/> after this call waits for the event's last record (events of other contexts and devices included).</summary>
+    public void Wait(IntPtr stream, IntPtr cudaEvent) => Check(streamWaitEvent(stream, cudaEvent, 0), "cuStreamWaitEvent");
+
+    /// <summary>
+    /// Copies bytes between the memories of two contexts, on the same GPU or on two (direct over NVLink/PCIe when peer
+    /// access is enabled, staged by the driver otherwise). https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__MEM.html
+    /// </summary>
+    public void CopyPeer(IntPtr destination, IntPtr destinationContext, IntPtr source, IntPtr sourceContext, long bytes, IntPtr stream) =>
+        Check(memcpyPeerAsync(destination, destinationContext, source, sourceContext, (nuint)bytes, stream), "cuMemcpyPeerAsync");
 
     public void Record(IntPtr cudaEvent, IntPtr stream) => Check(eventRecord(cudaEvent, stream), "cuEventRecord");
 
@@ -109,6 +132,25 @@ internal sealed unsafe class CudaDriverLibrary
     }
 
     public void DestroyEvent(IntPtr cudaEvent) => eventDestroy(cudaEvent);
+
+    /// <summary>Whether GPU <paramref name="ordinal"/> can read and write GPU <paramref name="peerOrdinal"/>'s memory directly.</summary>
+    public bool CanAccessPeer(int ordinal, int peerOrdinal)
+    {
+        int device, peer, can;
+        Check(deviceGet(&device, ordinal), "cuDeviceGet");
+        Check(deviceGet(&peer, peerOrdinal), "cuDeviceGet");
+        Check(deviceCanAccessPeer(&can, device, peer), "cuDeviceCanAccessPeer");
+        return can != 0;
+    }
+
+    /// <summary>Lets the current context access <paramref name="peerContext"/>'s memory (already enabled counts as done).</summary>
+    public void EnablePeerAccess(IntPtr peerContext)
+    {
+        const int peerAccessAlreadyEnabled = 704;
+        int result = ctxEnablePeerAccess(peerContext, 0);
+        if (result != peerAccessAlreadyEnabled)
+            Check(result, "cuCtxEnablePeerAccess");
+    }
 
     private void Check(int result, string call)
     {

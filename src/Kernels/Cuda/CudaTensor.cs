@@ -13,16 +13,23 @@ public sealed class CudaTensor : DeviceTensor
     private readonly bool ownsBuffer;
     private bool disposed;
 
-    internal CudaTensor(CudaBackend owner, MemoryBuffer1D<byte, Stride1D.Dense> buffer, long byteOffset, int rows, int cols, DType dtype, bool ownsBuffer)
+    internal CudaTensor(CudaBackend owner, MemoryBuffer1D<byte, Stride1D.Dense> buffer, long byteOffset, int rows, int cols, DType dtype, bool ownsBuffer, IndexMirror? mirror = null)
         : base(rows, cols, dtype)
     {
         Owner = owner;
         this.buffer = buffer;
         ByteOffset = byteOffset;
         this.ownsBuffer = ownsBuffer;
+        Mirror = mirror;
     }
 
     internal CudaBackend Owner { get; }
+
+    /// <summary>Host copy of an allocated I32 buffer's values (shared by its views); null for floats and scratch.</summary>
+    internal IndexMirror? Mirror { get; }
+
+    /// <summary>This tensor's first element in its buffer's <see cref="Mirror"/> (I32 elements).</summary>
+    internal long MirrorOffset => ByteOffset / sizeof(int);
 
     internal long ByteOffset { get; }
 
@@ -62,7 +69,7 @@ public sealed class CudaTensor : DeviceTensor
         ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
         if (rowStart + rowCount > Rows)
             throw new ArgumentOutOfRangeException(nameof(rowCount), $"View rows [{rowStart}, {rowStart + rowCount}) exceed {this}.");
-        return new CudaTensor(Owner, buffer, ByteOffset + (long)rowStart * Cols * ElementSize, rowCount, Cols, DType, ownsBuffer: false);
+        return new CudaTensor(Owner, buffer, ByteOffset + (long)rowStart * Cols * ElementSize, rowCount, Cols, DType, ownsBuffer: false, Mirror);
     }
 
     public override void Dispose()

@@ -44,6 +44,23 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>output[r, c] = silu(gateUp[r, c]) · gateUp[r, cols + c]: SwiGLU over a fused gate|up projection, <see cref="SiluMul{T, C}"/>'s formula.</summary>
+    public static void SwiGlu<T, C>(ArrayView<T> gateUp, ArrayView<T> output, int rows, int cols)
+        where T : unmanaged
+        where C : struct, IElementCodec<T>
+    {
+        C codec = default;
+        int count = rows * cols;
+        int stride = Grid.DimX * Group.DimX;
+        for (int i = Grid.GlobalIndex.X; i < count; i += stride)
+        {
+            int r = i / cols;
+            long gate = (long)r * 2 * cols + (i - r * cols);
+            float g = codec.Decode(gateUp[gate]);
+            output[i] = codec.Encode(g / (1f + DeviceMath.Exp(-g)) * codec.Decode(gateUp[gate + cols]));
+        }
+    }
+
     /// <summary>destination[i] = source[i], converting between storage types.</summary>
     public static void Convert<TS, CS, TD, CD>(ArrayView<TS> source, ArrayView<TD> destination, int count)
         where TS : unmanaged

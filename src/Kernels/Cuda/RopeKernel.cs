@@ -28,14 +28,9 @@ internal static class RopeKernel
             int rowHead = e / half;
             int row = rowHead / heads;
             int head = rowHead - row * heads;
-            float angle = positions[row] * invFreq[i];
-
-            // The hardware sin/cos are accurate only near zero; reduce the angle to [-π, π] first.
-            float k = MathF.Floor(angle * InverseTwoPi + 0.5f);
-            float reduced = (angle - k * TwoPiHigh) - k * TwoPiLow;
+            float reduced = Reduce(positions[row] * invFreq[i]);
             float cos = MathF.Cos(reduced) * scaling;
             float sin = MathF.Sin(reduced) * scaling;
-
             long a = (long)row * cols + head * headDim + i;
             long b = a + half;
             float x1 = codec.Decode(x[a]);
@@ -43,5 +38,70 @@ internal static class RopeKernel
             x[a] = codec.Encode(x1 * cos - x2 * sin);
             x[b] = codec.Encode(x2 * cos + x1 * sin);
         }
+    }
+
+    /// <summary>
+    /// Packed q | k | v rows of a fused projection, one thread per (row, head, pair) over the heads + 2·kvHeads heads
+    /// of a row: q pairs are rotated into queries, k pairs rotated into keyCache[slots[row]], v pairs copied to
+    /// valueCache[slots[row]] (a negative slot skips the row). The rotation is <see cref="Run{T, C}"/>'s.
+    /// </summary>
+    public static void RunPacked<T, C>(ArrayView<T> qkv, ArrayView<int> positions, ArrayView<float> invFreq, ArrayView<T> queries, ArrayView<T> keyCache, ArrayView<T> valueCache, ArrayView<int> slots, int rows, int heads, int kvHeads, int headDim, float scaling)
+        where T : unmanaged
+        where C : struct, IElementCodec<T>
+    {
+        C codec = default;
+        int half = headDim / 2;
+        int units = heads + 2 * kvHeads;
+        int kvWidth = kvHeads * headDim;
+        int count = rows * units * half;
+        int stride = Grid.DimX * Group.DimX;
+        for (int e = Grid.GlobalIndex.X; e < count; e += stride)
+        {
+            int i = e % half;
+            int rowUnit = e / half;
+            int row = rowUnit / units;
+            int unit = rowUnit - row * units;
+            long a = (long)row * units * headDim + unit * headDim + i;
+            long b = a + half;
+            int slot = slots[row];
+            if (unit >= heads + kvHeads)
+            {
+                if (slot >= 0)
+                {
+                    long target = (long)slot * kvWidth + (unit - heads - kvHeads) * headDim + i;
+                    valueCache[target] = qkv[a];
+                    valueCache[target + half] = qkv[b];
+                }
+
+                continue;
+            }
+
+            float reduced = Reduce(positions[row] * invFreq[i]);
+            float cos = MathF.Cos(reduced) * scaling;
+            float sin = MathF.Sin(reduced) * scaling;
+            float x1 = codec.Decode(qkv[a]);
+            float x2 = codec.Decode(qkv[b]);
+            T r1 = codec.Encode(x1 * cos - x2 * sin);
+            T r2 = codec.Encode(x2 * cos + x1 * sin);
+            if (unit < heads)
+            {
+                long target = (long)row * heads * headDim + unit * headDim + i;
+                queries[target] = r1;
+                queries[target + half] = r2;
+            }
+            else if (slot >= 0)
+            {
+                long target = (long)slot * kvWidth + (unit - heads) * headDim + i;
+                keyCache[target] = r1;
+                keyCache[target + half] = r2;
+            }
+        }
+    }
+
+    /// <summary>The hardware sin/cos are accurate only near zero: <paramref name="angle"/> reduced to [-π, π].</summary>
+    private static float Reduce(float angle)
+    {
+        float k = MathF.Floor(angle * InverseTwoPi + 0.5f);
+        return (angle - k * TwoPiHigh) - k * TwoPiLow;
     }
 }

@@ -22,6 +22,10 @@ internal abstract class TypedKernelSet
 
     public abstract void WriteKv(AcceleratorStream stream, CudaTensor keys, CudaTensor values, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
 
+    public abstract void RopeWriteQkv(AcceleratorStream stream, CudaTensor qkv, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
+
+    public abstract void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
+
     public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols);
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
@@ -33,6 +37,15 @@ internal abstract class TypedKernelSet
     public abstract void PrefillAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, AttentionBatch batch, CudaTensor output, CudaTensor lse, AttentionParams p);
 
     public abstract void AttentionSoftmax(AcceleratorStream stream, ArrayView<float> scores, CudaTensor probabilities, CudaTensor lse, int keys, int rows, int lseRowStart, int firstPosition, int keyBase, int window);
+
+    public abstract void BlockAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor queryPositions, CudaTensor keys, CudaTensor values, CudaTensor keyPositions, CudaTensor output, CudaTensor lse, BlockAttentionParams p);
+
+    public abstract void BlockSoftmax(AcceleratorStream stream, CudaTensor scores, CudaTensor probabilities, CudaTensor lse, CudaTensor queryPositions, CudaTensor keyPositions, int rows, int rowStart, int keyStart, int window);
+
+    public abstract void MergeInPlace(AcceleratorStream stream, CudaTensor outputA, CudaTensor lseA, CudaTensor outputB, CudaTensor lseB);
+
+    /// <summary>cuBLAS's strided-batched GEMM on devices without cuBLAS (simulated); <paramref name="c"/> is F32 or the set's type.</summary>
+    public abstract void NaiveGemm(AcceleratorStream stream, CudaTensor a, CudaTensor b, CudaTensor c, GemmParams g);
 
     /// <summary>Grid for a grid-stride kernel over <paramref name="count"/> elements.</summary>
     protected static KernelConfig Elementwise(long count)
@@ -61,6 +74,8 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>? ropeWriteQkv;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
@@ -68,6 +83,11 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int, int>? merge;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<float>, AttentionParams>? prefill;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int, int, int, int, int, int>? softmax;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<float>, BlockAttentionParams>? blockAttention;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int, int, int, int>? blockSoftmax;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int>? mergeInPlace;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<float>, GemmParams>? gemmToFloat;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, GemmParams>? gemm;
 
     public override void Add(AcceleratorStream stream, CudaTensor accumulator, CudaTensor x)
     {
@@ -109,6 +129,21 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
         writeKv(stream, Elementwise(keys.ElementCount), Data(keys), Data(values), Data(keyCache), Data(valueCache), slots.Ints, keys.Rows, keys.Cols);
     }
 
+    public override void RopeWriteQkv(AcceleratorStream stream, CudaTensor qkv, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots)
+    {
+        ropeWriteQkv ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>(RopeKernel.RunPacked<T, C>);
+        int heads = queries.Cols / headDim;
+        int kvHeads = keyCache.Cols / headDim;
+        long pairs = (long)qkv.Rows * (heads + 2 * kvHeads) * (headDim / 2);
+        ropeWriteQkv(stream, Elementwise(pairs), Data(qkv), positions.Ints, invFreq.Floats, Data(queries), Data(keyCache), Data(valueCache), slots.Ints, qkv.Rows, heads, kvHeads, headDim, scaling);
+    }
+
+    public override void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output)
+    {
+        swiGlu ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, int, int>(ElementwiseKernels.SwiGlu<T, C>);
+        swiGlu(stream, Elementwise(output.ElementCount), Data(gateUp), Data(output), output.Rows, output.Cols);
+    }
+
     public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols)
     {
         argmax ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>(ArgmaxKernel.Partial<T, C>);
@@ -146,6 +181,44 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         softmax ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int, int, int, int, int, int>(AttentionSoftmaxKernel.Run<T, C>);
         softmax(stream, new KernelConfig(probabilities.Rows, keys >= 2048 ? 512 : 256), scores, Data(probabilities), lse.Floats, keys, rows, lse.Cols, lseRowStart, firstPosition, keyBase, window);
+    }
+
+    public override void BlockAttention(AcceleratorStream stream, KernelConfig config, CudaTensor queries, CudaTensor queryPositions, CudaTensor keys, CudaTensor values, CudaTensor keyPositions, CudaTensor output, CudaTensor lse, BlockAttentionParams p)
+    {
+        blockAttention ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<float>, BlockAttentionParams>(BlockAttentionKernel.Run<T, C>);
+        blockAttention(stream, config, Data(queries), queryPositions.Ints, Data(keys), Data(values), keyPositions.Ints, Data(output), lse.Floats, p);
+    }
+
+    public override void BlockSoftmax(AcceleratorStream stream, CudaTensor scores, CudaTensor probabilities, CudaTensor lse, CudaTensor queryPositions, CudaTensor keyPositions, int rows, int rowStart, int keyStart, int window)
+    {
+        blockSoftmax ??= accelerator.LoadKernel<ArrayView<float>, ArrayView<T>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int, int, int, int>(BlockSoftmaxKernel.Run<T, C>);
+        int keys = probabilities.Cols;
+        int threads = keys >= 2048 ? 512 : keys >= 256 ? 256 : 64;
+        blockSoftmax(stream, new KernelConfig(probabilities.Rows, threads), scores.Floats, Data(probabilities), lse.Floats, queryPositions.Ints, keyPositions.Ints, keys, rows, lse.Cols, rowStart, keyStart, window);
+    }
+
+    public override void MergeInPlace(AcceleratorStream stream, CudaTensor outputA, CudaTensor lseA, CudaTensor outputB, CudaTensor lseB)
+    {
+        mergeInPlace ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<float>, ArrayView<T>, ArrayView<float>, int, int>(AttentionMergeKernel.Run<T, C>);
+        int heads = lseA.Cols;
+        int threads = Math.Clamp((outputA.Cols + 31) / 32 * 32, 32, 256);
+        mergeInPlace(stream, new KernelConfig(outputA.Rows, threads), Data(outputA), lseA.Floats, Data(outputB), lseB.Floats, heads, outputA.Cols / heads);
+    }
+
+    public override void NaiveGemm(AcceleratorStream stream, CudaTensor a, CudaTensor b, CudaTensor c, GemmParams g)
+    {
+        // Small groups: this only runs on the simulated device, where each thread of a group is emulated.
+        var config = new KernelConfig((int)Math.Clamp(((long)g.Batch * g.M * g.N + 31) / 32, 1, 4096), 32);
+        if (c.DType == DType.F32 && typeof(T) != typeof(float))
+        {
+            gemmToFloat ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<float>, GemmParams>(NaiveGemmKernel.Run<T, C, float, F32Codec>);
+            gemmToFloat(stream, config, Data(a), Data(b), c.Floats, g);
+        }
+        else
+        {
+            gemm ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, GemmParams>(NaiveGemmKernel.Run<T, C, T, C>);
+            gemm(stream, config, Data(a), Data(b), Data(c), g);
+        }
     }
 
     private static ArrayView<T> Data(CudaTensor tensor) => tensor.Bytes.Cast<T>();

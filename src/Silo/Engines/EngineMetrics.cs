@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using InferMesh.Engine.ChunkCache;
+using InferMesh.Engine.Serving;
 using InferMesh.Grains.Engines;
 using InferMesh.ServiceDefaults;
 using Orleans.Runtime;
@@ -35,8 +37,33 @@ public sealed class EngineMetrics(LocalEngines engines, InferMeshMetrics metrics
         meter.CreateObservableCounter("infermesh.engine.prefill_tokens_computed", () => Each(s => s.PrefillTokensComputed), "{token}", "Prompt tokens whose KV was computed.");
         meter.CreateObservableCounter("infermesh.engine.prefill_tokens_reused", () => Each(s => s.PrefillTokensReused), "{token}", "Prompt tokens whose KV was reused.");
         meter.CreateObservableCounter("infermesh.engine.preemptions", () => Each(s => s.Preemptions), "{sequence}", "Sequences preempted for KV space.");
+        meter.CreateObservableGauge("infermesh.chunk_cache.bytes", ChunkBytes, "By", "Bytes of chunk caches (RAG documents' KV) per tier: device, host, disk.");
+        meter.CreateObservableGauge("infermesh.chunk_cache.chunks", () => EachChunkStore(c => c.Chunks), "{chunk}", "Chunks with at least one stored variant.");
+        meter.CreateObservableCounter("infermesh.chunk_cache.lookups", () => EachChunkStore(c => c.Lookups), "{lookup}", "Chunk cache lookups by requests with documents.");
+        meter.CreateObservableCounter("infermesh.chunk_cache.hits", () => EachChunkStore(c => c.Hits), "{lookup}", "Chunk cache lookups that found a variant to reuse.");
+        meter.CreateObservableCounter("infermesh.chunk_cache.evictions", () => EachChunkStore(c => c.Evictions), "{variant}", "Chunk variants moved down a tier or dropped for space.");
+        meter.CreateObservableCounter("infermesh.chunk_cache.tokens_reused", () => EachChunkStore(c => c.TokensReused), "{token}", "Prompt tokens placed from chunk caches instead of computed.");
+        meter.CreateObservableCounter("infermesh.chunk_cache.tokens_recomputed", () => EachChunkStore(c => c.TokensRecomputed), "{token}", "Tokens of reused chunks recomputed for their new context.");
         return Task.CompletedTask;
     }
+
+    private IEnumerable<Measurement<long>> ChunkBytes()
+    {
+        foreach (var (local, stats) in ChunkStores())
+        {
+            yield return new Measurement<long>(stats.DeviceBytes, new("model", local.Model), new("device", local.Device), new("tier", "device"));
+            yield return new Measurement<long>(stats.HostBytes, new("model", local.Model), new("device", local.Device), new("tier", "host"));
+            yield return new Measurement<long>(stats.DiskBytes, new("model", local.Model), new("device", local.Device), new("tier", "disk"));
+        }
+    }
+
+    private IEnumerable<Measurement<T>> EachChunkStore<T>(Func<ChunkStoreStats, T> value)
+        where T : struct =>
+        ChunkStores().Select(e => new Measurement<T>(value(e.Stats), new("model", e.Local.Model), new("device", e.Local.Device)));
+
+    /// <summary>Chunk store counters of the engines that keep chunk caches (the snapshot each step publishes).</summary>
+    private IEnumerable<(LocalEngine Local, ChunkStoreStats Stats)> ChunkStores() =>
+        engines.All.Where(e => e.Engine is InferenceEngine).Select(e => (e, ((InferenceEngine)e.Engine).ChunkStats));
 
     private IEnumerable<Measurement<T>> Each<T>(Func<InferMesh.Engine.Serving.EngineStats, T> value)
         where T : struct =>

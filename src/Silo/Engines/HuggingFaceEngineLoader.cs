@@ -1,3 +1,4 @@
+using InferMesh.Engine.ChunkCache;
 using InferMesh.Engine.Serving;
 using InferMesh.Silo.Devices;
 
@@ -13,5 +14,17 @@ public sealed class HuggingFaceEngineLoader : IEngineLoader
             Threads = device.IsCpu ? options.CpuThreads : null,
             KvCacheBlocks = options.KvCacheBlocks,
             MaxContextLength = options.MaxContextLength,
+            ChunkStore = ChunkStoreOf(options, device),
         });
+
+    private static ChunkStoreOptions ChunkStoreOf(SiloModelOptions options, ComputeDevice device)
+    {
+        var defaults = new ChunkStoreOptions();
+        return defaults with
+        {
+            DeviceBytes = options.ChunkCacheDeviceBytes ?? defaults.DeviceBytes,
+            HostBytes = options.ChunkCacheHostBytes ?? defaults.HostBytes,
+            DiskDirectory = options.ChunkCacheDiskDirectory is { } dir ? Path.Combine(dir, device.Name.Replace(':', '-')) : null,
+        };
+    }
 }

@@ -19,4 +19,13 @@ public sealed class SiloModelOptions
 
     /// <summary>Longest context (prompt + completion); null is the model's own.</summary>
     public int? MaxContextLength { get; set; }
+
+    /// <summary>Chunk caches (RAG documents' KV) each engine may keep on its device, in bytes; null keeps the engine's default (1 GiB).</summary>
+    public long? ChunkCacheDeviceBytes { get; set; }
+
+    /// <summary>Chunk caches each engine may keep in host memory once moved off the device, in bytes; null keeps the default (4 GiB).</summary>
+    public long? ChunkCacheHostBytes { get; set; }
+
+    /// <summary>Folder for chunk caches moved off host memory; null drops them instead.</summary>
+    public string? ChunkCacheDiskDirectory { get; set; }
 }

@@ -59,7 +59,7 @@ public sealed class GoldenModelTests
         AssertAllPassed(reports);
     }
 
-    private static void AssertAllPassed(IReadOnlyList<PromptReport> reports)
+    internal static void AssertAllPassed(IReadOnlyList<PromptReport> reports)
     {
         Assert.NotEmpty(reports);
         foreach (var r in reports)

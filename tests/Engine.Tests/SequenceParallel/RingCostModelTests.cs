@@ -57,4 +57,27 @@ public sealed class RingCostModelTests
         Assert.True(slow.ExposedTransferSeconds > 0);
         Assert.Equal(0, fast.ExposedTransferSeconds);
     }
+
+    [Fact]
+    public void Measured_steps_replace_the_constant_throughputs_at_their_split_size()
+    {
+        var measured = Inputs with { Steps = [new RingStepMeasurement(8192, 0.25, 10e-6)] };
+        var model = new RingCostModel(measured);
+
+        var prediction = model.Predict(RingScheduleKind.OneWayRing, 2, 16384);
+
+        // Per layer: linear work of 8192 tokens, the local block, one step; the link (450 GB/s) hides the K/V transfer.
+        Assert.Equal(32 * ((8192 * 10e-6 / 32) + 0.25 + 0.25), prediction.Seconds, 9);
+        Assert.Equal(4.0 * 128 * 32 / (0.25 / (8192.0 * 8192 / 2)), model.AttentionFlopsPerSecond(8192), 3);
+    }
+
+    [Fact]
+    public void Between_measured_split_sizes_the_model_interpolates_in_log_rows_and_holds_outside_them()
+    {
+        var model = new RingCostModel(Inputs with { Steps = [new RingStepMeasurement(4000, 1, 30e-6), new RingStepMeasurement(1000, 1, 10e-6)] });
+
+        Assert.Equal(20e-6, model.LinearSecondsPerToken(2000), 12);
+        Assert.Equal(10e-6, model.LinearSecondsPerToken(10), 12);
+        Assert.Equal(30e-6, model.LinearSecondsPerToken(1e6), 12);
+    }
 }

@@ -24,8 +24,7 @@ public sealed class RingTrafficTests
         try
         {
             var partition = SequencePartition.ZigZag(ids.Length, Members);
-            var transport = new HostRingTransport();
-            using var prefill = new SequenceParallelPrefill(devices, ids, partition, kind == RingScheduleKind.TokenRing ? new TokenRingSchedule() : new OneWayRingSchedule(), transport);
+            using var prefill = new SequenceParallelPrefill(devices, ids, partition, kind == RingScheduleKind.TokenRing ? new TokenRingSchedule() : new OneWayRingSchedule());
 
             prefill.Run();
 
@@ -35,9 +34,10 @@ public sealed class RingTrafficTests
                 : 4 * (kv + kv + 1);   // key row + value row + position
             // Every member's block visits the N−1 other members once per layer.
             long expected = config.NumHiddenLayers * (Members - 1) * ids.Length * perToken;
-            Assert.Equal(expected, transport.BytesMoved);
+            Assert.Equal(expected, prefill.Traffic.BytesSent);
+            Assert.Equal(expected, prefill.Traffic.BytesReceived);
             int transfersPerBlock = kind == RingScheduleKind.TokenRing ? 4 : 3;
-            Assert.Equal(config.NumHiddenLayers * (Members - 1) * Members * transfersPerBlock, transport.Transfers);
+            Assert.Equal(config.NumHiddenLayers * (Members - 1) * Members * transfersPerBlock, prefill.Traffic.MessagesSent);
         }
         finally
         {
@@ -54,7 +54,7 @@ public sealed class RingTrafficTests
         try
         {
             var partition = SequencePartition.ZigZag(ids.Length, Members);
-            using var prefill = new SequenceParallelPrefill(devices, ids, partition, kind == RingScheduleKind.TokenRing ? new TokenRingSchedule() : new OneWayRingSchedule(), new HostRingTransport());
+            using var prefill = new SequenceParallelPrefill(devices, ids, partition, kind == RingScheduleKind.TokenRing ? new TokenRingSchedule() : new OneWayRingSchedule());
 
             prefill.Run();
 
@@ -75,12 +75,12 @@ public sealed class RingTrafficTests
         try
         {
             var partition = SequencePartition.ZigZag(ids.Length, Members);
-            using var prefill = new SequenceParallelPrefill(devices, ids, partition, new TokenRingSchedule(), new HostRingTransport());
+            using var prefill = new SequenceParallelPrefill(devices, ids, partition, new TokenRingSchedule());
             prefill.Run();
 
             // The single-device reference: the whole prompt on one member's backend, its layer-0 keys by position.
             var whole = SequencePartition.ZigZag(ids.Length, 1);
-            using var single = new SequenceParallelPrefill([devices[0]], ids, whole, new TokenRingSchedule(), new HostRingTransport());
+            using var single = new SequenceParallelPrefill([devices[0]], ids, whole, new TokenRingSchedule());
             single.Run();
             var reference = Floats(single.Members[0].Backend, single.Members[0].Keys(1));
             var width = single.Members[0].Keys(1).Cols;

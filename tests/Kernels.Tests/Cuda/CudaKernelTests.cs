@@ -43,6 +43,19 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
     public void Rope_matches_reference_up_to_long_positions(int rows, int heads, int headDim) =>
         KernelChecks.Rope(device.Require(), rows, heads, headDim, 131_072, rows * heads + headDim);
 
+    [Theory]
+    [InlineData(1, 32, 8, 128)]
+    [InlineData(17, 14, 2, 64)]
+    [InlineData(3, 4, 4, 64)]
+    public void RopeWriteQkv_rotates_packed_rows_into_queries_and_the_cache(int rows, int heads, int kvHeads, int headDim) =>
+        KernelChecks.RopeWriteQkv(device.Require(), rows, heads, kvHeads, headDim, rows + heads + headDim);
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(17, 176)]
+    [InlineData(3, 14336)]
+    public void SwiGlu_matches_reference(int rows, int cols) => KernelChecks.SwiGlu(device.Require(), rows, cols, rows * 5 + cols);
+
     [Fact]
     public void Embedding_copies_table_rows_exactly() => KernelChecks.Embedding(device.Require(), 4097, 129, 17, 21);
 
@@ -133,4 +146,10 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
     [InlineData(300)]
     public void Decoder_layer_matches_the_cpu_backend(int promptTokens) =>
         CpuOracleChecks.DecoderLayerMatchesCpu(device.Require(), promptTokens, promptTokens);
+
+    [Theory]
+    [InlineData(20)]
+    [InlineData(300)]
+    public void Decoder_layer_with_packed_projections_matches_the_cpu_backend(int promptTokens) =>
+        CpuOracleChecks.DecoderLayerMatchesCpu(device.Require(), promptTokens, promptTokens, packed: true);
 }

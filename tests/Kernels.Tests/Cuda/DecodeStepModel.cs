@@ -5,8 +5,9 @@ namespace InferMesh.Kernels.Tests.Cuda;
 
 /// <summary>
 /// A Llama-shaped model with random bf16 weights on the CUDA backend and one decode step over it, written the way an
-/// engine calls the backend (separate q/k/v and gate/up projections), for timing whole steps with and without a
-/// CUDA graph. Every layer has its own weights and KV pool, so the step reads what a real one reads.
+/// engine calls the backend — with packed q|k|v and gate|up projections as LlamaModel runs them, or with the separate
+/// projections it used before — for timing whole steps with and without a CUDA graph. Every layer has its own weights
+/// and KV pool, so the step reads what a real one reads.
 /// </summary>
 internal sealed class DecodeStepModel : IDisposable
 {
@@ -17,13 +18,15 @@ internal sealed class DecodeStepModel : IDisposable
     private readonly Layer[] layers;
     private readonly DeviceTensor finalNorm, lmHead, embedding;
     private readonly DeviceTensor ids, positions, sequences, tables, slots, invFreq;
-    private readonly DeviceTensor hidden, normed, q, k, v, attention, lse, projected, gate, up, act, down, logits, next;
+    private readonly DeviceTensor hidden, normed, qkv, q, k, v, attention, lse, projected, gateUp, gate, up, act, down, logits, next;
+    private readonly bool packed;
     private readonly AttentionBatch attentionBatch;
     private readonly AttentionShape attentionShape;
 
-    public DecodeStepModel(CudaBackend backend, LlamaShape shape, int batch, int context, Random random)
+    public DecodeStepModel(CudaBackend backend, LlamaShape shape, int batch, int context, Random random, bool packed = true)
     {
         this.backend = backend;
+        this.packed = packed;
         this.shape = shape;
         this.batch = batch;
         const int blockSize = 16;
@@ -31,12 +34,19 @@ internal sealed class DecodeStepModel : IDisposable
         int poolSlots = batch * blocksPerSequence * blockSize;
 
         // One random set of layer matrices, copied on the device into every layer (uploading 16 GB would take minutes).
-        var template = new[]
-        {
-            Weight(random, shape.QueryWidth, shape.Hidden), Weight(random, shape.KvWidth, shape.Hidden), Weight(random, shape.KvWidth, shape.Hidden),
-            Weight(random, shape.Hidden, shape.QueryWidth), Weight(random, shape.Intermediate, shape.Hidden), Weight(random, shape.Intermediate, shape.Hidden),
-            Weight(random, shape.Hidden, shape.Intermediate), Weight(random, 1, shape.Hidden),
-        };
+        // Packed: [q|k|v], o, [gate|up], down, norm; separate: q, k, v, o, gate, up, down, norm.
+        var template = packed
+            ? new[]
+            {
+                Weight(random, shape.QueryWidth + 2 * shape.KvWidth, shape.Hidden), Weight(random, shape.Hidden, shape.QueryWidth),
+                Weight(random, 2 * shape.Intermediate, shape.Hidden), Weight(random, shape.Hidden, shape.Intermediate), Weight(random, 1, shape.Hidden),
+            }
+            : new[]
+            {
+                Weight(random, shape.QueryWidth, shape.Hidden), Weight(random, shape.KvWidth, shape.Hidden), Weight(random, shape.KvWidth, shape.Hidden),
+                Weight(random, shape.Hidden, shape.QueryWidth), Weight(random, shape.Intermediate, shape.Hidden), Weight(random, shape.Intermediate, shape.Hidden),
+                Weight(random, shape.Hidden, shape.Intermediate), Weight(random, 1, shape.Hidden),
+            };
         var poolTemplate = Own(backend.Allocate(poolSlots, shape.KvWidth));
         backend.Upload(TestTensors.Bf16Random(random, poolSlots * shape.KvWidth), poolTemplate);
         layers = new Layer[shape.Layers];
@@ -49,10 +59,10 @@ internal sealed class DecodeStepModel : IDisposable
             var valueCache = Own(backend.Allocate(poolSlots, shape.KvWidth));
             backend.Copy(poolTemplate, keyCache);
             backend.Copy(poolTemplate, valueCache);
-            layers[l] = new Layer(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[7], keyCache, valueCache);
+            layers[l] = packed ? new Layer(w, w[4], keyCache, valueCache) : new Layer(w, w[7], keyCache, valueCache);
         }
 
-        finalNorm = template[7];
+        finalNorm = template[^1];
         lmHead = Weight(random, shape.Vocab, shape.Hidden);
         embedding = lmHead;
         ids = Own(TestTensors.Upload(backend, Enumerable.Range(0, batch).Select(i => random.Next(shape.Vocab)).ToArray(), batch, 1));
@@ -63,12 +73,14 @@ internal sealed class DecodeStepModel : IDisposable
         invFreq = Own(TestTensors.Upload(backend, Enumerable.Range(0, shape.HeadDim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / shape.HeadDim))).ToArray(), 1, shape.HeadDim / 2, DType.F32));
         hidden = Act(shape.Hidden);
         normed = Act(shape.Hidden);
+        qkv = Act(shape.QueryWidth + 2 * shape.KvWidth);
         q = Act(shape.QueryWidth);
         k = Act(shape.KvWidth);
         v = Act(shape.KvWidth);
         attention = Act(shape.QueryWidth);
         lse = Own(backend.Allocate(batch, shape.Heads, DType.F32));
         projected = Act(shape.Hidden);
+        gateUp = Act(2 * shape.Intermediate);
         gate = Act(shape.Intermediate);
         up = Act(shape.Intermediate);
         act = Act(shape.Intermediate);
@@ -88,21 +100,40 @@ internal sealed class DecodeStepModel : IDisposable
         backend.Embedding(embedding, ids, hidden);
         foreach (var layer in layers)
         {
-            backend.RmsNorm(hidden, layer.AttentionNorm, 1e-5f, normed);
-            backend.MatMul(normed, layer.Q, null, q);
-            backend.MatMul(normed, layer.K, null, k);
-            backend.MatMul(normed, layer.V, null, v);
-            backend.Rope(q, shape.HeadDim, positions, invFreq, 1f);
-            backend.Rope(k, shape.HeadDim, positions, invFreq, 1f);
-            backend.WriteKv(k, v, layer.KeyCache, layer.ValueCache, slots);
+            var w = layer.Weights;
+            backend.RmsNorm(hidden, layer.Norm, 1e-5f, normed);
+            if (packed)
+            {
+                backend.MatMul(normed, w[0], null, qkv);
+                backend.RopeWriteQkv(qkv, shape.HeadDim, positions, invFreq, 1f, q, layer.KeyCache, layer.ValueCache, slots);
+            }
+            else
+            {
+                backend.MatMul(normed, w[0], null, q);
+                backend.MatMul(normed, w[1], null, k);
+                backend.MatMul(normed, w[2], null, v);
+                backend.Rope(q, shape.HeadDim, positions, invFreq, 1f);
+                backend.Rope(k, shape.HeadDim, positions, invFreq, 1f);
+                backend.WriteKv(k, v, layer.KeyCache, layer.ValueCache, slots);
+            }
+
             backend.PagedAttention(q, layer.KeyCache, layer.ValueCache, attentionBatch, attentionShape, attention, lse);
-            backend.MatMul(attention, layer.O, null, projected);
+            backend.MatMul(attention, packed ? w[1] : w[3], null, projected);
             backend.Add(hidden, projected);
-            backend.RmsNorm(hidden, layer.MlpNorm, 1e-5f, normed);
-            backend.MatMul(normed, layer.Gate, null, gate);
-            backend.MatMul(normed, layer.Up, null, up);
-            backend.SiluMul(gate, up, act);
-            backend.MatMul(act, layer.Down, null, down);
+            backend.RmsNorm(hidden, layer.Norm, 1e-5f, normed);
+            if (packed)
+            {
+                backend.MatMul(normed, w[2], null, gateUp);
+                backend.SwiGlu(gateUp, act);
+            }
+            else
+            {
+                backend.MatMul(normed, w[4], null, gate);
+                backend.MatMul(normed, w[5], null, up);
+                backend.SiluMul(gate, up, act);
+            }
+
+            backend.MatMul(act, packed ? w[3] : w[6], null, down);
             backend.Add(hidden, down);
         }
 
@@ -138,5 +169,6 @@ internal sealed class DecodeStepModel : IDisposable
         return tensor;
     }
 
-    private sealed record Layer(DeviceTensor Q, DeviceTensor K, DeviceTensor V, DeviceTensor O, DeviceTensor Gate, DeviceTensor Up, DeviceTensor Down, DeviceTensor AttentionNorm, DeviceTensor MlpNorm, DeviceTensor KeyCache, DeviceTensor ValueCache);
+    /// <summary>A layer's matrices in template order (see the constructor), its norm weight (both norms share it) and its KV pools.</summary>
+    private sealed record Layer(DeviceTensor[] Weights, DeviceTensor Norm, DeviceTensor KeyCache, DeviceTensor ValueCache);
 }

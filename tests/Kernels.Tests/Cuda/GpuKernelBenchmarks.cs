@@ -17,12 +17,13 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
     private const int Context = 512;
     private readonly StringBuilder report = new();
 
-    // How often each measured kernel runs in one decoder layer (k_proj stands for v_proj too, gate_proj for up_proj,
-    // rope q for rope k), to estimate a layer from the table.
+    // How often each measured kernel runs in one decoder layer as LlamaModel runs it (packed q|k|v and gate|up), to
+    // estimate a layer from the table. The separate projections and their rope/write_kv/silu_mul are measured for
+    // comparison but are not part of the layer.
     private static readonly Dictionary<string, int> PerLayer = new()
     {
-        ["rmsnorm"] = 2, ["q_proj"] = 1, ["k_proj"] = 2, ["o_proj"] = 1, ["gate_proj"] = 2, ["down_proj"] = 1,
-        ["rope q"] = 2, ["add"] = 2, ["silu_mul"] = 1, ["write_kv"] = 1,
+        ["rmsnorm"] = 2, ["qkv_proj"] = 1, ["o_proj"] = 1, ["gate_up_proj"] = 1, ["down_proj"] = 1,
+        ["rope_write_qkv"] = 1, ["add"] = 2, ["swiglu"] = 1,
     };
 
     private double layerMs;
@@ -48,12 +49,15 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
 
         Line("## Decode steps (context 512, all layers + LM head + argmax)");
         Line();
-        Line("| shape | batch | direct ms | graph ms | tokens/s (graph) | bytes/step GB | % of copy bandwidth |");
-        Line("|---|---|---|---|---|---|---|");
+        Line("| shape | batch | projections | direct ms | graph ms | tokens/s (graph) | bytes/step GB | % of copy bandwidth |");
+        Line("|---|---|---|---|---|---|---|---|");
         foreach (var shape in new[] { LlamaShape.Llama32_1B, LlamaShape.Llama31_8B })
         {
             foreach (int batch in new[] { 1, 64 })
-                DecodeSteps(backend, shape, batch, bandwidth);
+            {
+                DecodeSteps(backend, shape, batch, bandwidth, packed: false);
+                DecodeSteps(backend, shape, batch, bandwidth, packed: true);
+            }
         }
 
         File.WriteAllText(output, report.ToString());
@@ -108,6 +112,8 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
             var q = Act(shape.QueryWidth);
             var k = Act(shape.KvWidth);
             var v = Act(shape.KvWidth);
+            var qkv = Act(shape.QueryWidth + 2 * shape.KvWidth);
+            var gateUp = Act(2 * shape.Intermediate);
             var inter = Act(shape.Intermediate);
             var inter2 = Act(shape.Intermediate);
             var inter3 = Act(shape.Intermediate);
@@ -128,11 +134,14 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
             Linear(backend, "k_proj", normed, shape.KvWidth, k, bandwidth);
             Linear(backend, "o_proj", q, shape.Hidden, hidden, bandwidth);
             Linear(backend, "gate_proj", normed, shape.Intermediate, inter, bandwidth);
+            Linear(backend, "qkv_proj", normed, shape.QueryWidth + 2 * shape.KvWidth, qkv, bandwidth);
+            Linear(backend, "gate_up_proj", normed, 2 * shape.Intermediate, gateUp, bandwidth);
             Linear(backend, "down_proj", inter, shape.Hidden, hidden, bandwidth);
             Row(backend, "rope q", $"{tokens}x{shape.QueryWidth}", () => backend.Rope(q, shape.HeadDim, positions, invFreq, 1f), 2 * act * shape.QueryWidth, 0, bandwidth);
             Row(backend, "add", $"{tokens}x{shape.Hidden}", () => backend.Add(hidden, normed), 3 * act * shape.Hidden, 0, bandwidth);
             Row(backend, "silu_mul", $"{tokens}x{shape.Intermediate}", () => backend.SiluMul(inter, inter2, inter3), 3 * act * shape.Intermediate, 0, bandwidth);
-            Attention(backend, shape, tokens, q, k, v, positions, random, bandwidth);
+            Row(backend, "swiglu", $"{tokens}x{2 * shape.Intermediate}", () => backend.SwiGlu(gateUp, inter3), 3 * act * shape.Intermediate, 0, bandwidth);
+            Attention(backend, shape, tokens, qkv, q, k, v, positions, invFreq, random, bandwidth);
             Line();
             Line(Invariant($"One layer ≈ {layerMs:F3} ms (sum of its kernels, launched one by one); × {shape.Layers} layers = {layerMs * shape.Layers:F2} ms") +
                 (tokens == 8192 ? Invariant($", {(double)shape.LinearFlopsPerToken * tokens / (layerMs * shape.Layers * 1e9):F0} TFLOP/s of linear-layer work.") : "."));
@@ -190,7 +199,7 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
             w.Dispose();
     }
 
-    private void Attention(CudaBackend backend, LlamaShape shape, int tokens, DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor positions, Random random, double bandwidth)
+    private void Attention(CudaBackend backend, LlamaShape shape, int tokens, DeviceTensor qkv, DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor positions, DeviceTensor invFreq, Random random, double bandwidth)
     {
         const int blockSize = 16;
         bool prefill = tokens == 8192;
@@ -216,15 +225,16 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
         using var lse = backend.Allocate(tokens, shape.Heads, DType.F32);
         var batch = new AttentionBatch(sequenceIds, positions, tables, context);
         Row(backend, "write_kv", $"{tokens}x{shape.KvWidth}", () => backend.WriteKv(k, v, keyCache, valueCache, slotIds), 4L * tokens * shape.KvWidth * 2, 0, bandwidth);
+        Row(backend, "rope_write_qkv", $"{tokens}x{qkv.Cols}", () => backend.RopeWriteQkv(qkv, shape.HeadDim, positions, invFreq, 1f, q, keyCache, valueCache, slotIds), 2L * 2 * tokens * qkv.Cols, 0, bandwidth);
         double pairs = prefill ? (double)tokens * (tokens + 1) / 2 : (double)tokens * context;
         long bytes = (long)(prefill ? 2.0 * slots * shape.KvWidth * 2 : pairs * shape.KvWidth * 2 * 2) + 4L * tokens * shape.QueryWidth;
         Row(backend, prefill ? "attention (prefill, causal)" : "attention (decode, ctx 512)", $"{tokens} rows, {shape.Heads}/{shape.KvHeads} heads, d={shape.HeadDim}",
             () => backend.PagedAttention(q, keyCache, valueCache, batch, attentionShape, output, lse), bytes, (long)(4 * pairs * shape.Heads * shape.HeadDim), bandwidth);
     }
 
-    private void DecodeSteps(CudaBackend backend, LlamaShape shape, int batch, double bandwidth)
+    private void DecodeSteps(CudaBackend backend, LlamaShape shape, int batch, double bandwidth, bool packed)
     {
-        using var model = new DecodeStepModel(backend, shape, batch, Context, new Random(batch));
+        using var model = new DecodeStepModel(backend, shape, batch, Context, new Random(batch), packed);
         model.Step();
         double direct = Time(backend, model.Step, 10);
         backend.BeginCapture();
@@ -234,7 +244,7 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
         double replay = Time(backend, graph.Replay, 10);
         long bytes = model.BytesPerStep(Context);
         double share = bytes / (replay * 1e6) / bandwidth * 100;
-        Line(Invariant($"| {shape.Name} | {batch} | {direct:F3} | {replay:F3} | {batch * 1000 / replay:F0} | {bytes / 1e9:F2} | {share:F0}% |"));
+        Line(Invariant($"| {shape.Name} | {batch} | {(packed ? "packed" : "separate")} | {direct:F3} | {replay:F3} | {batch * 1000 / replay:F0} | {bytes / 1e9:F2} | {share:F0}% |"));
     }
 
     private void Row(CudaBackend backend, string name, string shapeText, Action body, long bytes, long flops, double bandwidth) =>

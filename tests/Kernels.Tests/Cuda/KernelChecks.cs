@@ -5,12 +5,21 @@ namespace InferMesh.Kernels.Tests.Cuda;
 
 /// <summary>
 /// One check per backend operation: random bf16 inputs, the operation on the device, the same formula in float64
-/// (ReferenceMath), compared by relative error. Shared by the real-GPU and the simulated-device tests.
+/// (ReferenceMath), compared by relative error: within bf16 tolerance on 16-bit backends, within fp32 tolerance on
+/// fp32 ones. Shared by the real-GPU and the simulated-device tests.
 /// </summary>
 internal static class KernelChecks
 {
     /// <summary>bf16 outputs carry 8 significant bits: about 2e-3 relative error each (METHOD.md: 1e-3 to 1e-2).</summary>
     public const double Bf16Tolerance = 1e-2;
+
+    /// <summary>
+    /// fp32 outputs: a few ulp per operation (hardware sin/cos/exp2 approximations, summation order) give ~1e-6; 1e-5
+    /// still fails a GEMM on TF32 tensor cores (10-bit mantissa: ~1e-3), which fp32 mode must not use.
+    /// </summary>
+    public const double F32Tolerance = 1e-5;
+
+    public static double Tolerance(IComputeBackend backend) => backend.ActivationType == DType.F32 ? F32Tolerance : Bf16Tolerance;
 
     public static void RmsNorm(IComputeBackend backend, int rows, int cols, int seed)
     {
@@ -21,7 +30,7 @@ internal static class KernelChecks
         using var tw = backend.LoadWeight(AsBytes(w), DType.F32, 1, cols);
         using var ty = Poisoned(backend, rows, cols);
         backend.RmsNorm(tx, tw, 1e-5f, ty);
-        AssertClose(Download(backend, ty), ReferenceMath.RmsNorm(x, w, rows, cols, 1e-5f), Bf16Tolerance, $"RmsNorm {rows}x{cols}");
+        AssertClose(Download(backend, ty), ReferenceMath.RmsNorm(x, w, rows, cols, 1e-5f), Tolerance(backend), $"RmsNorm {rows}x{cols}");
     }
 
     public static void Add(IComputeBackend backend, int rows, int cols, int seed)
@@ -32,7 +41,7 @@ internal static class KernelChecks
         using var ta = Upload(backend, a, rows, cols);
         using var tx = Upload(backend, x, rows, cols);
         backend.Add(ta, tx);
-        AssertClose(Download(backend, ta), a.Zip(x, (p, q) => p + q).ToArray(), Bf16Tolerance, $"Add {rows}x{cols}");
+        AssertClose(Download(backend, ta), a.Zip(x, (p, q) => p + q).ToArray(), Tolerance(backend), $"Add {rows}x{cols}");
     }
 
     public static void SiluMul(IComputeBackend backend, int rows, int cols, int seed)
@@ -44,7 +53,7 @@ internal static class KernelChecks
         using var tu = Upload(backend, up, rows, cols);
         using var ty = Poisoned(backend, rows, cols);
         backend.SiluMul(tg, tu, ty);
-        AssertClose(Download(backend, ty), ReferenceMath.SiluMul(gate, up), Bf16Tolerance, $"SiluMul {rows}x{cols}");
+        AssertClose(Download(backend, ty), ReferenceMath.SiluMul(gate, up), Tolerance(backend), $"SiluMul {rows}x{cols}");
     }
 
     public static void MatMul(IComputeBackend backend, int rows, int inFeatures, int outFeatures, bool withBias, DType? outputType, int seed)
@@ -59,7 +68,7 @@ internal static class KernelChecks
         using var ty = Poisoned(backend, rows, outFeatures, outputType);
         backend.MatMul(tx, tw, tb, ty);
         var expected = ReferenceMath.MatMul(x, w, bias, rows, inFeatures, outFeatures);
-        AssertClose(Download(backend, ty), expected, Bf16Tolerance, $"MatMul {rows}x{inFeatures} · [{outFeatures}x{inFeatures}]ᵀ bias={withBias} out={outputType}");
+        AssertClose(Download(backend, ty), expected, Tolerance(backend), $"MatMul {rows}x{inFeatures} · [{outFeatures}x{inFeatures}]ᵀ bias={withBias} out={outputType}");
     }
 
     public static void Rope(IComputeBackend backend, int rows, int heads, int headDim, int maxPosition, int seed)
@@ -74,7 +83,60 @@ internal static class KernelChecks
         using var tf = Upload(backend, invFreq, 1, headDim / 2, DType.F32);
         backend.Rope(tx, headDim, tp, tf, 1.25f);
         var expected = ReferenceMath.Rope(x, rows, cols, headDim, positions, invFreq, 1.25f);
-        AssertClose(Download(backend, tx), expected, Bf16Tolerance, $"Rope rows={rows} heads={heads} headDim={headDim}");
+        AssertClose(Download(backend, tx), expected, Tolerance(backend), $"Rope rows={rows} heads={heads} headDim={headDim}");
+    }
+
+    /// <summary>RopeWriteQkv on packed q | k | v rows against Rope of the q and k parts and their scatter to shuffled slots (one skipped).</summary>
+    public static void RopeWriteQkv(IComputeBackend backend, int rows, int heads, int kvHeads, int headDim, int seed)
+    {
+        var random = new Random(seed);
+        int q = heads * headDim, kv = kvHeads * headDim, width = q + 2 * kv, poolSlots = rows + 11;
+        var packed = Bf16Random(random, rows * width, 2f);
+        var positions = Enumerable.Range(0, rows).Select(_ => random.Next(131_072)).ToArray();
+        var invFreq = Enumerable.Range(0, headDim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / headDim))).ToArray();
+        var pool = Enumerable.Range(0, poolSlots).ToArray();
+        random.Shuffle(pool);
+        var slots = pool.Take(rows).ToArray();
+        slots[rows / 2] = -1;
+        var before = Bf16Random(random, poolSlots * kv);
+        using var tqkv = Upload(backend, packed, rows, width);
+        using var tp = Upload(backend, positions, rows, 1);
+        using var tf = Upload(backend, invFreq, 1, headDim / 2, DType.F32);
+        using var ts = Upload(backend, slots, rows, 1);
+        using var tq = Poisoned(backend, rows, q);
+        using var kc = Upload(backend, before, poolSlots, kv, backend.CacheType);
+        using var vc = Upload(backend, before, poolSlots, kv, backend.CacheType);
+        backend.RopeWriteQkv(tqkv, headDim, tp, tf, 1.25f, tq, kc, vc, ts);
+
+        float[] Part(int start, int cols) => Enumerable.Range(0, rows).SelectMany(r => packed.AsSpan(r * width + start, cols).ToArray()).ToArray();
+        var keys = ReferenceMath.Rope(Part(q, kv), rows, kv, headDim, positions, invFreq, 1.25f);
+        var values = Part(q + kv, kv);
+        var expectedKeys = (float[])before.Clone();
+        var expectedValues = (float[])before.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            if (slots[r] < 0)
+                continue;
+            Array.Copy(keys, r * kv, expectedKeys, slots[r] * kv, kv);
+            Array.Copy(values, r * kv, expectedValues, slots[r] * kv, kv);
+        }
+
+        string what = $"RopeWriteQkv rows={rows} heads={heads}/{kvHeads} headDim={headDim}";
+        AssertClose(Download(backend, tq), ReferenceMath.Rope(Part(0, q), rows, q, headDim, positions, invFreq, 1.25f), Tolerance(backend), what + " queries");
+        AssertClose(Download(backend, kc), expectedKeys, Tolerance(backend), what + " keys");
+        Assert.Equal(expectedValues, Download(backend, vc));
+    }
+
+    /// <summary>SwiGlu over packed gate | up rows against silu(gate)·up in float64.</summary>
+    public static void SwiGlu(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var gateUp = Bf16Random(random, rows * 2 * cols, 6f);
+        using var tg = Upload(backend, gateUp, rows, 2 * cols);
+        using var ty = Poisoned(backend, rows, cols);
+        backend.SwiGlu(tg, ty);
+        float[] Half(int start) => Enumerable.Range(0, rows).SelectMany(r => gateUp.AsSpan(r * 2 * cols + start, cols).ToArray()).ToArray();
+        AssertClose(Download(backend, ty), ReferenceMath.SiluMul(Half(0), Half(cols)), Tolerance(backend), $"SwiGlu {rows}x{cols}");
     }
 
     public static void Embedding(IComputeBackend backend, int vocab, int cols, int rows, int seed)
@@ -175,7 +237,7 @@ internal static class KernelChecks
         backend.PagedAttention(tq, kc, vc, batch, shape, output, lse);
         var (expectedOutput, expectedLse) = ReferenceMath.Attention(q, keys, values, layout, shape);
         string what = $"attention rows={rows} heads={shape.NumHeads}/{shape.NumKvHeads} dim={shape.HeadDim} window={shape.SlidingWindow} maxContext={layout.MaxContext}";
-        AssertClose(Download(backend, output), expectedOutput, Bf16Tolerance, what + " output");
+        AssertClose(Download(backend, output), expectedOutput, Tolerance(backend), what + " output");
         AssertClose(Download(backend, lse), expectedLse, 1e-4, what + " lse");
     }
 

@@ -6,14 +6,19 @@ namespace InferMesh.Kernels.Tests.Cuda;
 /// <summary>
 /// The CUDA backend's ILGPU kernels run on ILGPU's CPU accelerator (a simulated GPU with 32-lane warps), so kernel
 /// logic is checked on machines without a GPU. Small sizes: the simulation is slow. cuBLAS is not involved here
-/// (linear layers use a naive kernel on the simulated device).
+/// (linear layers use a naive kernel on the simulated device). Run for bf16 activations and for fp32 ones (each kernel
+/// instantiated for the F32 codec), with the tolerance of the type.
 /// </summary>
 [Trait("Category", "GpuSimulated")]
-public sealed class SimulatedDeviceKernelTests : IDisposable
+public abstract class SimulatedDeviceKernelTests(DType activationType) : IDisposable
 {
-    private readonly CudaBackend backend = new(DType.BF16);
+    private readonly CudaBackend backend = new(activationType);
 
-    public void Dispose() => backend.Dispose();
+    public void Dispose()
+    {
+        backend.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void RmsNorm_matches_reference_on_odd_rows_and_columns()
@@ -33,6 +38,18 @@ public sealed class SimulatedDeviceKernelTests : IDisposable
     public void Rope_rotates_heads_at_large_positions()
     {
         KernelChecks.Rope(backend, 3, 2, 64, 100_000, 5);
+    }
+
+    [Fact]
+    public void Packed_qkv_is_rotated_and_written_to_the_cache()
+    {
+        KernelChecks.RopeWriteQkv(backend, 5, 4, 2, 32, 15);
+    }
+
+    [Fact]
+    public void SwiGlu_reads_gate_and_up_halves()
+    {
+        KernelChecks.SwiGlu(backend, 3, 33, 16);
     }
 
     [Fact]
@@ -70,8 +87,8 @@ public sealed class SimulatedDeviceKernelTests : IDisposable
     }
 
     [Fact]
-    public void Decoder_layer_matches_the_cpu_backend()
+    public void Decoder_layer_with_packed_projections_matches_the_cpu_backend()
     {
-        CpuOracleChecks.DecoderLayerMatchesCpu(backend, 20, 15);
+        CpuOracleChecks.DecoderLayerMatchesCpu(backend, 20, 15, packed: true);
     }
 }
