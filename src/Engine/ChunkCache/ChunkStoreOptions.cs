@@ -22,7 +22,7 @@ public sealed record ChunkStoreOptions
     /// Shortest context span recomputed in a reused chunk; shorter planned spans grow to it. On a GPU a run of
     /// consecutive positions is computed by tensor-core prefill attention only from some length on (the CUDA backend:
     /// 64), shorter runs a row at a time over the whole context, so a few long spans cost less than many short ones.
-    /// Null: 64 on GPUs, 1 on the CPU (where every row costs the same wherever it is).
+    /// Null: 64 on devices with their own memory (GPUs), 1 on the CPU (where every row costs the same wherever it is).
     /// </summary>
     public int? MinRecomputeRun { get; init; }
 }

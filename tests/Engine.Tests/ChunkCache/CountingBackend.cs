@@ -30,6 +30,8 @@ internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public long FreeMemoryBytes => inner.FreeMemoryBytes;
 
+    public bool SharesHostMemory => inner.SharesHostMemory;
+
     public DeviceTensor Allocate(int rows, int cols, DType? dtype = null)
     {
         Allocations++;
@@ -89,6 +91,11 @@ internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void WriteKv(DeviceTensor keys, DeviceTensor values, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots) =>
         Launch(() => inner.WriteKv(keys, values, keyCache, valueCache, slots));
+
+    public void RopeWriteQkv(DeviceTensor qkv, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling, DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots) =>
+        Launch(() => inner.RopeWriteQkv(qkv, headDim, positions, invFreq, attentionScaling, queries, keyCache, valueCache, slots));
+
+    public void SwiGlu(DeviceTensor gateUp, DeviceTensor output) => Launch(() => inner.SwiGlu(gateUp, output));
 
     public void PagedAttention(DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output, DeviceTensor lse) =>
         Launch(() => inner.PagedAttention(queries, keyCache, valueCache, batch, shape, output, lse));
