@@ -12,7 +12,8 @@ public sealed record ChunkReusePolicy
 
     /// <summary>
     /// Positions before the end of the last chunk whose tokens are always recomputed (Cache-Craft and fixed-ratio
-    /// modes): what the question reads most (see <see cref="RecomputePlanner"/>). 0 recomputes only planned spans.
+    /// modes): what the question reads most (see <see cref="RecomputePlanner"/>). Never more than a third of the
+    /// documents, so short documents are still mostly reused. 0 recomputes only planned spans.
     /// </summary>
     public int RecencyWindow { get; init; } = 256;
 

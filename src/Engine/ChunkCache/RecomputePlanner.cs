@@ -7,8 +7,8 @@ namespace InferMesh.Engine.ChunkCache;
 /// <item>a context span: a share that follows how much the chunk depended on its neighbours when it was computed (its
 /// context impact) and how different its new neighbours are, placed where the chunk's tokens attended most to other
 /// chunks;</item>
-/// <item>a recency span: every token within <see cref="ChunkReusePolicy.RecencyWindow"/> positions before the end of the
-/// last chunk. The question and the answer attend most to the tokens just before them, and a recomputed token next to
+/// <item>a recency span: every token within <see cref="ChunkReusePolicy.RecencyWindow"/> positions (at most a third of
+/// the documents) before the end of the last chunk. The question and the answer attend most to the tokens just before them, and a recomputed token next to
 /// stale neighbours stays wrong (it attends to them), so the tail of the documents is recomputed whole.</item>
 /// </list>
 /// Spans rather than scattered tokens because a run of consecutive positions is what a GPU prefill computes fastest
@@ -83,6 +83,9 @@ public static class RecomputePlanner
 
         return (bestStart, count);
     }
+
+    /// <summary>The recency window for documents of <paramref name="documentTokens"/> tokens: the policy's, at most a third of them.</summary>
+    public static int Window(int policyWindow, int documentTokens) => Math.Min(policyWindow, documentTokens / 3);
 
     /// <summary>Trailing tokens of a chunk at [start, start+length) that lie within <paramref name="window"/> positions before <paramref name="documentsEnd"/>.</summary>
     public static int RecencyTokens(int start, int length, int documentsEnd, int window) =>

@@ -57,7 +57,14 @@ public sealed partial class InferenceEngine
             lastChunk--;
         }
 
+        var firstChunk = 0;
+        while (firstChunk < lastChunk && !segments[firstChunk].IsChunk)
+        {
+            firstChunk++;
+        }
+
         var documentsEnd = starts[lastChunk] + segments[lastChunk].TokenIds.Count;
+        var window = RecomputePlanner.Window(policy.RecencyWindow, documentsEnd - starts[firstChunk]);
         var captures = new List<ChunkCapture>();
         var hits = new List<(int Segment, ChunkVariant Variant)>();
         for (var i = 0; i < segments.Count; i++)
@@ -86,7 +93,7 @@ public sealed partial class InferenceEngine
         if (hits.Count > 0)
         {
             // On failure the normal path (prefix cache, contiguous prefill) computes everything.
-            TryPlaceChunks(seq, hits, starts, keys, documentsEnd, policy);
+            TryPlaceChunks(seq, hits, starts, keys, documentsEnd, window, policy);
         }
 
         _chunkStore.Unpin();
@@ -94,7 +101,7 @@ public sealed partial class InferenceEngine
         _chunkStats = _chunkStore.Stats;
     }
 
-    private bool TryPlaceChunks(Sequence seq, List<(int Segment, ChunkVariant Variant)> hits, int[] starts, ulong[] keys, int documentsEnd, ChunkReusePolicy policy)
+    private bool TryPlaceChunks(Sequence seq, List<(int Segment, ChunkVariant Variant)> hits, int[] starts, ulong[] keys, int documentsEnd, int window, ChunkReusePolicy policy)
     {
         var length = seq.Length;
         var size = _allocator.BlockSize;
@@ -128,7 +135,7 @@ public sealed partial class InferenceEngine
 
             var match = variant.ContextMatch(keys.AsSpan(0, segment));
             var share = RecomputePlanner.Share(variant, match, variant.Position == start, policy, typicalImpact);
-            var recency = RecomputePlanner.RecencyTokens(start, n, documentsEnd, policy.RecencyWindow);
+            var recency = RecomputePlanner.RecencyTokens(start, n, documentsEnd, window);
             var selected = RecomputePlanner.Select(variant, share, recency, _minRecomputeRun);
             if (selected.Length == n)
             {

@@ -60,6 +60,13 @@ public sealed class RecomputePlannerTests : IDisposable
     }
 
     [Fact]
+    public void The_recency_window_takes_at_most_a_third_of_short_documents()
+    {
+        Assert.Equal(256, RecomputePlanner.Window(256, 2560));
+        Assert.Equal(30, RecomputePlanner.Window(256, 90));
+    }
+
+    [Fact]
     public void Selected_offsets_join_the_context_span_and_the_recency_tail()
     {
         var scores = new float[20];
