@@ -49,8 +49,9 @@ for phase in $phases; do
       [[ -f $dir/config.json ]] || im make-model --shape llama-3.1-8b --dtype bf16 --seed 0 --out "$dir" 2>&1 | tail -1
       for shape in "5 512" "10 256"; do
         set -- $shape
+        # RAG_EXTRA=--precompute measures the steady state (every pool chunk served once first, in every mode).
         im bench-rag --model "$dir" --device cuda:0 --chunks $1 --chunk-tokens $2 --pool 30 --requests ${RAG_REQUESTS:-24} --answer-tokens 16 \
-          --modes full,prefix,cachecraft,fixed-0.15 --corpus "$repo/.devcarry/corpus/licenses.txt" --out "$out/rag-8b.md" > "$out/rag-8b-$1x$2.log" 2>&1
+          --modes ${RAG_MODES:-full,prefix,cachecraft,fixed-0.15} ${RAG_EXTRA:-} --corpus "$repo/.devcarry/corpus/licenses.txt" --out "$out/rag-8b.md" > "$out/rag-8b-$1x$2.log" 2>&1
         tail -3 "$out/rag-8b-$1x$2.log"
       done
       cat "$out/rag-8b.md"
