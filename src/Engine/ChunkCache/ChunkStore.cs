@@ -117,6 +117,7 @@ public sealed class ChunkStore(ChunkKvCopier copier, ChunkStoreOptions options) 
 
             _evictions++;
             victim.Kv.Demote(copier, options.DiskDirectory);
+            Observer?.Changed(victim);
         }
 
         EnforceBudgets(keep);
