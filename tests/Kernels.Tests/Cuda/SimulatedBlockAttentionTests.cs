@@ -10,6 +10,7 @@ namespace InferMesh.Kernels.Tests.Cuda;
 /// ranges, strides and position masks are checked without a GPU; small sizes, the simulation is slow.
 /// </summary>
 [Trait("Category", "GpuSimulated")]
+[Collection("GpuSimulated")]
 public sealed class SimulatedBlockAttentionTests : IDisposable
 {
     private readonly CudaBackend bf16 = new(DType.BF16);
