@@ -22,7 +22,7 @@ internal static class RagReport
         foreach (var (mode, r) in runs)
         {
             var sorted = r.Ttft.Order().ToArray();
-            var hit = r.Chunks.Lookups == 0 ? "-" : $"{100.0 * r.Chunks.Hits / r.Chunks.Lookups:F0}%";
+            var hit = r.ChunkLookups == 0 ? "-" : $"{100.0 * r.ChunkHits / r.ChunkLookups:F0}%";
             string same = "-", ties = "-", agree = "-", kl = "-";
             if (full is not null)
             {

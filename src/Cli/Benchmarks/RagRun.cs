@@ -24,4 +24,9 @@ internal sealed class RagRun
     public double Seconds { get; set; }
 
     public ChunkStoreStats Chunks { get; set; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>Chunk-store lookups and hits of the measured requests only (not of a precompute pass before them).</summary>
+    public long ChunkLookups { get; set; }
+
+    public long ChunkHits { get; set; }
 }

@@ -124,6 +124,7 @@ internal static class BenchRagCommand
     {
         var run = new RagRun();
         var computed0 = engine.Stats.PrefillTokensComputed;
+        var chunks0 = engine.ChunkStats;
         var clock = Stopwatch.StartNew();
         foreach (var (chunks, question) in w.Requests)
         {
@@ -168,6 +169,8 @@ internal static class BenchRagCommand
         await engine.WaitForIdleAsync(); // the last step's counters are published when the engine goes idle
         run.Computed = engine.Stats.PrefillTokensComputed - computed0;
         run.Chunks = engine.ChunkStats;
+        run.ChunkLookups = run.Chunks.Lookups - chunks0.Lookups;
+        run.ChunkHits = run.Chunks.Hits - chunks0.Hits;
         return run;
     }
 }
