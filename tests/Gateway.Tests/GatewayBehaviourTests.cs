@@ -96,6 +96,18 @@ public sealed class GatewayBehaviourTests
     }
 
     [Fact]
+    public async Task Empty_tool_list_bias_map_and_text_format_are_served_as_a_plain_request()
+    {
+        await using var host = await GatewayHost.StartAsync(GoldenModel.Scripted());
+
+        using var response = await host.Http.SendAsync(Requests.Post("/v1/chat/completions", Requests.Chat("hi", 3, "\"tools\":[],\"tool_choice\":\"none\",\"logit_bias\":{},\"response_format\":{\"type\":\"text\"}")), Ct);
+        var body = Sse.Json(await response.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("t0 t1 t2 ", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task Session_keeps_history_across_turns_and_delete_forgets_it()
     {
         await using var host = await GatewayHost.StartAsync(GoldenModel.Scripted());

@@ -37,7 +37,8 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         fields.String("user", 256);
         foreach (var name in Unsupported)
         {
-            if (fields.Raw(name) is not null)
+            // Some clients always send an empty tool list or bias map (and "tool_choice":"none"): those ask for nothing.
+            if (fields.Raw(name) is { } value && !AsksForNothing(name, value))
             {
                 throw new ApiErrorException(ApiError.Invalid($"'{name}' is not supported by this server.", name, "unsupported_parameter"));
             }
@@ -151,4 +152,14 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     }
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
+
+    /// <summary>An empty tool list or bias map, "tool_choice":"none"/"auto", or a plain-text response format: what a client sends when it wants none of these.</summary>
+    private static bool AsksForNothing(string name, JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Array => value.GetArrayLength() == 0,
+        JsonValueKind.Object => !value.EnumerateObject().Any()
+            || (name == "response_format" && value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text") && value.EnumerateObject().Count() == 1),
+        JsonValueKind.String => name is "tool_choice" or "function_call" && (value.ValueEquals("none") || value.ValueEquals("auto")),
+        _ => false,
+    };
 }
