@@ -33,4 +33,7 @@ public sealed record GenerationOptions
     [Id(10)] public float FrequencyPenalty { get; init; }
 
     [Id(11)] public bool IgnoreEos { get; init; }
+
+    /// <summary>Added to the logits of these token ids before sampling (OpenAI's logit_bias, each in [-100, 100]); null for none.</summary>
+    [Id(12)] public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
 }

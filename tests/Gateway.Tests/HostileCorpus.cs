@@ -122,7 +122,11 @@ public static class HostileCorpus
             new("unknown top-level field", "POST", Chat, ChatBody("\"frobnicate\":true"), 400, "unknown_parameter", "frobnicate"),
             new("tools are not supported", "POST", Chat, ChatBody("\"tools\":[{\"type\":\"function\"}]"), 400, "unsupported_parameter", "tools"),
             new("tool_choice required without tools", "POST", Chat, ChatBody("\"tool_choice\":\"required\""), 400, "unsupported_parameter", "tool_choice"),
-            new("a non-empty logit_bias", "POST", Chat, ChatBody("\"logit_bias\":{\"50256\":-100}"), 400, "unsupported_parameter", "logit_bias"),
+            new("logit_bias above 100", "POST", Chat, ChatBody("\"logit_bias\":{\"5\":150}"), 400, null, "logit_bias"),
+            new("logit_bias key is not a token id", "POST", Chat, ChatBody("\"logit_bias\":{\"hello\":1}"), 400, null, "logit_bias"),
+            new("logit_bias negative token id", "POST", Chat, ChatBody("\"logit_bias\":{\"-3\":1}"), 400, null, "logit_bias"),
+            new("logit_bias value is a string", "POST", Chat, ChatBody("\"logit_bias\":{\"5\":\"1\"}"), 400, null, "logit_bias"),
+            new("logit_bias is an array", "POST", Chat, ChatBody("\"logit_bias\":[5]"), 400, "invalid_type", "logit_bias"),
             new("json_schema response format", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}"), 400, "unsupported_parameter", "response_format"),
             new("response_format is not supported", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_object\"}"), 400, "unsupported_parameter", "response_format"),
 

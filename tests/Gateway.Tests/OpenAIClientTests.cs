@@ -82,6 +82,30 @@ public sealed class OpenAIClientTests(RealEngineGateway gateway) : IClassFixture
         Assert.Equal(401, error.Status);
     }
 
+    [Fact]
+    public async Task Logit_bias_of_100_makes_every_reply_token_that_token()
+    {
+        const int Forced = 300;
+        var options = Greedy();
+        options.LogitBiases.Add(Forced, 100);
+
+        var completion = (await Client().CompleteChatAsync([new UserChatMessage("Say anything.")], options, Ct)).Value;
+
+        Assert.Equal(gateway.Reference.Tokenizer.Decode(Enumerable.Repeat(Forced, ReplyTokens).ToArray()), completion.Content[0].Text);
+    }
+
+    [Fact]
+    public async Task Logit_bias_on_a_token_beyond_the_vocabulary_is_a_400_naming_logit_bias()
+    {
+        var options = Greedy();
+        options.LogitBiases.Add(1_000_000, 1);
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Client().CompleteChatAsync([new UserChatMessage("hi")], options, Ct));
+
+        Assert.Equal(400, error.Status);
+        Assert.Contains("logit_bias", error.Message, StringComparison.Ordinal);
+    }
+
     private static ChatCompletionOptions Greedy() => new() { Temperature = 0, MaxOutputTokenCount = ReplyTokens };
 
     private ChatClient Client(string? session = null)

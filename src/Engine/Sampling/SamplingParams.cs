@@ -50,6 +50,16 @@ public sealed record SamplingParams
 
     public bool Logprobs { get; init; }
 
+    /// <summary>
+    /// Added to the logits of these token ids before anything else (OpenAI's logit_bias): -100 all but bans a token,
+    /// +100 all but forces it. Each bias is in [-<see cref="MaxLogitBias"/>, <see cref="MaxLogitBias"/>]; ids must be in the
+    /// vocabulary (checked by <see cref="TokenSampler"/>, which knows its size). Logprobs report the unbiased distribution, as vLLM's do.
+    /// </summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
+    /// <summary>Largest magnitude of one <see cref="LogitBias"/> entry (OpenAI's bound).</summary>
+    public const float MaxLogitBias = 100f;
+
     public bool IsGreedy => Temperature <= 0f;
 
     /// <summary>
@@ -69,6 +79,10 @@ public sealed record SamplingParams
         Require(FrequencyPenalty >= -2f && FrequencyPenalty <= 2f, "frequency_penalty", FrequencyPenalty, "must be in [-2, 2]");
         Require(TopLogprobs >= 0 && TopLogprobs <= MaxTopLogprobs, "top_logprobs", TopLogprobs, $"must be in [0, {MaxTopLogprobs}]");
         Require(TopLogprobs == 0 || Logprobs, "top_logprobs", TopLogprobs, "needs logprobs set to true");
+        foreach (var (token, bias) in LogitBias ?? new Dictionary<int, float>())
+        {
+            Require(bias >= -MaxLogitBias && bias <= MaxLogitBias, "logit_bias", bias, $"entries must be in [-{MaxLogitBias}, {MaxLogitBias}] (token {token})");
+        }
     }
 
     private static void Require<T>(bool valid, string parameter, T value, string rule)

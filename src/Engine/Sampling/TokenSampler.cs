@@ -41,6 +41,8 @@ public sealed class TokenSampler
     private readonly SamplingWorkspace? _workspace;
     private readonly float[]? _rawLogits;
     private readonly int[]? _topLogprobIds;
+    private readonly int[] _biasIds = [];
+    private readonly float[] _biases = [];
 
     /// <param name="parameters">Validated here (<see cref="SamplingParams.Validate"/>).</param>
     /// <param name="vocabSize">Length of the logits row passed to <see cref="Sample(Span{float})"/>.</param>
@@ -58,6 +60,19 @@ public sealed class TokenSampler
         _topK = parameters.TopK > 0 && parameters.TopK < vocabSize ? parameters.TopK : 0;
         Seed = parameters.Seed ?? Random.Shared.NextInt64(long.MinValue, long.MaxValue);
         _random = new Xoshiro256StarStar(Seed);
+
+        if (parameters.LogitBias is { Count: > 0 } bias)
+        {
+            _biasIds = [.. bias.Keys];
+            _biases = [.. bias.Values];
+            foreach (var id in _biasIds)
+            {
+                if ((uint)id >= (uint)vocabSize)
+                {
+                    throw new ArgumentException($"logit_bias names token {id}, outside this model's vocabulary of {vocabSize} tokens (ids 0..{vocabSize - 1}).", "logit_bias");
+                }
+            }
+        }
 
         if (TokenPenalties.AnyActive(parameters))
         {
@@ -108,6 +123,11 @@ public sealed class TokenSampler
         if (_rawLogits is not null)
         {
             logits.CopyTo(_rawLogits);
+        }
+
+        for (var i = 0; i < _biasIds.Length; i++)
+        {
+            logits[_biasIds[i]] += _biases[i];
         }
 
         _penalties?.Apply(logits);

@@ -39,8 +39,9 @@ internal sealed class ActiveRequest
     /// <summary>Set once the final event was written; later cancels are no-ops.</summary>
     public bool Completed { get; set; }
 
-    /// <summary>Greedy, no penalties, no logprobs: the next token can be picked on the device (only ids are copied back).</summary>
+    /// <summary>Greedy, no penalties or biases, no logprobs: the next token can be picked on the device (only ids are copied back).</summary>
     public bool DeviceArgmaxEligible =>
         Request.Sampling.IsGreedy && !Request.Sampling.Logprobs && Request.Sampling.RepetitionPenalty == 1f
-        && Request.Sampling.PresencePenalty == 0f && Request.Sampling.FrequencyPenalty == 0f;
+        && Request.Sampling.PresencePenalty == 0f && Request.Sampling.FrequencyPenalty == 0f
+        && Request.Sampling.LogitBias is not { Count: > 0 };
 }

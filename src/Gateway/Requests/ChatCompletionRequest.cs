@@ -19,7 +19,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
 
     /// <summary>Features OpenAI has that InferMesh does not serve yet; naming them is a clear 400, not a silent ignore.</summary>
-    private static readonly string[] Unsupported = ["tools", "tool_choice", "functions", "function_call", "response_format", "logit_bias", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
+    private static readonly string[] Unsupported = ["tools", "tool_choice", "functions", "function_call", "response_format", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
 
     public static ChatCompletionRequest Parse(JsonElement root, GatewayOptions limits)
     {
@@ -37,7 +37,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         fields.String("user", 256);
         foreach (var name in Unsupported)
         {
-            // Some clients always send an empty tool list or bias map (and "tool_choice":"none"): those ask for nothing.
+            // Some clients always send an empty tool list (and "tool_choice":"none"): those ask for nothing.
             if (fields.Raw(name) is { } value && !AsksForNothing(name, value))
             {
                 throw new ApiErrorException(ApiError.Invalid($"'{name}' is not supported by this server.", name, "unsupported_parameter"));
@@ -153,7 +153,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
 
-    /// <summary>An empty tool list or bias map, "tool_choice":"none"/"auto", or a plain-text response format: what a client sends when it wants none of these.</summary>
+    /// <summary>An empty tool list, "tool_choice":"none"/"auto", or a plain-text response format: what a client sends when it wants none of these.</summary>
     private static bool AsksForNothing(string name, JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Array => value.GetArrayLength() == 0,

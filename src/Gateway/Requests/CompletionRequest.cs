@@ -34,11 +34,6 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
             throw new ApiErrorException(ApiError.Invalid("'suffix' is not supported by this server.", "suffix", "unsupported_parameter"));
         }
 
-        if (fields.Raw("logit_bias") is not null)
-        {
-            throw new ApiErrorException(ApiError.Invalid("'logit_bias' is not supported by this server.", "logit_bias", "unsupported_parameter"));
-        }
-
         fields.String("user", 256);
         fields.RejectUnknown();
         return new CompletionRequest(model, prompts, sampling, echo);

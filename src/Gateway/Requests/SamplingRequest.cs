@@ -10,6 +10,9 @@ public sealed record SamplingRequest(GenerationOptions Options, bool Stream, boo
     public const int MaxStopSequences = 4;
     public const int MaxStopLength = 256;
 
+    /// <summary>Most entries of <c>logit_bias</c> (OpenAI's limit).</summary>
+    public const int MaxLogitBiasEntries = 300;
+
     /// <param name="fields">The request's fields.</param>
     /// <param name="limits">Gateway limits.</param>
     /// <param name="chat">Chat uses <c>logprobs</c> (bool) + <c>top_logprobs</c>; legacy completions use <c>logprobs</c> (0–5) alone.</param>
@@ -86,8 +89,49 @@ public sealed record SamplingRequest(GenerationOptions Options, bool Stream, boo
             PresencePenalty = (float)(fields.Number("presence_penalty", -2, 2) ?? 0),
             FrequencyPenalty = (float)(fields.Number("frequency_penalty", -2, 2) ?? 0),
             IgnoreEos = fields.Bool("ignore_eos") ?? false,
+            LogitBias = ParseLogitBias(fields),
         };
         return new SamplingRequest(options, stream, includeUsage);
+    }
+
+    /// <summary>
+    /// OpenAI's <c>logit_bias</c>: an object from token ids (as strings) to a bias in [-100, 100]. Ids beyond the
+    /// model's vocabulary are refused by the engine, which knows its size.
+    /// </summary>
+    private static Dictionary<int, float>? ParseLogitBias(RequestFields fields)
+    {
+        if (fields.Raw("logit_bias") is not { } bias)
+        {
+            return null;
+        }
+
+        if (bias.ValueKind != JsonValueKind.Object)
+        {
+            throw new ApiErrorException(ApiError.InvalidType("logit_bias", "an object mapping token ids to numbers", bias.ValueKind));
+        }
+
+        var result = new Dictionary<int, float>();
+        foreach (var entry in bias.EnumerateObject())
+        {
+            if (result.Count == MaxLogitBiasEntries)
+            {
+                throw new ApiErrorException(ApiError.Invalid($"Invalid 'logit_bias': at most {MaxLogitBiasEntries} tokens may be biased.", "logit_bias", "object_above_max_size"));
+            }
+
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+            {
+                throw new ApiErrorException(ApiError.Invalid($"Invalid 'logit_bias': keys must be token ids (whole numbers >= 0 written as strings); got '{(entry.Name.Length <= 32 ? entry.Name : entry.Name[..32] + "...")}'.", "logit_bias"));
+            }
+
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out var value) || value < -100 || value > 100)
+            {
+                throw new ApiErrorException(ApiError.Invalid($"Invalid 'logit_bias' for token {id}: expected a number in [-100, 100].", "logit_bias"));
+            }
+
+            result[id] = (float)value;
+        }
+
+        return result.Count == 0 ? null : result;
     }
 
     private static IReadOnlyList<string> ParseStop(RequestFields fields)

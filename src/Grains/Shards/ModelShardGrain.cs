@@ -99,6 +99,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
         FrequencyPenalty = o.FrequencyPenalty,
         Logprobs = o.Logprobs,
         TopLogprobs = o.TopLogprobs,
+        LogitBias = o.LogitBias,
     };
 
     internal static ShardTokenEvent ToShardEvent(TokenEvent e)
