@@ -40,7 +40,7 @@ public sealed class StreamingDecoder
         if (_stages is not null)
         {
             PushToStages(tokenId);
-            return TakePending(int.MaxValue);
+            return TakePending();
         }
 
         int written = Push(tokenId, _chars);
@@ -87,7 +87,7 @@ public sealed class StreamingDecoder
         {
             _stages.Flush();
             _stages = _tokenizer.DecoderPipeline!.CreateStream(_pending);
-            return TakePending(int.MaxValue);
+            return TakePending();
         }
 
         int written = _utf8.GetChars(ReadOnlySpan<byte>.Empty, _chars, flush: true);
@@ -110,11 +110,10 @@ public sealed class StreamingDecoder
         }
     }
 
-    private string TakePending(int max)
+    private string TakePending()
     {
-        int count = Math.Min(max, _pending.Length);
-        string text = _pending.ToString(0, count);
-        _pending.Remove(0, count);
+        string text = _pending.ToString();
+        _pending.Clear();
         return text;
     }
 }
