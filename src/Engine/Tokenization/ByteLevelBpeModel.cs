@@ -17,7 +17,7 @@ namespace InferMesh.Engine.Tokenization;
 /// </list>
 /// Pre-tokenization, normalization and added tokens never reach it (ConsiderPreTokenization/Normalization off).
 /// </summary>
-internal sealed class ByteLevelBpeModel
+internal sealed class ByteLevelBpeModel : IBpeModel
 {
     private readonly BpeTokenizer _bpe;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabLookup;
@@ -45,7 +45,9 @@ internal sealed class ByteLevelBpeModel
 
         if (TokenizerJson.OptionalBool(model, "byte_fallback", false))
         {
-            throw new NotSupportedException($"{path}: BPE with byte_fallback (SentencePiece style) is not supported.");
+            throw new NotSupportedException(
+                $"{path}: BPE with byte_fallback together with the ByteLevel pre-tokenizer is not supported " +
+                "(byte_fallback is read for SentencePiece-style files, whose pre_tokenizer is Metaspace or null).");
         }
 
         foreach (string unsupported in new[] { "continuing_subword_prefix", "end_of_word_suffix", "dropout" })

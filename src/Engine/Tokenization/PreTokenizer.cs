@@ -10,35 +10,45 @@ internal readonly record struct TextSlice(string Source, int Start, int Length)
 
 /// <summary>
 /// The <c>pre_tokenizer</c> of a tokenizer.json: splits text into words that BPE encodes one by one.
-/// Supported: ByteLevel (GPT-2), Split (regex or string, every SplitDelimiterBehavior, invert) and Sequence of
-/// those, as GPT-2, Llama 3 and Qwen2 use. Semantics follow HF tokenizers/src/pre_tokenizers and
-/// tokenizers/src/tokenizer/normalizer.rs (<c>NormalizedString::split</c>); empty pieces are dropped as
+/// Supported: ByteLevel (GPT-2), Split (regex or string, every SplitDelimiterBehavior, invert), Metaspace
+/// (SentencePiece style), Digits, Sequence of those, and none at all (JSON null: the whole text is one word, as in
+/// Llama 2 files whose normalizer does the Prepend and Replace). Semantics follow HF tokenizers/src/pre_tokenizers
+/// and tokenizers/src/tokenizer/normalizer.rs (<c>NormalizedString::split</c>); empty pieces are dropped as
 /// <c>PreTokenizedString::split</c> drops them. The byte-to-character mapping of ByteLevel is left to
 /// <see cref="ByteLevelBpeModel"/>, which is why ByteLevel must be the last step.
 /// </summary>
 internal abstract class PreTokenizer
 {
     /// <summary>Splits every slice of <paramref name="input"/> into <paramref name="output"/>.</summary>
-    public abstract void Split(List<TextSlice> input, List<TextSlice> output);
+    /// <param name="sourceStartsText">
+    /// Whether index 0 of the slices' <see cref="TextSlice.Source"/> is the start of the text being encoded (not a
+    /// piece after an added token): Metaspace's prepend_scheme "first" prefixes only there.
+    /// </param>
+    public abstract void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText);
 
-    public static PreTokenizer FromJson(JsonElement node, string path)
+    /// <summary>Builds the pre-tokenizer; <paramref name="byteLevel"/> tells whether it ends in ByteLevel (byte-level BPE).</summary>
+    public static PreTokenizer FromJson(JsonElement node, string path, out bool byteLevel)
     {
         var steps = new List<PreTokenizer>();
         Flatten(node, path, steps);
-        int byteLevel = steps.FindIndex(step => step is ByteLevel);
-        if (byteLevel < 0)
-        {
-            throw new NotSupportedException(
-                $"{path}: pre_tokenizer has no ByteLevel step. InferMesh reads byte-level BPE tokenizers " +
-                "(GPT-2, Llama 3, Qwen2 style); SentencePiece-style Metaspace tokenizers are not supported yet.");
-        }
-
-        if (byteLevel != steps.Count - 1)
+        int byteLevelAt = steps.FindIndex(step => step is ByteLevel);
+        byteLevel = byteLevelAt >= 0;
+        if (byteLevel && byteLevelAt != steps.Count - 1)
         {
             throw new NotSupportedException($"{path}: pre_tokenizer steps after ByteLevel are not supported.");
         }
 
-        return steps.Count == 1 ? steps[0] : new Sequence(steps);
+        if (byteLevel && steps.Any(step => step is MetaspacePreTokenizer))
+        {
+            throw new NotSupportedException($"{path}: pre_tokenizer with both ByteLevel and Metaspace is not supported.");
+        }
+
+        return steps.Count switch
+        {
+            0 => new WholeText(),
+            1 => steps[0],
+            _ => new Sequence(steps),
+        };
     }
 
     private static void Flatten(JsonElement node, string path, List<PreTokenizer> steps)
@@ -59,6 +69,12 @@ internal abstract class PreTokenizer
             case "Split":
                 steps.Add(SplitStep.Parse(node, path));
                 break;
+            case "Metaspace":
+                steps.Add(MetaspacePreTokenizer.Parse(node, path));
+                break;
+            case "Digits":
+                steps.Add(SplitStep.Digits(TokenizerJson.OptionalBool(node, "individual_digits", false)));
+                break;
             case "Sequence":
                 foreach (JsonElement child in TokenizerJson.RequiredArray(node, "pretokenizers", path, "pre_tokenizer Sequence"))
                 {
@@ -68,19 +84,19 @@ internal abstract class PreTokenizer
                 break;
             default:
                 throw new NotSupportedException(
-                    $"{path}: pre_tokenizer type '{type}' is not supported (supported: ByteLevel, Split, Sequence).");
+                    $"{path}: pre_tokenizer type '{type}' is not supported (supported: ByteLevel, Split, Metaspace, Digits, Sequence).");
         }
     }
 
     private sealed class Sequence(List<PreTokenizer> steps) : PreTokenizer
     {
-        public override void Split(List<TextSlice> input, List<TextSlice> output)
+        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
         {
             var current = input;
             for (int i = 0; i < steps.Count; i++)
             {
                 var next = i == steps.Count - 1 ? output : new List<TextSlice>(current.Count * 2);
-                steps[i].Split(current, next);
+                steps[i].Split(current, next, sourceStartsText);
                 current = next;
             }
         }
@@ -91,7 +107,7 @@ internal abstract class PreTokenizer
     {
         private static readonly PreTokenizerRegex Gpt2 = PreTokenizerRegex.Compile(PreTokenizerRegex.Gpt2Pattern, "(built in)", "GPT-2");
 
-        public override void Split(List<TextSlice> input, List<TextSlice> output)
+        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
         {
             foreach (TextSlice slice in input)
             {
@@ -114,6 +130,21 @@ internal abstract class PreTokenizer
                 else
                 {
                     output.Add(piece);
+                }
+            }
+        }
+    }
+
+    /// <summary>No pre_tokenizer (JSON null): each piece of text is one word.</summary>
+    private sealed class WholeText : PreTokenizer
+    {
+        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+        {
+            foreach (TextSlice slice in input)
+            {
+                if (slice.Length > 0)
+                {
+                    output.Add(slice);
                 }
             }
         }

@@ -57,7 +57,15 @@ internal sealed class SplitStep : PreTokenizer
         throw new InvalidDataException($"{path}: pre_tokenizer Split needs pattern {{\"Regex\": ...}} or {{\"String\": ...}}.");
     }
 
-    public override void Split(List<TextSlice> input, List<TextSlice> output)
+    /// <summary>
+    /// HF's Digits pre-tokenizer (tokenizers/src/pre_tokenizers/digits.rs): splits on <c>char::is_numeric</c>
+    /// (\p{N}), each digit on its own (Isolated) or runs of digits together (Contiguous).
+    /// </summary>
+    public static SplitStep Digits(bool individualDigits) =>
+        new(PreTokenizerRegex.Compile(@"\p{N}", "(built in)", "Digits"), null,
+            individualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, invert: false);
+
+    public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
     {
         foreach (TextSlice slice in input)
         {

@@ -9,6 +9,9 @@ namespace InferMesh.Engine.Tokenization;
 /// O(token bytes) per token. Invalid bytes become U+FFFD exactly where a one-shot decode puts them, so the
 /// concatenation of every <see cref="Push(int)"/> and a final <see cref="Flush()"/> equals
 /// <see cref="TextTokenizer.Decode"/> of all the ids.
+/// Other decoders (SentencePiece style: Replace, ByteFallback, Fuse, Strip, Metaspace) stream through
+/// <see cref="DecoderPipeline.CreateStream"/> with the same guarantee: a run of byte-fallback tokens is held back until
+/// it ends (HF decodes the run as a whole), and the leading-space Strip applies only at the very start.
 /// </summary>
 public sealed class StreamingDecoder
 {
@@ -16,6 +19,8 @@ public sealed class StreamingDecoder
     private readonly bool _skipSpecialTokens;
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private readonly char[] _chars;
+    private readonly StringBuilder _pending = new();
+    private DecodeStage? _stages;
 
     public StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false)
     {
@@ -23,6 +28,7 @@ public sealed class StreamingDecoder
         _tokenizer = tokenizer;
         _skipSpecialTokens = skipSpecialTokens;
         _chars = new char[MaxCharsPerPush];
+        _stages = tokenizer.DecoderPipeline?.CreateStream(_pending);
     }
 
     /// <summary>The most chars one <see cref="Push(int, Span{char})"/> can write: a token's bytes plus 3 held back.</summary>
@@ -31,16 +37,33 @@ public sealed class StreamingDecoder
     /// <summary>Adds one token; returns the text that became complete (possibly empty).</summary>
     public string Push(int tokenId)
     {
+        if (_stages is not null)
+        {
+            PushToStages(tokenId);
+            return TakePending();
+        }
+
         int written = Push(tokenId, _chars);
         return written == 0 ? string.Empty : new string(_chars, 0, written);
     }
 
     /// <summary>
     /// Adds one token and writes the text that became complete into <paramref name="destination"/>, which must hold
-    /// <see cref="MaxCharsPerPush"/> chars; returns the number written. Allocates nothing.
+    /// <see cref="MaxCharsPerPush"/> chars; returns the number written. Allocates nothing for ByteLevel decoders.
+    /// With other decoders a push can release more (a held-back byte-fallback run): what does not fit is written by
+    /// the next calls.
     /// </summary>
     public int Push(int tokenId, Span<char> destination)
     {
+        if (_stages is not null)
+        {
+            PushToStages(tokenId);
+            int count = Math.Min(_pending.Length, destination.Length);
+            _pending.CopyTo(0, destination, count);
+            _pending.Remove(0, count);
+            return count;
+        }
+
         ReadOnlySpan<byte> bytes = _tokenizer.GetTokenBytes(tokenId, _skipSpecialTokens);
         if (bytes.IsEmpty)
         {
@@ -60,10 +83,37 @@ public sealed class StreamingDecoder
     /// <summary>Returns whatever is still held back (replacing incomplete bytes with U+FFFD) and starts afresh.</summary>
     public string Flush()
     {
+        if (_stages is not null)
+        {
+            _stages.Flush();
+            _stages = _tokenizer.DecoderPipeline!.CreateStream(_pending);
+            return TakePending();
+        }
+
         int written = _utf8.GetChars(ReadOnlySpan<byte>.Empty, _chars, flush: true);
         return written == 0 ? string.Empty : new string(_chars, 0, written);
     }
 
-    /// <summary>Drops any held-back bytes without emitting them.</summary>
-    public void Reset() => _utf8.Reset();
+    /// <summary>Drops any held-back text without emitting it and starts afresh.</summary>
+    public void Reset()
+    {
+        _utf8.Reset();
+        _pending.Clear();
+        _stages = _tokenizer.DecoderPipeline?.CreateStream(_pending);
+    }
+
+    private void PushToStages(int tokenId)
+    {
+        if (_tokenizer.GetTokenText(tokenId, _skipSpecialTokens) is { } token)
+        {
+            _stages!.Push(token);
+        }
+    }
+
+    private string TakePending()
+    {
+        string text = _pending.ToString();
+        _pending.Clear();
+        return text;
+    }
 }

@@ -5,17 +5,21 @@ using System.Text.Json;
 namespace InferMesh.Engine.Tokenization;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE with added/special tokens), encoding and decoding exactly
-/// as HF tokenizers' <c>Tokenizer.encode</c>/<c>decode</c> do. The pipeline is HF's
-/// (tokenizers/src/tokenizer/mod.rs, encode_single_sequence): split out added tokens, normalize the rest, split out
-/// normalized added tokens, pre-tokenize, BPE each word (merging by Microsoft.ML.Tokenizers), then the
-/// post-processor's special tokens when asked for.
+/// A Hugging Face <c>tokenizer.json</c> (BPE with added/special tokens: byte-level as GPT-2, Llama 3 and Qwen2, or
+/// SentencePiece style with byte fallback as Llama 2, Mistral and Phi-3), encoding and decoding exactly as HF
+/// tokenizers' <c>Tokenizer.encode</c>/<c>decode</c> do. The pipeline is HF's (tokenizers/src/tokenizer/mod.rs,
+/// encode_single_sequence): split out added tokens, normalize the rest, split out normalized added tokens,
+/// pre-tokenize, BPE each word (<see cref="ByteLevelBpeModel"/> or <see cref="CharacterBpeModel"/>), then the
+/// post-processor's special tokens when asked for. Decoding is per-token bytes for the ByteLevel decoder, else
+/// the decoder's steps (<see cref="DecoderPipeline"/>).
 /// </summary>
 public sealed class TextTokenizer
 {
     private readonly TextNormalizer? _normalizer;
     private readonly PreTokenizer _preTokenizer;
-    private readonly ByteLevelBpeModel _model;
+    private readonly IBpeModel _model;
+    private readonly DecoderPipeline? _decoder;
+    private readonly string?[] _tokenText;
     private readonly AddedTokenSplitter _addedTokens;
     private readonly AddedTokenSplitter _normalizedAddedTokens;
     private readonly Dictionary<string, int> _addedTokenIds;
@@ -28,7 +32,8 @@ public sealed class TextTokenizer
         string path,
         TextNormalizer? normalizer,
         PreTokenizer preTokenizer,
-        ByteLevelBpeModel model,
+        IBpeModel model,
+        DecoderPipeline? decoder,
         IReadOnlyList<AddedToken> addedTokens,
         SpecialTokenWrapper wrapper,
         (string? Bos, string? Eos) configTokens)
@@ -37,6 +42,7 @@ public sealed class TextTokenizer
         _normalizer = normalizer;
         _preTokenizer = preTokenizer;
         _model = model;
+        _decoder = decoder;
         _wrapper = wrapper;
         _addedTokenIds = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (AddedToken token in addedTokens)
@@ -65,13 +71,15 @@ public sealed class TextTokenizer
         }
 
         var specialContents = addedTokens.Where(t => t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        _tokenText = tokenText;
         _tokenBytes = new byte[]?[size];
         _special = new bool[size];
         for (int id = 0; id < size; id++)
         {
             if (tokenText[id] is { } text)
             {
-                _tokenBytes[id] = DecoderBytes(text);
+                // With a decoder pipeline the bytes serve only to size streaming buffers.
+                _tokenBytes[id] = decoder is null ? DecoderBytes(text) : Encoding.UTF8.GetBytes(text);
                 _special[id] = specialContents.Contains(text);
             }
         }
@@ -113,15 +121,24 @@ public sealed class TextTokenizer
             throw new InvalidDataException($"{path}: expected a JSON object at the top level (a Hugging Face tokenizer.json).");
         }
 
-        ByteLevelBpeModel model = ByteLevelBpeModel.FromJson(TokenizerJson.RequiredObject(root, "model", path, "tokenizer.json"), path);
+        JsonElement modelNode = TokenizerJson.RequiredObject(root, "model", path, "tokenizer.json");
+        string modelType = TokenizerJson.OptionalNode(modelNode, "type") is { ValueKind: JsonValueKind.String } t ? t.GetString()! : "BPE";
+        if (modelType != "BPE")
+        {
+            throw new NotSupportedException(
+                $"{path}: model type '{modelType}' is not supported; InferMesh reads BPE tokenizers (model.type \"BPE\"), " +
+                "byte-level or SentencePiece style with byte_fallback.");
+        }
+
         TextNormalizer? normalizer = TextNormalizer.FromJson(TokenizerJson.OptionalNode(root, "normalizer"), path);
-        PreTokenizer preTokenizer = PreTokenizer.FromJson(TokenizerJson.OptionalNode(root, "pre_tokenizer"), path);
-        RequireByteLevelDecoder(TokenizerJson.OptionalNode(root, "decoder"), path);
+        PreTokenizer preTokenizer = PreTokenizer.FromJson(TokenizerJson.OptionalNode(root, "pre_tokenizer"), path, out bool byteLevel);
+        IBpeModel model = byteLevel ? ByteLevelBpeModel.FromJson(modelNode, path) : CharacterBpeModel.FromJson(modelNode, path);
+        DecoderPipeline? decoder = DecoderPipeline.FromJson(TokenizerJson.OptionalNode(root, "decoder"), path);
         SpecialTokenWrapper wrapper = SpecialTokenWrapper.FromJson(TokenizerJson.OptionalNode(root, "post_processor"), path);
         List<AddedToken> addedTokens = ReadAddedTokens(root, path);
         string configPath = Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json");
         var configTokens = File.Exists(configPath) ? ReadConfigTokens(configPath) : (null, null);
-        return new TextTokenizer(path, normalizer, preTokenizer, model, addedTokens, wrapper, configTokens);
+        return new TextTokenizer(path, normalizer, preTokenizer, model, decoder, addedTokens, wrapper, configTokens);
     }
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
@@ -152,7 +169,7 @@ public sealed class TextTokenizer
 
             if (_normalizedAddedTokens.IsEmpty)
             {
-                EncodePlain(new TextSlice(part, 0, part.Length), ids, scratch);
+                EncodePlain(new TextSlice(part, 0, part.Length), start == 0, ids, scratch);
                 continue;
             }
 
@@ -166,7 +183,7 @@ public sealed class TextTokenizer
                 }
                 else
                 {
-                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), ids, scratch);
+                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), start == 0, ids, scratch);
                 }
             }
         }
@@ -182,6 +199,20 @@ public sealed class TextTokenizer
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        if (_decoder is not null)
+        {
+            var tokens = new List<string>(ids.Count);
+            for (int i = 0; i < ids.Count; i++)
+            {
+                if (GetTokenText(ids[i], skipSpecialTokens) is { } token)
+                {
+                    tokens.Add(token);
+                }
+            }
+
+            return _decoder.Decode(tokens);
+        }
+
         int total = 0;
         for (int i = 0; i < ids.Count; i++)
         {
@@ -224,6 +255,13 @@ public sealed class TextTokenizer
 
     public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
 
+    /// <summary>The decoder pipeline, or null when tokens decode to their bytes (ByteLevel decoder).</summary>
+    internal DecoderPipeline? DecoderPipeline => _decoder;
+
+    /// <summary>The token string HF's decode passes to the decoder; null for unknown or skipped ids (HF drops both).</summary>
+    internal string? GetTokenText(int id, bool skipSpecialTokens) =>
+        (uint)id >= (uint)_tokenText.Length || (skipSpecialTokens && _special[id]) ? null : _tokenText[id];
+
     /// <summary>The UTF-8 bytes token <paramref name="id"/> adds to decoded text; empty for unknown or skipped ids (HF drops both).</summary>
     internal ReadOnlySpan<byte> GetTokenBytes(int id, bool skipSpecialTokens)
     {
@@ -235,7 +273,8 @@ public sealed class TextTokenizer
         return _tokenBytes[id];
     }
 
-    private void EncodePlain(TextSlice slice, List<int> ids, EncodeScratch scratch)
+    /// <param name="sourceStartsText">Whether index 0 of the slice's source is the start of the encoded text.</param>
+    private void EncodePlain(TextSlice slice, bool sourceStartsText, List<int> ids, EncodeScratch scratch)
     {
         if (slice.Length == 0)
         {
@@ -245,7 +284,7 @@ public sealed class TextTokenizer
         scratch.Input.Clear();
         scratch.Words.Clear();
         scratch.Input.Add(slice);
-        _preTokenizer.Split(scratch.Input, scratch.Words);
+        _preTokenizer.Split(scratch.Input, scratch.Words, sourceStartsText);
         foreach (TextSlice word in scratch.Words)
         {
             _model.EncodeWord(word.Span, ids);
@@ -265,16 +304,6 @@ public sealed class TextTokenizer
         }
 
         return bytes;
-    }
-
-    private static void RequireByteLevelDecoder(JsonElement decoder, string path)
-    {
-        string? type = decoder.ValueKind == JsonValueKind.Object && decoder.TryGetProperty("type", out JsonElement t) ? t.GetString() : null;
-        if (type != "ByteLevel")
-        {
-            throw new NotSupportedException(
-                $"{path}: decoder '{type ?? "null"}' is not supported; byte-level BPE tokenizers need the ByteLevel decoder.");
-        }
     }
 
     private static List<AddedToken> ReadAddedTokens(JsonElement root, string path)

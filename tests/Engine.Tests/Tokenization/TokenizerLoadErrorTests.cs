@@ -38,18 +38,18 @@ public sealed class TokenizerLoadErrorTests
     }
 
     [Fact]
-    public void Sentencepiece_style_pre_tokenizer_is_named()
+    public void Unsupported_pre_tokenizer_is_named()
     {
         var json = TokenizerFiles.LoadGoldenJson();
-        json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false };
+        json["pre_tokenizer"] = new JsonObject { ["type"] = "BertPreTokenizer" };
         string path = TokenizerFiles.Write(json);
         var error = Assert.Throws<NotSupportedException>(() => TextTokenizer.Load(path));
         Assert.Contains(path, error.Message);
-        Assert.Contains("pre_tokenizer type 'Metaspace'", error.Message);
+        Assert.Contains("pre_tokenizer type 'BertPreTokenizer'", error.Message);
     }
 
     [Fact]
-    public void Byte_fallback_model_is_named()
+    public void Byte_fallback_with_the_byte_level_pre_tokenizer_is_named()
     {
         var json = TokenizerFiles.LoadGoldenJson();
         json["model"]!["byte_fallback"] = true;

@@ -9,12 +9,17 @@ namespace InferMesh.Engine.Tests.Tokenization;
 /// </summary>
 public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void Encoding_ten_thousand_words_takes_well_under_a_second()
+    [Theory]
+    [InlineData("byte-level")]
+    [InlineData("sentencepiece")]
+    public void Encoding_ten_thousand_words_takes_well_under_a_second(string kind)
     {
         // Fresh tokenizer (cold word cache); golden prose words interleaved with random letter strings that the
-        // cache has never seen, plus numbers, punctuation and non-Latin text.
-        var tokenizer = TextTokenizer.Load(TokenizerFiles.GoldenPath);
+        // cache has never seen, plus numbers, punctuation and non-Latin text. The SentencePiece-style file (Phi-3,
+        // no pre-tokenizer) merges the whole text as one word.
+        var tokenizer = TextTokenizer.Load(kind == "byte-level"
+            ? TokenizerFiles.GoldenPath
+            : RepoPaths.Fixture("tokenizers", "phi-3-mini", "tokenizer.json"));
         string prose = File.ReadAllText(RepoPaths.Golden("tokenizer_golden.json"));
         var proseWords = prose.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var random = new Random(3);
@@ -33,7 +38,7 @@ public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
         var ids = tokenizer.Encode(text);
         watch.Stop();
-        output.WriteLine($"{words.Count} words, {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+        output.WriteLine($"{kind}: {words.Count} words, {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
         Assert.Equal(text, tokenizer.Decode(ids));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds:F0} ms");
     }
@@ -41,9 +46,12 @@ public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama3")]
+    [InlineData("sentencepiece")]
     public void Long_runs_of_white_space_and_letters_do_not_go_quadratic(string preTokenizer)
     {
-        var json = TokenizerFiles.LoadGoldenJson();
+        var json = preTokenizer == "sentencepiece"
+            ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepoPaths.Fixture("tokenizers", "phi-3-mini", "tokenizer.json")))!.AsObject()
+            : TokenizerFiles.LoadGoldenJson();
         if (preTokenizer == "llama3")
         {
             json["pre_tokenizer"] = TokenizerFiles.Llama3PreTokenizer();
