@@ -77,7 +77,7 @@ internal sealed class MetaspacePreTokenizer : PreTokenizer
         return scheme;
     }
 
-    public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+    public override void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section)
     {
         foreach (TextSlice slice in input)
         {
@@ -89,8 +89,8 @@ internal sealed class MetaspacePreTokenizer : PreTokenizer
             string text = slice.Span.ToString().Replace(" ", _replacement, StringComparison.Ordinal);
             bool prepend = !text.StartsWith(_replacement, StringComparison.Ordinal) && _scheme switch
             {
-                PrependScheme.Always => true,
-                PrependScheme.First => sourceStartsText && slice.Start == 0,
+                PrependScheme.Always => section != SectionStart.Continuation || slice.Start > 0,
+                PrependScheme.First => section == SectionStart.Text && slice.Start == 0,
                 _ => false,
             };
             if (prepend)

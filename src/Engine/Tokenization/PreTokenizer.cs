@@ -20,11 +20,12 @@ internal readonly record struct TextSlice(string Source, int Start, int Length)
 internal abstract class PreTokenizer
 {
     /// <summary>Splits every slice of <paramref name="input"/> into <paramref name="output"/>.</summary>
-    /// <param name="sourceStartsText">
-    /// Whether index 0 of the slices' <see cref="TextSlice.Source"/> is the start of the text being encoded (not a
-    /// piece after an added token): Metaspace's prepend_scheme "first" prefixes only there.
+    /// <param name="section">
+    /// Where index 0 of the slices' <see cref="TextSlice.Source"/> lies: the start of the text being encoded, after an
+    /// added token, or the start of a continuation. Metaspace's prepend_scheme "first" prefixes only the first, "always"
+    /// all but a continuation's start.
     /// </param>
-    public abstract void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText);
+    public abstract void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section);
 
     /// <summary>Builds the pre-tokenizer; <paramref name="byteLevel"/> tells whether it ends in ByteLevel (byte-level BPE).</summary>
     public static PreTokenizer FromJson(JsonElement node, string path, out bool byteLevel)
@@ -90,13 +91,13 @@ internal abstract class PreTokenizer
 
     private sealed class Sequence(List<PreTokenizer> steps) : PreTokenizer
     {
-        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+        public override void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section)
         {
             var current = input;
             for (int i = 0; i < steps.Count; i++)
             {
                 var next = i == steps.Count - 1 ? output : new List<TextSlice>(current.Count * 2);
-                steps[i].Split(current, next, sourceStartsText);
+                steps[i].Split(current, next, section);
                 current = next;
             }
         }
@@ -107,7 +108,7 @@ internal abstract class PreTokenizer
     {
         private static readonly PreTokenizerRegex Gpt2 = PreTokenizerRegex.Compile(PreTokenizerRegex.Gpt2Pattern, "(built in)", "GPT-2");
 
-        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+        public override void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section)
         {
             foreach (TextSlice slice in input)
             {
@@ -138,7 +139,7 @@ internal abstract class PreTokenizer
     /// <summary>No pre_tokenizer (JSON null): each piece of text is one word.</summary>
     private sealed class WholeText : PreTokenizer
     {
-        public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+        public override void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section)
         {
             foreach (TextSlice slice in input)
             {

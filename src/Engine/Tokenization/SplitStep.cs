@@ -65,7 +65,7 @@ internal sealed class SplitStep : PreTokenizer
         new(PreTokenizerRegex.Compile(@"\p{N}", "(built in)", "Digits"), null,
             individualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, invert: false);
 
-    public override void Split(List<TextSlice> input, List<TextSlice> output, bool sourceStartsText)
+    public override void Split(List<TextSlice> input, List<TextSlice> output, SectionStart section)
     {
         foreach (TextSlice slice in input)
         {

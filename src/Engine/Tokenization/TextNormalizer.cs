@@ -10,6 +10,9 @@ internal abstract class TextNormalizer
 {
     public abstract string Normalize(string text);
 
+    /// <summary>Normalizes text that continues an earlier encoding: as <see cref="Normalize(string)"/>, without Prepend's prefix.</summary>
+    public virtual string Normalize(string text, bool continuation) => Normalize(text);
+
     /// <summary>Builds the normalizer a tokenizer.json node describes; null when the node is JSON null.</summary>
     public static TextNormalizer? FromJson(JsonElement node, string path)
     {
@@ -87,6 +90,8 @@ internal abstract class TextNormalizer
     private sealed class Prepend(string prefix) : TextNormalizer
     {
         public override string Normalize(string text) => text.Length == 0 ? text : prefix + text;
+
+        public override string Normalize(string text, bool continuation) => continuation ? text : Normalize(text);
     }
 
     private sealed class Replace(PreTokenizerRegex? pattern, string? literal, string content) : TextNormalizer
@@ -121,11 +126,13 @@ internal abstract class TextNormalizer
 
     private sealed class Sequence(List<TextNormalizer> steps) : TextNormalizer
     {
-        public override string Normalize(string text)
+        public override string Normalize(string text) => Normalize(text, false);
+
+        public override string Normalize(string text, bool continuation)
         {
             foreach (TextNormalizer step in steps)
             {
-                text = step.Normalize(text);
+                text = step.Normalize(text, continuation);
             }
 
             return text;

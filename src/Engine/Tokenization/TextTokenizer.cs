@@ -141,7 +141,14 @@ public sealed class TextTokenizer
         return new TextTokenizer(path, normalizer, preTokenizer, model, decoder, addedTokens, wrapper, configTokens);
     }
 
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
+    /// <param name="text">The text.</param>
+    /// <param name="addSpecialTokens">Add the post-processor's special tokens (e.g. BOS), as HF's add_special_tokens.</param>
+    /// <param name="continuation">
+    /// The text continues an earlier encoding (a chat turn after the stored history): its start gets no prefix from a
+    /// Prepend normalizer or a Metaspace pre-tokenizer, which would put a "▁" there that encoding the whole text would not.
+    /// No effect on byte-level tokenizers.
+    /// </param>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false, bool continuation = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
@@ -162,14 +169,16 @@ public sealed class TextTokenizer
             }
 
             string part = text.Substring(start, end - start);
+            bool continues = continuation && start == 0;
+            var section = continues ? SectionStart.Continuation : start == 0 ? SectionStart.Text : SectionStart.AfterAddedToken;
             if (_normalizer is not null)
             {
-                part = _normalizer.Normalize(part);
+                part = _normalizer.Normalize(part, continues);
             }
 
             if (_normalizedAddedTokens.IsEmpty)
             {
-                EncodePlain(new TextSlice(part, 0, part.Length), start == 0, ids, scratch);
+                EncodePlain(new TextSlice(part, 0, part.Length), section, ids, scratch);
                 continue;
             }
 
@@ -183,7 +192,7 @@ public sealed class TextTokenizer
                 }
                 else
                 {
-                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), start == 0, ids, scratch);
+                    EncodePlain(new TextSlice(part, innerStart, innerEnd - innerStart), innerStart == 0 ? section : SectionStart.AfterAddedToken, ids, scratch);
                 }
             }
         }
@@ -273,8 +282,8 @@ public sealed class TextTokenizer
         return _tokenBytes[id];
     }
 
-    /// <param name="sourceStartsText">Whether index 0 of the slice's source is the start of the encoded text.</param>
-    private void EncodePlain(TextSlice slice, bool sourceStartsText, List<int> ids, EncodeScratch scratch)
+    /// <param name="section">Where index 0 of the slice's source lies (see <see cref="SectionStart"/>).</param>
+    private void EncodePlain(TextSlice slice, SectionStart section, List<int> ids, EncodeScratch scratch)
     {
         if (slice.Length == 0)
         {
@@ -284,7 +293,7 @@ public sealed class TextTokenizer
         scratch.Input.Clear();
         scratch.Words.Clear();
         scratch.Input.Add(slice);
-        _preTokenizer.Split(scratch.Input, scratch.Words, sourceStartsText);
+        _preTokenizer.Split(scratch.Input, scratch.Words, section);
         foreach (TextSlice word in scratch.Words)
         {
             _model.EncodeWord(word.Span, ids);

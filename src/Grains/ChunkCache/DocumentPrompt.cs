@@ -56,12 +56,13 @@ internal static class DocumentPrompt
         var after = rendered[(at + marker.Length)..];
         var pieces = documents.Select(d => d + Separator).ToArray();
 
-        // Extend the session's stored tokens when the render continues its stored text, as plain turns do.
+        // Extend the session's stored tokens when the render continues its stored text, as plain turns do. Every piece
+        // after the first is encoded as a continuation, so SentencePiece-style tokenizers put no "▁" at its start.
         List<int> ids;
         var reused = 0;
         if (state.TokenIds.Count > 0 && state.RenderedText.Length > 0 && before.StartsWith(state.RenderedText, StringComparison.Ordinal))
         {
-            ids = [.. state.TokenIds, .. tokenizer.Encode(before[state.RenderedText.Length..], addSpecialTokens: false)];
+            ids = [.. state.TokenIds, .. tokenizer.Encode(before[state.RenderedText.Length..], addSpecialTokens: false, continuation: true)];
             reused = state.TokenIds.Count;
         }
         else
@@ -72,12 +73,12 @@ internal static class DocumentPrompt
         var spans = new List<PromptSpan> { new(ids.Count, null) };
         for (var i = 0; i < pieces.Length; i++)
         {
-            var chunk = tokenizer.Encode(pieces[i], addSpecialTokens: false);
+            var chunk = tokenizer.Encode(pieces[i], addSpecialTokens: false, continuation: true);
             ids.AddRange(chunk);
             spans.Add(new PromptSpan(chunk.Count, ChunkKey.HashOf(engine.ModelName, documents[i])));
         }
 
-        var tail = tokenizer.Encode(after, addSpecialTokens: false);
+        var tail = tokenizer.Encode(after, addSpecialTokens: false, continuation: true);
         ids.AddRange(tail);
         spans.Add(new PromptSpan(tail.Count, null));
         var text = before + string.Concat(pieces) + after;

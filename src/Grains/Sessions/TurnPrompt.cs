@@ -45,7 +45,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
 
         if (state.TokenIds.Count > 0 && state.RenderedText.Length > 0 && text.StartsWith(state.RenderedText, StringComparison.Ordinal))
         {
-            var suffix = tokenizer.Encode(text[state.RenderedText.Length..], addSpecialTokens: false);
+            var suffix = tokenizer.Encode(text[state.RenderedText.Length..], addSpecialTokens: false, continuation: true);
             return new TurnPrompt([.. state.TokenIds, .. suffix], text, conversation, state.TokenIds.Count);
         }
 

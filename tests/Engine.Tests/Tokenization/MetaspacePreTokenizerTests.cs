@@ -66,6 +66,18 @@ public sealed class MetaspacePreTokenizerTests
     }
 
     [Fact]
+    public void A_continuation_gets_no_prefix_under_either_scheme()
+    {
+        // "ab" continuing earlier text: nothing is prepended, so it is "ab" -> ab, where a fresh encoding gives ▁ + ab.
+        foreach (var scheme in new[] { "first", "always" })
+        {
+            var tokenizer = TextTokenizer.Load(TokenizerFiles.Write(MetaspaceStyle(scheme, split: false)));
+            Assert.Equal([AB], tokenizer.Encode("ab", continuation: true));
+            Assert.Equal([Space, AB], tokenizer.Encode("ab"));
+        }
+    }
+
+    [Fact]
     public void Split_true_encodes_each_metaspace_word_on_its_own()
     {
         // "hello ab" -> "▁hello▁ab" -> words "▁hello" and "▁ab" -> ▁hello; ▁ + ab (rank 5 before rank 6).
@@ -93,7 +105,7 @@ public sealed class MetaspacePreTokenizerTests
     private static List<string> Split(MetaspacePreTokenizer metaspace, string text, bool sourceStartsText)
     {
         var output = new List<TextSlice>();
-        metaspace.Split([new TextSlice(text, 0, text.Length)], output, sourceStartsText);
+        metaspace.Split([new TextSlice(text, 0, text.Length)], output, sourceStartsText ? SectionStart.Text : SectionStart.AfterAddedToken);
         return output.Select(s => s.Span.ToString()).ToList();
     }
 }

@@ -143,6 +143,26 @@ public sealed class SentencePieceRealTokenizerTests
         return TextTokenizer.Load(TokenizerFiles.Write(json));
     }
 
+    [Fact]
+    public void A_turn_encoded_as_a_continuation_extends_the_history_as_encoding_the_whole_text_does()
+    {
+        // Llama 2 style: the normalizer prepends "▁" to every section; the suffix " world" continues "Hello", so in the
+        // whole text it is "▁world", never "▁▁world".
+        IReadOnlyList<int> whole = Phi3.Encode("Hello world");
+        IReadOnlyList<int> history = Phi3.Encode("Hello");
+
+        Assert.Equal(whole, [.. history, .. Phi3.Encode(" world", continuation: true)]);
+        Assert.NotEqual(whole, [.. history, .. Phi3.Encode(" world")]);
+    }
+
+    [Fact]
+    public void Continuation_changes_nothing_for_byte_level_tokenizers()
+    {
+        var byteLevel = TextTokenizer.Load(TokenizerFiles.GoldenPath);
+
+        Assert.Equal(byteLevel.Encode(" world and more"), byteLevel.Encode(" world and more", continuation: true));
+    }
+
     private static List<(string Text, int[] Ids)> LoadLlamaCppCases()
     {
         string[] texts = File.ReadAllText(Path.Combine(Folder, "ggml-vocab-phi-3.gguf.inp")).Split("\n__ggml_vocab_test__\n");
