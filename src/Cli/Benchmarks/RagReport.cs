@@ -37,6 +37,7 @@ internal static class RagReport
             md.AppendLine(CultureInfo.InvariantCulture, $"| {mode} | {Percentile(sorted, 0.5):F1} | {Percentile(sorted, 0.99):F1} | {r.Answers.Count / r.Seconds:F2} | {r.Computed} of {r.PromptTokens} ({100.0 * r.Computed / r.PromptTokens:F0}%) | {hit} | {same} | {ties} | {agree} | {kl} |");
         }
 
+        AppendKvDeviation(md, runs);
         if (full is not null)
         {
             var atRisk = full.Margins.Count(m => m.Count > 0 && m.Min() < NearTie);
@@ -45,6 +46,33 @@ internal static class RagReport
         }
 
         return md.ToString();
+    }
+
+    /// <summary>
+    /// Mean over requests of each layer's relative L2 deviation of keys / values from full recomputation (every prompt
+    /// position; reused positions carry their stored variant's KV, recomputed ones attend to them). At most 9 layers
+    /// are shown: evenly spaced, first and last included.
+    /// </summary>
+    private static void AppendKvDeviation(StringBuilder md, IReadOnlyDictionary<string, RagRun> runs)
+    {
+        var measured = runs.Where(r => r.Value.KvDeviation.Count > 0).ToList();
+        if (measured.Count == 0)
+        {
+            return;
+        }
+
+        var layers = measured[0].Value.KvDeviation[0].Length;
+        var shown = Enumerable.Range(0, Math.Min(layers, 9)).Select(i => layers <= 9 ? i : (int)Math.Round(i * (layers - 1) / 8.0)).Distinct().ToArray();
+        md.AppendLine();
+        md.AppendLine("KV deviation from full recomputation, ‖K − K_full‖/‖K_full‖ / ‖V − V_full‖/‖V_full‖ over all prompt positions, mean over requests:");
+        md.AppendLine();
+        md.AppendLine("| mode | " + string.Join(" | ", shown.Select(l => $"layer {l}")) + " |");
+        md.AppendLine("|---|" + string.Concat(shown.Select(_ => "---|")));
+        foreach (var (mode, r) in measured)
+        {
+            var cells = shown.Select(l => string.Create(CultureInfo.InvariantCulture, $"{r.KvDeviation.Average(d => d[l].Keys):F4} / {r.KvDeviation.Average(d => d[l].Values):F4}"));
+            md.AppendLine($"| {mode} | " + string.Join(" | ", cells) + " |");
+        }
     }
 
     /// <summary>KL(p‖q) over p's top-20 tokens, both renormalised over that set (tokens missing from q get q's smallest).</summary>

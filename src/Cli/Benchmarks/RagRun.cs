@@ -29,4 +29,10 @@ internal sealed class RagRun
     public long ChunkLookups { get; set; }
 
     public long ChunkHits { get; set; }
+
+    /// <summary>Prompt KV of each request (kept by the full-recomputation run when KV deviation is measured).</summary>
+    public List<SessionKv> Kv { get; } = [];
+
+    /// <summary>Per request, per layer: relative L2 deviation of keys and values from full recomputation's.</summary>
+    public List<(double Keys, double Values)[]> KvDeviation { get; } = [];
 }

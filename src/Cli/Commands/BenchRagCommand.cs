@@ -31,7 +31,8 @@ internal static class BenchRagCommand
         var output = new Option<string?>("--out") { Description = "append the markdown table to this file" };
         var chunkCache = new Option<int>("--chunk-cache-mb") { DefaultValueFactory = _ => 4096, Description = "device memory for chunk caches (the store's device tier; chunks beyond it move to host memory)" };
         var precompute = new Option<bool>("--precompute") { Description = "before measuring, serve each pool chunk once alone after the instructions (as POST /v1/chunks would), in every mode" };
-        var command = new Command("bench-rag", "compare full recompute, prefix caching and Cache-Craft chunk reuse on a RAG workload") { corpus, pool, chunkTokens, perRequest, requests, answer, modes, seed, output, precompute, chunkCache };
+        var kvDeviation = new Option<bool>("--kv-deviation") { Description = "also measure each mode's KV (every layer, every prompt position) against full recomputation's; holds full's KV of every request in host memory, so meant for small models" };
+        var command = new Command("bench-rag", "compare full recompute, prefix caching and Cache-Craft chunk reuse on a RAG workload") { corpus, pool, chunkTokens, perRequest, requests, answer, modes, seed, output, precompute, chunkCache, kvDeviation };
         engine.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
@@ -59,7 +60,7 @@ internal static class BenchRagCommand
                     await PrecomputeAsync(e, workload, Policy(mode), ct);
                 }
 
-                runs[mode] = await RunAsync(e, workload, Policy(mode), result.GetValue(answer), ct);
+                runs[mode] = await RunAsync(e, workload, Policy(mode), result.GetValue(answer), result.GetValue(kvDeviation), runs.GetValueOrDefault("full"), ct);
             }
 
             var md = RagReport.Markdown(runs, Path.GetFileName(dir), k, chunkLen, workload?.Requests.Count ?? 0, result.GetValue(precompute));
@@ -120,7 +121,14 @@ internal static class BenchRagCommand
         }
     }
 
-    private static async Task<RagRun> RunAsync(InferenceEngine engine, RagWorkload w, ChunkReusePolicy policy, int answerTokens, CancellationToken ct)
+    /// <param name="engine">A fresh engine for this mode.</param>
+    /// <param name="w">The workload.</param>
+    /// <param name="policy">The mode's chunk reuse policy.</param>
+    /// <param name="answerTokens">Greedy answer tokens per request.</param>
+    /// <param name="kvDeviation">Read every request's prompt KV back (off the clock): kept when <paramref name="full"/> is null, else compared with full's.</param>
+    /// <param name="full">The full-recomputation run measured before, if any.</param>
+    /// <param name="ct">Cancellation.</param>
+    private static async Task<RagRun> RunAsync(InferenceEngine engine, RagWorkload w, ChunkReusePolicy policy, int answerTokens, bool kvDeviation, RagRun? full, CancellationToken ct)
     {
         var run = new RagRun();
         var computed0 = engine.Stats.PrefillTokensComputed;
@@ -139,6 +147,7 @@ internal static class BenchRagCommand
                 MaxTokens = answerTokens,
                 IgnoreEos = true,
                 Sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 20 },
+                SessionKey = kvDeviation ? $"bench-rag-{run.Answers.Count}" : null,
             };
             var start = clock.Elapsed.TotalMilliseconds;
             double? ttft = null;
@@ -156,6 +165,24 @@ internal static class BenchRagCommand
                 first ??= e.Logprob;
                 margins.Add(e.Logprob is { } lp && lp.TopAlternatives.Count > 1 ? lp.TopAlternatives[0].Logprob - lp.TopAlternatives[1].Logprob : float.PositiveInfinity);
                 tokens.Add(e.TokenId);
+            }
+
+            if (request.SessionKey is { } key)
+            {
+                clock.Stop(); // reading the KV back is not part of serving
+                var kv = await engine.ReadSessionKvAsync(key, request.PromptTokenIds.Count)
+                    ?? throw new InvalidOperationException($"the engine kept no KV for {key}; cannot measure KV deviation.");
+                if (full is null)
+                {
+                    run.Kv.Add(kv);
+                }
+                else
+                {
+                    run.KvDeviation.Add(kv.DeviationFrom(full.Kv[run.Answers.Count]));
+                }
+
+                engine.ReleaseSession(key);
+                clock.Start();
             }
 
             run.Ttft.Add(ttft ?? double.NaN);
