@@ -3,12 +3,12 @@ using System.Text.Json;
 namespace InferMesh.Engine.Loading;
 
 /// <summary>
-/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, mistral). Both the older top-level
+/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, mistral, phi3). Both the older top-level
 /// <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
 /// </summary>
 public sealed record ModelConfig
 {
-    public static readonly string[] SupportedTypes = ["llama", "qwen2", "mistral"];
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "mistral", "phi3"];
 
     public required string Path { get; init; }
 
@@ -41,6 +41,12 @@ public sealed record ModelConfig
     public bool OutputBias { get; init; }
 
     public bool MlpBias { get; init; }
+
+    /// <summary>
+    /// Checkpoint stores q|k|v as one self_attn.qkv_proj and gate|up as one mlp.gate_up_proj (phi3), rows in the order the
+    /// engine packs them anyway (Phi3Attention / Phi3MLP in transformers' modeling_phi3.py).
+    /// </summary>
+    public bool FusedProjections { get; init; }
 
     /// <summary>Sliding attention window, or null for full attention everywhere.</summary>
     public int? SlidingWindow { get; init; }
@@ -148,7 +154,7 @@ public sealed record ModelConfig
         var layers = Positive(r, "num_hidden_layers");
 
         // transformers' defaults when the key is absent (LlamaConfig 2048, MistralConfig 4096·32, Qwen2Config 32768).
-        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" => 32768, _ => 2048 };
+        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" => 32768, "phi3" => 4096, _ => 2048 };
         if (maxPositions <= 0)
         {
             throw r.Invalid("max_position_embeddings", $"must be positive (got {maxPositions})");
@@ -156,8 +162,8 @@ public sealed record ModelConfig
 
         var attentionBias = r.OptionalBool("attention_bias") ?? false;
 
-        // Only mistral and qwen2 have a sliding window; qwen2 uses it only when use_sliding_window is true.
-        int? window = type == "mistral" || (type == "qwen2" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
+        // Only mistral, phi3 and qwen2 have a sliding window; qwen2 uses it only when use_sliding_window is true.
+        int? window = type is "mistral" or "phi3" || (type == "qwen2" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
         var layerTypes = r.OptionalStringList("layer_types");
         if (layerTypes is not null)
         {
@@ -190,6 +196,7 @@ public sealed record ModelConfig
             QkvBias = type == "qwen2" || (type == "llama" && attentionBias),
             OutputBias = type == "llama" && attentionBias,
             MlpBias = type == "llama" && (r.OptionalBool("mlp_bias") ?? false),
+            FusedProjections = type == "phi3",
             SlidingWindow = window is > 0 ? window : null,
             LayerTypes = layerTypes,
             MaxWindowLayers = r.OptionalInt("max_window_layers"),
@@ -221,6 +228,7 @@ public sealed record ModelConfig
                 case "LlamaForCausalLM": return "llama";
                 case "Qwen2ForCausalLM": return "qwen2";
                 case "MistralForCausalLM": return "mistral";
+                case "Phi3ForCausalLM": return "phi3";
             }
         }
 

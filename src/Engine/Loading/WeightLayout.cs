@@ -16,9 +16,17 @@ public sealed class WeightLayout(ModelConfig config)
         {
             var p = $"model.layers.{i}.";
             yield return (p + "input_layernorm.weight", [h], "hidden_size", false);
-            yield return (p + "self_attn.q_proj.weight", [q, h], "num_attention_heads·head_dim × hidden_size", false);
-            yield return (p + "self_attn.k_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
-            yield return (p + "self_attn.v_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
+            if (config.FusedProjections)
+            {
+                yield return (p + "self_attn.qkv_proj.weight", [q + (2 * kv), h], "(num_attention_heads + 2·num_key_value_heads)·head_dim × hidden_size", false);
+            }
+            else
+            {
+                yield return (p + "self_attn.q_proj.weight", [q, h], "num_attention_heads·head_dim × hidden_size", false);
+                yield return (p + "self_attn.k_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
+                yield return (p + "self_attn.v_proj.weight", [kv, h], "num_key_value_heads·head_dim × hidden_size", false);
+            }
+
             if (config.QkvBias)
             {
                 yield return (p + "self_attn.q_proj.bias", [q], "num_attention_heads·head_dim (qkv bias)", false);
@@ -33,8 +41,16 @@ public sealed class WeightLayout(ModelConfig config)
             }
 
             yield return (p + "post_attention_layernorm.weight", [h], "hidden_size", false);
-            yield return (p + "mlp.gate_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
-            yield return (p + "mlp.up_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
+            if (config.FusedProjections)
+            {
+                yield return (p + "mlp.gate_up_proj.weight", [2 * inter, h], "2·intermediate_size × hidden_size", false);
+            }
+            else
+            {
+                yield return (p + "mlp.gate_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
+                yield return (p + "mlp.up_proj.weight", [inter, h], "intermediate_size × hidden_size", false);
+            }
+
             yield return (p + "mlp.down_proj.weight", [h, inter], "hidden_size × intermediate_size", false);
             if (config.MlpBias)
             {

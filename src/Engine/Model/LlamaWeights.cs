@@ -60,8 +60,8 @@ public sealed class LlamaWeights : IDisposable
         for (var i = 0; i < count; i++)
         {
             var p = $"model.layers.{firstLayer + i}.";
-            string[] qkv = [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"];
-            string[] gateUp = [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"];
+            string[] qkv = config.FusedProjections ? [p + "self_attn.qkv_proj.weight"] : [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"];
+            string[] gateUp = config.FusedProjections ? [p + "mlp.gate_up_proj.weight"] : [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"];
             layers[i] = new LayerWeights
             {
                 InputNorm = Load(p + "input_layernorm.weight"),
