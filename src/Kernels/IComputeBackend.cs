@@ -47,6 +47,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>output[i] = x[i] / sqrt(mean(x[i]²) + eps) · weight (weight is [1×cols]).</summary>
     void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
 
+    /// <summary>
+    /// In place on a packed q|k|v tensor [rows × (queryHeads + 2·kvHeads)·headDim]: RMSNorm over each head's slice of the
+    /// query heads (scaled by <paramref name="queryWeight"/>, [headDim]) and of the key heads (<paramref name="keyWeight"/>);
+    /// value heads untouched. Qwen3's q_norm / k_norm, applied before RoPE (transformers' modeling_qwen3.py, Qwen3Attention).
+    /// </summary>
+    void HeadRmsNorm(DeviceTensor qkv, DeviceTensor queryWeight, DeviceTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps);
+
     /// <summary>accumulator += x, elementwise (residual connections).</summary>
     void Add(DeviceTensor accumulator, DeviceTensor x);
 

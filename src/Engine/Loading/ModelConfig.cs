@@ -3,12 +3,12 @@ using System.Text.Json;
 namespace InferMesh.Engine.Loading;
 
 /// <summary>
-/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, mistral, phi3). Both the older top-level
+/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, qwen3, mistral, phi3). Both the older top-level
 /// <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
 /// </summary>
 public sealed record ModelConfig
 {
-    public static readonly string[] SupportedTypes = ["llama", "qwen2", "mistral", "phi3"];
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3"];
 
     public required string Path { get; init; }
 
@@ -48,6 +48,9 @@ public sealed record ModelConfig
     /// </summary>
     public bool FusedProjections { get; init; }
 
+    /// <summary>RMSNorm over each query and key head before RoPE, weights self_attn.q_norm / k_norm (qwen3).</summary>
+    public bool QkNorm { get; init; }
+
     /// <summary>Sliding attention window, or null for full attention everywhere.</summary>
     public int? SlidingWindow { get; init; }
 
@@ -85,9 +88,9 @@ public sealed record ModelConfig
             return types[layer] == "sliding_attention" ? window : 0;
         }
 
-        if (ModelType == "qwen2")
+        if (ModelType is "qwen2" or "qwen3")
         {
-            // Qwen2Config: layer i slides when use_sliding_window and i >= max_window_layers (default 28).
+            // Qwen2Config / Qwen3Config: layer i slides when use_sliding_window and i >= max_window_layers (default 28).
             return layer >= (MaxWindowLayers ?? 28) ? window : 0;
         }
 
@@ -154,7 +157,7 @@ public sealed record ModelConfig
         var layers = Positive(r, "num_hidden_layers");
 
         // transformers' defaults when the key is absent (LlamaConfig 2048, MistralConfig 4096·32, Qwen2Config 32768).
-        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" => 32768, "phi3" => 4096, _ => 2048 };
+        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" or "qwen3" => 32768, "phi3" => 4096, _ => 2048 };
         if (maxPositions <= 0)
         {
             throw r.Invalid("max_position_embeddings", $"must be positive (got {maxPositions})");
@@ -162,8 +165,8 @@ public sealed record ModelConfig
 
         var attentionBias = r.OptionalBool("attention_bias") ?? false;
 
-        // Only mistral, phi3 and qwen2 have a sliding window; qwen2 uses it only when use_sliding_window is true.
-        int? window = type is "mistral" or "phi3" || (type == "qwen2" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
+        // Only mistral, phi3 and qwen2/qwen3 have a sliding window; qwen2/qwen3 use it only when use_sliding_window is true.
+        int? window = type is "mistral" or "phi3" || (type is "qwen2" or "qwen3" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
         var layerTypes = r.OptionalStringList("layer_types");
         if (layerTypes is not null)
         {
@@ -193,8 +196,9 @@ public sealed record ModelConfig
             RmsNormEps = (float)(r.OptionalDouble("rms_norm_eps") ?? 1e-6),
             MaxPositionEmbeddings = maxPositions,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
-            QkvBias = type == "qwen2" || (type == "llama" && attentionBias),
-            OutputBias = type == "llama" && attentionBias,
+            QkvBias = type == "qwen2" || (type is "llama" or "qwen3" && attentionBias),
+            OutputBias = type is "llama" or "qwen3" && attentionBias,
+            QkNorm = type == "qwen3",
             MlpBias = type == "llama" && (r.OptionalBool("mlp_bias") ?? false),
             FusedProjections = type == "phi3",
             SlidingWindow = window is > 0 ? window : null,
@@ -227,6 +231,7 @@ public sealed record ModelConfig
             {
                 case "LlamaForCausalLM": return "llama";
                 case "Qwen2ForCausalLM": return "qwen2";
+                case "Qwen3ForCausalLM": return "qwen3";
                 case "MistralForCausalLM": return "mistral";
                 case "Phi3ForCausalLM": return "phi3";
             }

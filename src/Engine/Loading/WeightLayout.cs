@@ -34,6 +34,12 @@ public sealed class WeightLayout(ModelConfig config)
                 yield return (p + "self_attn.v_proj.bias", [kv], "num_key_value_heads·head_dim (qkv bias)", false);
             }
 
+            if (config.QkNorm)
+            {
+                yield return (p + "self_attn.q_norm.weight", [config.HeadDim], "head_dim (qwen3 q_norm)", false);
+                yield return (p + "self_attn.k_norm.weight", [config.HeadDim], "head_dim (qwen3 k_norm)", false);
+            }
+
             yield return (p + "self_attn.o_proj.weight", [h, q], "hidden_size × num_attention_heads·head_dim", false);
             if (config.OutputBias)
             {

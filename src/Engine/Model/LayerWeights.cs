@@ -1,3 +1,4 @@
+using InferMesh.Engine.Loading;
 using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Model;
@@ -15,6 +16,11 @@ public sealed class LayerWeights : IDisposable
 
     /// <summary>The q|k|v biases packed alike (qwen2), or null.</summary>
     public DeviceTensor? QkvBias { get; init; }
+
+    /// <summary>self_attn.q_norm.weight and k_norm.weight ([headDim] each; qwen3), or null.</summary>
+    public DeviceTensor? QueryNorm { get; init; }
+
+    public DeviceTensor? KeyNorm { get; init; }
 
     public required DeviceTensor OutputProjection { get; init; }   // self_attn.o_proj.weight
 
@@ -35,9 +41,22 @@ public sealed class LayerWeights : IDisposable
     /// <summary>0 = full attention; otherwise this layer's sliding window.</summary>
     public int SlidingWindow { get; init; }
 
+    /// <summary>
+    /// q|k|v of <paramref name="normed"/> into <paramref name="qkv"/>: the packed projection, then (qwen3) the per-head
+    /// q/k RMSNorm that comes before RoPE.
+    /// </summary>
+    public void ProjectQkv(IComputeBackend backend, DeviceTensor normed, DeviceTensor qkv, ModelConfig config)
+    {
+        backend.MatMul(normed, QkvProjection, QkvBias, qkv);
+        if (QueryNorm is not null)
+        {
+            backend.HeadRmsNorm(qkv, QueryNorm, KeyNorm!, config.HeadDim, config.NumAttentionHeads, config.NumKeyValueHeads, config.RmsNormEps);
+        }
+    }
+
     public void Dispose()
     {
-        foreach (var t in new[] { InputNorm, QkvProjection, QkvBias, OutputProjection, OutputBias, PostAttentionNorm, GateUpProjection, GateUpBias, DownProjection, DownBias })
+        foreach (var t in new[] { InputNorm, QkvProjection, QkvBias, QueryNorm, KeyNorm, OutputProjection, OutputBias, PostAttentionNorm, GateUpProjection, GateUpBias, DownProjection, DownBias })
         {
             t?.Dispose();
         }

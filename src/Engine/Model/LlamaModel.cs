@@ -153,7 +153,7 @@ public sealed class LlamaModel : IDisposable
         {
             var w = _weights.Layers[l];
             b.RmsNorm(x, w.InputNorm, eps, h);
-            b.MatMul(h, w.QkvProjection, w.QkvBias, qkv);
+            w.ProjectQkv(b, h, qkv, Config);
             b.RopeWriteQkv(qkv, headDim, positions, _invFreq, _ropeScaling, q, cache.Keys(l), cache.Values(l), slots);
             b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);

@@ -67,6 +67,8 @@ public sealed class LlamaWeights : IDisposable
                 InputNorm = Load(p + "input_layernorm.weight"),
                 QkvProjection = packer.Weights(qkv),
                 QkvBias = packer.Biases(qkv),
+                QueryNorm = config.QkNorm ? Load(p + "self_attn.q_norm.weight") : null,
+                KeyNorm = config.QkNorm ? Load(p + "self_attn.k_norm.weight") : null,
                 OutputProjection = Load(p + "self_attn.o_proj.weight"),
                 OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
                 PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),

@@ -29,7 +29,7 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             cancellationToken.ThrowIfCancellationRequested();
             var w = m.Weights.Layers[l];
             b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
-            b.MatMul(m.Normed, w.QkvProjection, w.QkvBias, m.Qkv);
+            w.ProjectQkv(b, m.Normed, m.Qkv, config);
             b.RopeWriteQkv(m.Qkv, config.HeadDim, m.Positions, m.InvFreq, m.RopeScaling, m.Queries, m.Keys(l), m.Values(l), m.OwnRows);
             if (sendKv)
             {

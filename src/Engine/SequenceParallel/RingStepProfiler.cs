@@ -59,7 +59,7 @@ public sealed class RingStepProfiler(IComputeBackend backend, LlamaWeights weigh
             var layer = DeviceTimer.MedianSeconds(backend, () =>
             {
                 backend.RmsNorm(x, w.InputNorm, c.RmsNormEps, h);
-                backend.MatMul(h, w.QkvProjection, w.QkvBias, qkv);
+                w.ProjectQkv(backend, h, qkv, c);
                 backend.RopeWriteQkv(qkv, c.HeadDim, queryPositions, frequencies, scaling, queries, keys, values, ownRows);
                 backend.MatMul(output, w.OutputProjection, w.OutputBias, o);
                 backend.Add(x, o);

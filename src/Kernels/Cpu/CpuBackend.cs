@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using InferMesh.Kernels.Numerics;
 using static InferMesh.Kernels.Cpu.CpuArguments;
 
@@ -153,6 +154,25 @@ public sealed class CpuBackend : IComputeBackend
         CpuTensor w = F32(weight, nameof(weight), 1, xs.Cols);
         CpuTensor o = F32(output, nameof(output), xs.Rows, xs.Cols);
         _rowOps.RmsNorm(xs, w, eps, o);
+    }
+
+    public void HeadRmsNorm(DeviceTensor qkv, DeviceTensor queryWeight, DeviceTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps)
+    {
+        CpuTensor packed = F32(qkv, nameof(qkv), cols: (queryHeads + (2 * kvHeads)) * headDim);
+        Span<float> qw = F32(queryWeight, nameof(queryWeight), 1, headDim).FloatRow(0);
+        Span<float> kw = F32(keyWeight, nameof(keyWeight), 1, headDim).FloatRow(0);
+        for (int r = 0; r < packed.Rows; r++)
+        {
+            Span<float> row = packed.FloatRow(r);
+            for (int h = 0; h < queryHeads + kvHeads; h++)
+            {
+                // The order of RmsNorm above (HF's Qwen3RMSNorm is LlamaRMSNorm): mean square in fp32, x · rsqrt, then · weight.
+                Span<float> head = row.Slice(h * headDim, headDim);
+                float inverseRms = 1f / MathF.Sqrt((TensorPrimitives.SumOfSquares<float>(head) / headDim) + eps);
+                TensorPrimitives.Multiply(head, inverseRms, head);
+                TensorPrimitives.Multiply(head, h < queryHeads ? qw : kw, head);
+            }
+        }
     }
 
     public void Add(DeviceTensor accumulator, DeviceTensor x)

@@ -32,6 +32,26 @@ public sealed partial class CudaBackend
         Finish(target, result);
     }
 
+    public void HeadRmsNorm(DeviceTensor qkv, DeviceTensor queryWeight, DeviceTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps)
+    {
+        Enter();
+        var packed = Float(qkv, nameof(qkv));
+        var qw = Float(queryWeight, nameof(queryWeight));
+        var kw = Float(keyWeight, nameof(keyWeight));
+        if (packed.Cols != (queryHeads + (2 * kvHeads)) * headDim)
+            throw new ArgumentException($"HeadRmsNorm qkv {packed} must have (queryHeads {queryHeads} + 2·kvHeads {kvHeads})·headDim {headDim} columns.", nameof(qkv));
+        if (qw.ElementCount != headDim || kw.ElementCount != headDim)
+            throw new ArgumentException($"HeadRmsNorm weights {qw} and {kw} must hold headDim ({headDim}) elements each.", nameof(queryWeight));
+        if (packed.ElementCount == 0)
+            return;
+        DType type = packed.DType;
+        var kernels = Kernels(type);
+        // Weights in another type than the activations are converted into scratch, one slot each (qkv is in place).
+        var queryScale = As(qw, type, SlotInputA);
+        var keyScale = As(kw, type, SlotInputB);
+        kernels.HeadRmsNorm(stream, packed, queryScale, keyScale, headDim, queryHeads, kvHeads, eps);
+    }
+
     public void Add(DeviceTensor accumulator, DeviceTensor x)
     {
         Enter();

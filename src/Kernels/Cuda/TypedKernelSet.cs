@@ -18,6 +18,8 @@ internal abstract class TypedKernelSet
 
     public abstract void RmsNorm(AcceleratorStream stream, CudaTensor x, CudaTensor weight, float eps, CudaTensor output);
 
+    public abstract void HeadRmsNorm(AcceleratorStream stream, CudaTensor qkv, CudaTensor queryWeight, CudaTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps);
+
     public abstract void Rope(AcceleratorStream stream, CudaTensor x, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling);
 
     public abstract void WriteKv(AcceleratorStream stream, CudaTensor keys, CudaTensor values, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots);
@@ -72,6 +74,7 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? addBias;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>? siluMul;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, float>? headRmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>? ropeWriteQkv;
@@ -114,6 +117,13 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         rmsNorm ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>(RmsNormKernel.Run<T, C>);
         rmsNorm(stream, PerRow(x.Rows, x.Cols), Data(x), Data(weight), Data(output), x.Cols, eps);
+    }
+
+    public override void HeadRmsNorm(AcceleratorStream stream, CudaTensor qkv, CudaTensor queryWeight, CudaTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps)
+    {
+        headRmsNorm ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, float>(HeadRmsNormKernel.Run<T, C>);
+        int normHeads = queryHeads + kvHeads;
+        headRmsNorm(stream, new KernelConfig(qkv.Rows * normHeads, headDim >= 256 ? 256 : headDim >= 128 ? 128 : 64), Data(qkv), Data(queryWeight), Data(keyWeight), headDim, queryHeads, normHeads, qkv.Cols, eps);
     }
 
     public override void Rope(AcceleratorStream stream, CudaTensor x, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling)

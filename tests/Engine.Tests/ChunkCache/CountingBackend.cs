@@ -80,6 +80,9 @@ internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output) => Launch(() => inner.RmsNorm(x, weight, eps, output));
 
+    public void HeadRmsNorm(DeviceTensor qkv, DeviceTensor queryWeight, DeviceTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps) =>
+        Launch(() => inner.HeadRmsNorm(qkv, queryWeight, keyWeight, headDim, queryHeads, kvHeads, eps));
+
     public void Add(DeviceTensor accumulator, DeviceTensor x) => Launch(() => inner.Add(accumulator, x));
 
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y) => Launch(() => inner.MatMul(x, weight, bias, y));

@@ -23,6 +23,35 @@ public sealed class CpuRowOpsTests
     }
 
     [Theory]
+    [InlineData(1, 16, 2, 1)]
+    [InlineData(5, 128, 4, 2)]
+    [InlineData(3, 40, 6, 6)]
+    public void Head_rms_norm_normalises_each_query_and_key_head_and_leaves_value_heads(int rows, int headDim, int queryHeads, int kvHeads)
+    {
+        using var backend = new CpuBackend(threads: 2);
+        int width = (queryHeads + (2 * kvHeads)) * headDim;
+        float[] x = CpuTestData.Random(rows * width, 24, scale: 3f);
+        float[] queryWeight = CpuTestData.Random(headDim, 25);
+        float[] keyWeight = CpuTestData.Random(headDim, 26);
+        DeviceTensor qkv = backend.Tensor((float[])x.Clone(), rows, width);
+
+        backend.HeadRmsNorm(qkv, backend.Tensor(queryWeight, 1, headDim), backend.Tensor(keyWeight, 1, headDim), headDim, queryHeads, kvHeads, 1e-6f);
+
+        double[] expected = x.Select(v => (double)v).ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int h = 0; h < queryHeads + kvHeads; h++)
+            {
+                int at = (r * width) + (h * headDim);
+                double[] head = NaiveReference.RmsNorm(x[at..(at + headDim)], h < queryHeads ? queryWeight : keyWeight, 1e-6f, 1, headDim);
+                head.CopyTo(expected, at);
+            }
+        }
+
+        CpuTestData.Close(expected, backend.Floats(qkv), 1e-6, 1e-6);
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 7)]
     [InlineData(17, 33)]

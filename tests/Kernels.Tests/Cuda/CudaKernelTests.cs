@@ -15,6 +15,9 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
     [InlineData(64, 4096)]
     public void RmsNorm_matches_reference(int rows, int cols) => KernelChecks.RmsNorm(device.Require(), rows, cols, rows * 31 + cols);
 
+    [Fact]
+    public void Head_rms_norm_matches_reference() => KernelChecks.HeadRmsNorm(device.Require(), 37, 128, 16, 8, 5);
+
     [Theory]
     [InlineData(1, 7)]
     [InlineData(17, 129)]

@@ -33,6 +33,31 @@ internal static class KernelChecks
         AssertClose(Download(backend, ty), ReferenceMath.RmsNorm(x, w, rows, cols, 1e-5f), Tolerance(backend), $"RmsNorm {rows}x{cols}");
     }
 
+    /// <summary>Per-head RMSNorm on packed q|k|v rows: query and key heads normalised with their weights, value heads untouched.</summary>
+    public static void HeadRmsNorm(IComputeBackend backend, int rows, int headDim, int queryHeads, int kvHeads, int seed)
+    {
+        var random = new Random(seed);
+        int width = (queryHeads + (2 * kvHeads)) * headDim;
+        var x = Bf16Random(random, rows * width, 3f);
+        var qw = Bf16Random(random, headDim, 2f);
+        var kw = Bf16Random(random, headDim, 2f);
+        var expected = (float[])x.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int h = 0; h < queryHeads + kvHeads; h++)
+            {
+                var slice = x.AsSpan((r * width) + (h * headDim), headDim).ToArray();
+                ReferenceMath.RmsNorm(slice, h < queryHeads ? qw : kw, 1, headDim, 1e-6f).CopyTo(expected.AsSpan((r * width) + (h * headDim), headDim));
+            }
+        }
+
+        using var tx = Upload(backend, x, rows, width);
+        using var tq = backend.LoadWeight(AsBytes(qw), DType.F32, 1, headDim);
+        using var tk = backend.LoadWeight(AsBytes(kw), DType.F32, 1, headDim);
+        backend.HeadRmsNorm(tx, tq, tk, headDim, queryHeads, kvHeads, 1e-6f);
+        AssertClose(Download(backend, tx), expected, Tolerance(backend), $"HeadRmsNorm {rows} rows, {queryHeads}+{kvHeads} heads of {headDim}");
+    }
+
     public static void Add(IComputeBackend backend, int rows, int cols, int seed)
     {
         var random = new Random(seed);

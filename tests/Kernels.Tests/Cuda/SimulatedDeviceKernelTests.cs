@@ -28,6 +28,13 @@ public abstract class SimulatedDeviceKernelTests(DType activationType) : IDispos
     }
 
     [Fact]
+    public void Head_rms_norm_normalises_query_and_key_heads_and_leaves_values()
+    {
+        KernelChecks.HeadRmsNorm(backend, 3, 64, 4, 2, 11);
+        KernelChecks.HeadRmsNorm(backend, 1, 40, 2, 1, 12);
+    }
+
+    [Fact]
     public void Elementwise_kernels_match_reference()
     {
         KernelChecks.Add(backend, 3, 7, 3);

@@ -1,0 +1,127 @@
+namespace InferMesh.Engine.Tests.Model;
+
+/// <summary>
+/// transformers' Qwen3ForCausalLM forward (modeling_qwen3.py) written out in float64 loops: RMSNorm, q/k/v projections,
+/// q_norm / k_norm over each head, RoPE by rotate_half, causal GQA attention, SiLU-gated MLP, final norm, tied LM head.
+/// Slow and independent of the engine's kernels; the test oracle for qwen3.
+/// </summary>
+internal static class NaiveQwen3
+{
+    /// <summary>Logits at every position of <paramref name="ids"/>.</summary>
+    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta)
+    {
+        var embed = w["model.embed_tokens.weight"];
+        var hidden = (int)embed.Shape[1];
+        var vocab = (int)embed.Shape[0];
+        var t = ids.Length;
+        var x = ids.Select(id => Enumerable.Range(0, hidden).Select(j => (double)embed.Data[(id * hidden) + j]).ToArray()).ToArray();
+        for (var l = 0; l < layers; l++)
+        {
+            var p = $"model.layers.{l}.";
+            var h = x.Select(row => Norm(row, w[p + "input_layernorm.weight"].Data, eps)).ToArray();
+            var q = h.Select(row => Linear(row, w[p + "self_attn.q_proj.weight"].Data, heads * headDim)).ToArray();
+            var k = h.Select(row => Linear(row, w[p + "self_attn.k_proj.weight"].Data, kvHeads * headDim)).ToArray();
+            var v = h.Select(row => Linear(row, w[p + "self_attn.v_proj.weight"].Data, kvHeads * headDim)).ToArray();
+            for (var i = 0; i < t; i++)
+            {
+                NormHeadsAndRotate(q[i], heads, headDim, w[p + "self_attn.q_norm.weight"].Data, eps, i, theta);
+                NormHeadsAndRotate(k[i], kvHeads, headDim, w[p + "self_attn.k_norm.weight"].Data, eps, i, theta);
+            }
+
+            var attention = new double[t][];
+            for (var i = 0; i < t; i++)
+            {
+                attention[i] = new double[heads * headDim];
+                for (var head = 0; head < heads; head++)
+                {
+                    var kv = head / (heads / kvHeads);
+                    var scores = new double[i + 1];
+                    for (var j = 0; j <= i; j++)
+                    {
+                        double dot = 0;
+                        for (var d = 0; d < headDim; d++)
+                        {
+                            dot += q[i][(head * headDim) + d] * k[j][(kv * headDim) + d];
+                        }
+
+                        scores[j] = dot / Math.Sqrt(headDim);
+                    }
+
+                    var max = scores.Max();
+                    var weights = scores.Select(s => Math.Exp(s - max)).ToArray();
+                    var sum = weights.Sum();
+                    for (var j = 0; j <= i; j++)
+                    {
+                        for (var d = 0; d < headDim; d++)
+                        {
+                            attention[i][(head * headDim) + d] += weights[j] / sum * v[j][(kv * headDim) + d];
+                        }
+                    }
+                }
+            }
+
+            for (var i = 0; i < t; i++)
+            {
+                var o = Linear(attention[i], w[p + "self_attn.o_proj.weight"].Data, hidden);
+                for (var j = 0; j < hidden; j++)
+                {
+                    x[i][j] += o[j];
+                }
+
+                var m = Norm(x[i], w[p + "post_attention_layernorm.weight"].Data, eps);
+                var inter = (int)w[p + "mlp.gate_proj.weight"].Shape[0];
+                var gate = Linear(m, w[p + "mlp.gate_proj.weight"].Data, inter);
+                var up = Linear(m, w[p + "mlp.up_proj.weight"].Data, inter);
+                var act = gate.Select((g, j) => g / (1 + Math.Exp(-g)) * up[j]).ToArray();
+                var down = Linear(act, w[p + "mlp.down_proj.weight"].Data, hidden);
+                for (var j = 0; j < hidden; j++)
+                {
+                    x[i][j] += down[j];
+                }
+            }
+        }
+
+        return x.Select(row => Linear(Norm(row, w["model.norm.weight"].Data, eps), embed.Data, vocab)).ToArray();
+    }
+
+    private static double[] Norm(double[] x, float[] weight, double eps)
+    {
+        var inverse = 1 / Math.Sqrt((x.Sum(v => v * v) / x.Length) + eps);
+        return x.Select((v, i) => v * inverse * weight[i]).ToArray();
+    }
+
+    /// <summary>y = W·x for W stored [outFeatures × x.Length] row-major (a torch Linear weight).</summary>
+    private static double[] Linear(double[] x, float[] weight, int outFeatures)
+    {
+        var y = new double[outFeatures];
+        for (var o = 0; o < outFeatures; o++)
+        {
+            double sum = 0;
+            for (var i = 0; i < x.Length; i++)
+            {
+                sum += weight[(o * x.Length) + i] * x[i];
+            }
+
+            y[o] = sum;
+        }
+
+        return y;
+    }
+
+    /// <summary>Each head: RMSNorm with <paramref name="weight"/>, then RoPE at <paramref name="position"/> (x·cos + rotate_half(x)·sin).</summary>
+    private static void NormHeadsAndRotate(double[] row, int count, int headDim, float[] weight, double eps, int position, double theta)
+    {
+        var half = headDim / 2;
+        for (var head = 0; head < count; head++)
+        {
+            var slice = Norm(row[(head * headDim)..((head + 1) * headDim)], weight, eps);
+            for (var i = 0; i < half; i++)
+            {
+                var angle = position * Math.Pow(theta, -2.0 * i / headDim);
+                var (sin, cos) = Math.SinCos(angle);
+                row[(head * headDim) + i] = (slice[i] * cos) - (slice[i + half] * sin);
+                row[(head * headDim) + i + half] = (slice[i + half] * cos) + (slice[i] * sin);
+            }
+        }
+    }
+}

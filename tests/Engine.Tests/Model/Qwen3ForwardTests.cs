@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using InferMesh.Engine.Loading;
+using InferMesh.Engine.Model;
+using InferMesh.Engine.Serving;
+using InferMesh.Kernels;
+
+namespace InferMesh.Engine.Tests.Model;
+
+/// <summary>
+/// qwen3 (no transformers reference could be made for it here): a small random Qwen3 checkpoint run through the
+/// engine's forward pass against <see cref="NaiveQwen3"/>, a float64 transcription of transformers' modeling_qwen3.py
+/// (q_norm / k_norm over each head before RoPE, explicit head_dim unlike hidden/heads, GQA, tied embeddings).
+/// </summary>
+public sealed class Qwen3ForwardTests : IDisposable
+{
+    private const int Hidden = 32, Heads = 4, KvHeads = 2, HeadDim = 16, Intermediate = 48, Layers = 2, Vocab = 96;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"infermesh-qwen3-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        Directory.Delete(_folder, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(3)]
+    public void Teacher_forced_logits_match_a_float64_transcription_of_transformers(int chunk)
+    {
+        var tensors = WriteCheckpoint(_folder, seed: 7);
+        int[] ids = [3, 17, 90, 4, 4, 55, 12, 81, 33, 2, 60, 71, 9];
+        var expected = NaiveQwen3.Logits(tensors, ids, Layers, Heads, KvHeads, HeadDim, 1e-6, 1_000_000.0);
+
+        var config = ModelConfig.Load(Path.Combine(_folder, "config.json"));
+        using var store = WeightStore.Open(_folder);
+        using var backend = ComputeDevices.Open("cpu", 2);
+        using var weights = LlamaWeights.Load(backend, config, store);
+        using var tf = new TeacherForcing(backend, weights, chunk, 16, 256);
+        var (argmax, last) = tf.Run(ids);
+
+        Assert.True(config.QkNorm);
+        var lastExpected = expected[^1];
+        var maxDelta = last.Select((v, i) => Math.Abs(v - lastExpected[i])).Max();
+        Assert.True(maxDelta < 1e-4, $"max |Δlogit| {maxDelta}");
+        Assert.Equal(expected.Select(row => Array.IndexOf(row, row.Max())), argmax);
+    }
+
+    [Fact]
+    public void A_qwen3_checkpoint_without_k_norm_is_refused_by_name()
+    {
+        var tensors = WriteCheckpoint(_folder, seed: 8, dropKNorm: true);
+
+        var error = Assert.ThrowsAny<Exception>(() => InferenceEngine.Load(_folder, new EngineOptions { Threads = 1 }));
+        Assert.Contains("model.layers.0.self_attn.k_norm.weight", error.Message, StringComparison.Ordinal);
+        Assert.NotEmpty(tensors);
+    }
+
+    /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>
+    private static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(seed);
+        var tensors = new Dictionary<string, (float[] Data, long[] Shape)>();
+        void Add(string name, long[] shape, double scale, double offset = 0)
+        {
+            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (var i = 0; i < data.Length; i++)
+            {
+                data[i] = (float)(offset + (scale * ((random.NextDouble() * 2) - 1)));
+            }
+
+            tensors[name] = (data, shape);
+        }
+
+        Add("model.embed_tokens.weight", [Vocab, Hidden], 1.0);
+        for (var l = 0; l < Layers; l++)
+        {
+            var p = $"model.layers.{l}.";
+            Add(p + "input_layernorm.weight", [Hidden], 0.2, 1);
+            Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
+            Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
+            if (!dropKNorm)
+            {
+                Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
+            }
+
+            Add(p + "self_attn.o_proj.weight", [Hidden, Heads * HeadDim], 0.3);
+            Add(p + "post_attention_layernorm.weight", [Hidden], 0.2, 1);
+            Add(p + "mlp.gate_proj.weight", [Intermediate, Hidden], 0.3);
+            Add(p + "mlp.up_proj.weight", [Intermediate, Hidden], 0.3);
+            Add(p + "mlp.down_proj.weight", [Hidden, Intermediate], 0.3);
+        }
+
+        Add("model.norm.weight", [Hidden], 0.2, 1);
+        var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
+        SafetensorsWriter.Write(
+            Path.Combine(folder, "model.safetensors"),
+            names.Select(n => new SafetensorsWriter.Entry(n, DType.F32, tensors[n].Shape)).ToArray(),
+            (i, offset, buffer) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensors[names[i]].Data.AsSpan()).Slice((int)offset, buffer.Length).CopyTo(buffer.Span));
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("Qwen3ForCausalLM"),
+            ["model_type"] = "qwen3",
+            ["hidden_size"] = Hidden,
+            ["intermediate_size"] = Intermediate,
+            ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["num_key_value_heads"] = KvHeads,
+            ["head_dim"] = HeadDim,
+            ["vocab_size"] = Vocab,
+            ["rms_norm_eps"] = 1e-6,
+            ["rope_theta"] = 1_000_000.0,
+            ["max_position_embeddings"] = 256,
+            ["tie_word_embeddings"] = true,
+            ["attention_bias"] = false,
+            ["use_sliding_window"] = false,
+            ["hidden_act"] = "silu",
+            ["torch_dtype"] = "float32",
+            ["eos_token_id"] = 2,
+        };
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(folder, "tokenizer.json"));
+        return tensors;
+    }
+}
