@@ -34,4 +34,7 @@ public sealed record ChatTurn
     /// tenant; null means the session's own tenant's.
     /// </summary>
     [Id(6)] public string? CacheNamespace { get; init; }
+
+    /// <summary>A raw prompt given as token ids (legacy completions with a token-id prompt): used as they are, nothing added.</summary>
+    [Id(7)] public IReadOnlyList<int>? PromptTokenIds { get; init; }
 }

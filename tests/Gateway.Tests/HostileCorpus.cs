@@ -181,7 +181,11 @@ public static class HostileCorpus
             // Legacy completions
             new("completions without prompt", "POST", Completions, $$"""{"model":"{{Model}}"}""", 400, "missing_required_parameter", "prompt"),
             new("completions prompt is a number", "POST", Completions, $$"""{"model":"{{Model}}","prompt":12}""", 400, "invalid_type", "prompt"),
-            new("completions token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2,3]}""", 400, "invalid_type", "prompt"),
+            new("completions token-id prompt with a negative id", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,-2,3]}""", 400, "invalid_type", "prompt"),
+            new("completions token-id prompt with a fractional id", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2.5]}""", 400, "invalid_type", "prompt"),
+            new("completions prompts mixing text and ids", "POST", Completions, $$"""{"model":"{{Model}}","prompt":["hi",[1,2]]}""", 400, "invalid_type", "prompt"),
+            new("completions empty token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[[]]}""", 400, null, "prompt"),
+            new("completions echo of a token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2],"echo":true}""", 400, "unsupported_parameter", "echo"),
             new("completions logprobs above 5", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","logprobs":10}""", 400, "integer_above_max_value", "logprobs"),
             new("completions with suffix", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","suffix":"end"}""", 400, "unsupported_parameter", "suffix"),
 

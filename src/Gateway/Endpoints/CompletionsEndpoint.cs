@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace InferMesh.Gateway.Endpoints;
 
-/// <summary><c>POST /v1/completions</c>: raw-text prompts, no chat template, no session.</summary>
+/// <summary><c>POST /v1/completions</c>: raw-text or token-id prompts, no chat template, no session.</summary>
 public static class CompletionsEndpoint
 {
     public static async Task HandleAsync(HttpContext context)
@@ -34,7 +34,7 @@ public static class CompletionsEndpoint
         var runner = services.GetRequiredService<TurnRunner>();
         Task<TurnStream> Start(int p) => runner.StartAsync(
             SessionIds.Ephemeral(tenant),
-            new ChatTurn { Model = request.Model, Prompt = request.Prompts[p], Options = request.Sampling.Options, Persist = false, CacheNamespace = cacheNamespace },
+            new ChatTurn { Model = request.Model, Prompt = request.Prompts[p].TokenIds is null ? request.Prompts[p].Text : null, PromptTokenIds = request.Prompts[p].TokenIds, Options = request.Sampling.Options, Persist = false, CacheNamespace = cacheNamespace },
             started,
             cancellationToken);
 
@@ -43,11 +43,11 @@ public static class CompletionsEndpoint
         var n = request.Sampling.Options.N;
         if (request.Sampling.Stream)
         {
-            await CompletionWriter.StreamAsync(context.Response, request.Prompts, Start, id, created, request.Model, n, request.Echo, request.Sampling.IncludeUsage, cancellationToken);
+            await CompletionWriter.StreamAsync(context.Response, [.. request.Prompts.Select(p => p.Text)], Start, id, created, request.Model, n, request.Echo, request.Sampling.IncludeUsage, cancellationToken);
         }
         else
         {
-            await CompletionWriter.WriteAsync(context.Response, request.Prompts, Start, id, created, request.Model, n, request.Echo, cancellationToken);
+            await CompletionWriter.WriteAsync(context.Response, [.. request.Prompts.Select(p => p.Text)], Start, id, created, request.Model, n, request.Echo, cancellationToken);
         }
     }
 }

@@ -3,8 +3,11 @@ using InferMesh.Gateway.Errors;
 
 namespace InferMesh.Gateway.Requests;
 
-/// <summary>A validated legacy <c>POST /v1/completions</c> body: one prompt or a list of prompts, raw text, no template.</summary>
-public sealed record CompletionRequest(string Model, IReadOnlyList<string> Prompts, SamplingRequest Sampling, bool Echo)
+/// <summary>
+/// A validated legacy <c>POST /v1/completions</c> body: one prompt or a list of prompts, raw text or token ids (as
+/// OpenAI's API and vLLM take them: a string, an array of strings, an array of ids, or an array of id arrays), no template.
+/// </summary>
+public sealed record CompletionRequest(string Model, IReadOnlyList<CompletionPrompt> Prompts, SamplingRequest Sampling, bool Echo)
 {
     /// <summary>OpenAI's default max_tokens for legacy completions.</summary>
     public const int DefaultMaxTokens = 16;
@@ -34,36 +37,69 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
             throw new ApiErrorException(ApiError.Invalid("'suffix' is not supported by this server.", "suffix", "unsupported_parameter"));
         }
 
+        if (echo && prompts.Any(p => p.TokenIds is not null))
+        {
+            throw new ApiErrorException(ApiError.Invalid("'echo' with token-id prompts is not supported: this gateway has no tokenizer to turn the ids back into text; send the prompt as text.", "echo", "unsupported_parameter"));
+        }
+
         fields.String("user", 256);
         fields.RejectUnknown();
         return new CompletionRequest(model, prompts, sampling, echo);
     }
 
-    private static List<string> ParsePrompts(JsonElement prompt)
+    private static List<CompletionPrompt> ParsePrompts(JsonElement prompt)
     {
         if (prompt.ValueKind == JsonValueKind.String)
         {
-            return [RequestFields.ReadString(prompt, "prompt")];
+            return [new(RequestFields.ReadString(prompt, "prompt"))];
         }
 
         if (prompt.ValueKind != JsonValueKind.Array)
         {
-            throw new ApiErrorException(ApiError.InvalidType("prompt", "a string or an array of strings", prompt.ValueKind));
+            throw new ApiErrorException(ApiError.InvalidType("prompt", "a string, an array of strings, an array of token ids or an array of token-id arrays", prompt.ValueKind));
         }
 
-        var prompts = new List<string>();
+        var first = prompt.GetArrayLength() > 0 ? prompt[0].ValueKind : JsonValueKind.Undefined;
+        if (first == JsonValueKind.Number)
+        {
+            return [new("", TokenIds(prompt))]; // one prompt of token ids
+        }
+
+        var prompts = new List<CompletionPrompt>();
         foreach (var item in prompt.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.String)
+            prompts.Add(item.ValueKind switch
             {
-                throw new ApiErrorException(ApiError.Invalid("Invalid 'prompt': only strings (or an array of strings) are supported; token-id prompts are not.", "prompt", "invalid_type"));
-            }
-
-            prompts.Add(RequestFields.ReadString(item, "prompt"));
+                JsonValueKind.String when first == JsonValueKind.String => new(RequestFields.ReadString(item, "prompt")),
+                JsonValueKind.Array when first == JsonValueKind.Array => new("", TokenIds(item)),
+                _ => throw new ApiErrorException(ApiError.Invalid("Invalid 'prompt': an array of prompts must hold only strings or only token-id arrays.", "prompt", "invalid_type")),
+            });
         }
 
         return prompts.Count is > 0 and <= MaxPrompts
             ? prompts
             : throw new ApiErrorException(ApiError.Invalid($"Invalid 'prompt': expected 1 to {MaxPrompts} prompts, got {prompts.Count}.", "prompt"));
+    }
+
+    private static int[] TokenIds(JsonElement ids)
+    {
+        var result = new int[ids.GetArrayLength()];
+        if (result.Length == 0)
+        {
+            throw new ApiErrorException(ApiError.Invalid("Invalid 'prompt': a token-id prompt must hold at least one id.", "prompt"));
+        }
+
+        var i = 0;
+        foreach (var id in ids.EnumerateArray())
+        {
+            if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out var value) || value < 0)
+            {
+                throw new ApiErrorException(ApiError.Invalid($"Invalid 'prompt': token ids must be whole numbers >= 0; item {i} is not.", "prompt", "invalid_type"));
+            }
+
+            result[i++] = value;
+        }
+
+        return result;
     }
 }

@@ -49,16 +49,17 @@ public sealed class SessionGrain(
         try
         {
             var local = EngineFor(turn);
-            var prompt = turn.Prompt is { } raw
-                ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, raw)
+            var raw = turn.Prompt is not null || turn.PromptTokenIds is not null;
+            var prompt = turn.PromptTokenIds is { } ids ? TurnPrompt.ForTokenIds(local.Engine.Tokenizer, ids)
+                : turn.Prompt is { } text ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, text)
                 : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents)
                 : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages);
             if (prompt.TokenIds.Count == 0)
             {
-                throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", turn.Prompt is null ? "messages" : "prompt");
+                throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", raw ? "prompt" : "messages");
             }
 
-            var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, turn.Prompt is null ? "messages" : "prompt");
+            var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, raw ? "prompt" : "messages");
             var shardKey = ReplicaLoads.ShardKeyOf(local, Silo);
             var shard = GrainFactory.GetGrain<IModelShardGrain>(shardKey);
             var imported = await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token);

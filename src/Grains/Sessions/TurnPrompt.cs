@@ -18,6 +18,20 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     public static TurnPrompt ForRawPrompt(TextTokenizer tokenizer, string prompt) =>
         new(tokenizer.Encode(prompt, addSpecialTokens: true), prompt, [], 0);
 
+    /// <summary>A prompt given as token ids (used as they are); every id must be one the model's tokenizer knows.</summary>
+    public static TurnPrompt ForTokenIds(TextTokenizer tokenizer, IReadOnlyList<int> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (id < 0 || id >= tokenizer.VocabSize)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidRequest, $"prompt token id {id} is outside the model's vocabulary (ids 0..{tokenizer.VocabSize - 1})", "prompt");
+            }
+        }
+
+        return new TurnPrompt([.. ids], tokenizer.Decode(ids), [], 0);
+    }
+
     public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming)
     {
         if (engine.ChatTemplate is not { } template)
