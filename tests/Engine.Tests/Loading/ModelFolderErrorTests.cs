@@ -53,7 +53,7 @@ public sealed class ModelFolderErrorTests
         EditConfig(dir, c => c["model_type"] = "gpt2");
         var e = Assert.Throws<ModelLoadException>(() => ModelFolder.Open(dir));
         Assert.Contains("gpt2", e.Message);
-        Assert.Contains("llama, qwen2, mistral", e.Message);
+        Assert.Contains("supported: llama, qwen2, qwen3, mistral, phi3", e.Message);
     }
 
     [Fact]
