@@ -121,6 +121,8 @@ public static class HostileCorpus
             new("stream_options is a string", "POST", Chat, ChatBody("\"stream\":true,\"stream_options\":\"usage\""), 400, "invalid_type", "stream_options"),
             new("unknown top-level field", "POST", Chat, ChatBody("\"frobnicate\":true"), 400, "unknown_parameter", "frobnicate"),
             new("tools are not supported", "POST", Chat, ChatBody("\"tools\":[{\"type\":\"function\"}]"), 400, "unsupported_parameter", "tools"),
+            new("an empty web_search_options object (it would turn search on)", "POST", Chat, ChatBody("\"web_search_options\":{}"), 400, "unsupported_parameter", "web_search_options"),
+            new("tool_choice as an empty object", "POST", Chat, ChatBody("\"tool_choice\":{}"), 400, "unsupported_parameter", "tool_choice"),
             new("tool_choice required without tools", "POST", Chat, ChatBody("\"tool_choice\":\"required\""), 400, "unsupported_parameter", "tool_choice"),
             new("logit_bias above 100", "POST", Chat, ChatBody("\"logit_bias\":{\"5\":150}"), 400, null, "logit_bias"),
             new("logit_bias key is not a token id", "POST", Chat, ChatBody("\"logit_bias\":{\"hello\":1}"), 400, null, "logit_bias"),

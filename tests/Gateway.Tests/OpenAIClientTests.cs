@@ -103,7 +103,10 @@ public sealed class OpenAIClientTests(RealEngineGateway gateway) : IClassFixture
         var error = await Assert.ThrowsAsync<ClientResultException>(() => Client().CompleteChatAsync([new UserChatMessage("hi")], options, Ct));
 
         Assert.Equal(400, error.Status);
-        Assert.Contains("logit_bias", error.Message, StringComparison.Ordinal);
+        using var body = System.Text.Json.JsonDocument.Parse(error.GetRawResponse()!.Content.ToString());
+        var detail = body.RootElement.GetProperty("error");
+        Assert.Equal("logit_bias", detail.GetProperty("param").GetString());
+        Assert.DoesNotContain("(Parameter", detail.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     private static ChatCompletionOptions Greedy() => new() { Temperature = 0, MaxOutputTokenCount = ReplyTokens };

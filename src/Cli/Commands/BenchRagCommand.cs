@@ -50,7 +50,14 @@ internal static class BenchRagCommand
             };
             RagWorkload? workload = null;
             Dictionary<string, RagRun> runs = [];
-            foreach (var mode in (result.GetValue(modes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var modeList = (result.GetValue(modes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (result.GetValue(kvDeviation) && modeList.FirstOrDefault() != "full")
+            {
+                Console.Error.WriteLine("bench-rag: --kv-deviation compares every mode with full recomputation; list 'full' first in --modes.");
+                return 2;
+            }
+
+            foreach (var mode in modeList)
             {
                 await using var e = InferenceEngine.Load(dir, options, new ConsoleProgress());
                 workload ??= RagWorkload.Create(e.Tokenizer, text, result.GetValue(pool), chunkLen, k, result.GetValue(requests), 1.0, result.GetValue(seed));

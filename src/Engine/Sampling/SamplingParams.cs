@@ -79,9 +79,12 @@ public sealed record SamplingParams
         Require(FrequencyPenalty >= -2f && FrequencyPenalty <= 2f, "frequency_penalty", FrequencyPenalty, "must be in [-2, 2]");
         Require(TopLogprobs >= 0 && TopLogprobs <= MaxTopLogprobs, "top_logprobs", TopLogprobs, $"must be in [0, {MaxTopLogprobs}]");
         Require(TopLogprobs == 0 || Logprobs, "top_logprobs", TopLogprobs, "needs logprobs set to true");
-        foreach (var (token, bias) in LogitBias ?? new Dictionary<int, float>())
+        if (LogitBias is not null)
         {
-            Require(bias >= -MaxLogitBias && bias <= MaxLogitBias, "logit_bias", bias, $"entries must be in [-{MaxLogitBias}, {MaxLogitBias}] (token {token})");
+            foreach (var (token, bias) in LogitBias)
+            {
+                Require(bias >= -MaxLogitBias && bias <= MaxLogitBias, "logit_bias", bias, $"entries must be in [-{MaxLogitBias}, {MaxLogitBias}] (token {token})");
+            }
         }
     }
 

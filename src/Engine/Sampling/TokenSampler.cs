@@ -63,8 +63,15 @@ public sealed class TokenSampler
 
         if (parameters.LogitBias is { Count: > 0 } bias)
         {
-            _biasIds = [.. bias.Keys];
-            _biases = [.. bias.Values];
+            _biasIds = new int[bias.Count];
+            _biases = new float[bias.Count];
+            var at = 0;
+            foreach (var (id, value) in bias)
+            {
+                (_biasIds[at], _biases[at]) = (id, value);
+                at++;
+            }
+
             foreach (var id in _biasIds)
             {
                 if ((uint)id >= (uint)vocabSize)

@@ -133,7 +133,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
         var seed = request.CacheNamespace.Length == 0 ? 0 : BlockHash.Of(0, request.CacheNamespace.Select(c => (int)c).ToArray());
         var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens) { HashSeed = seed, LastBlockHash = seed };
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace);
-        var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true), _folder.EosTokenIds);
+        var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true, continuation: request.PromptTokenIds.Count > 0), _folder.EosTokenIds);
         Post(() => Admit(active));
         using var registration = cancellationToken.Register(() => Post(() => Cancel(active)));
         var finished = false;

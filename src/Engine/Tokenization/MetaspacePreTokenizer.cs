@@ -2,18 +2,6 @@ using System.Text.Json;
 
 namespace InferMesh.Engine.Tokenization;
 
-/// <summary>How Metaspace prefixes a piece with the replacement character (HF PrependScheme).</summary>
-internal enum PrependScheme
-{
-    /// <summary>Every piece not already starting with the replacement.</summary>
-    Always,
-
-    /// <summary>Only the piece at the very start of the text (not one after an added token).</summary>
-    First,
-
-    Never,
-}
-
 /// <summary>
 /// HF's Metaspace pre-tokenizer (tokenizers/src/pre_tokenizers/metaspace.rs), the SentencePiece convention of
 /// Mistral and newer Llama-style tokenizer.json files: every ' ' becomes the replacement ('▁'), the piece gets a '▁'

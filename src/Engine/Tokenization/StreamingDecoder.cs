@@ -12,6 +12,9 @@ namespace InferMesh.Engine.Tokenization;
 /// Other decoders (SentencePiece style: Replace, ByteFallback, Fuse, Strip, Metaspace) stream through
 /// <see cref="DecoderPipeline.CreateStream"/> with the same guarantee: a run of byte-fallback tokens is held back until
 /// it ends (HF decodes the run as a whole), and the leading-space Strip applies only at the very start.
+/// A <em>continuation</em> decoder decodes tokens that follow earlier text (a completion after its prompt): it yields
+/// what decoding the earlier tokens and these together adds after the earlier text (vLLM's incremental detokenizer
+/// does the same with the prompt's tail), so a Llama 2-style "▁fox" after a prompt is " fox", not "fox".
 /// </summary>
 public sealed class StreamingDecoder
 {
@@ -20,15 +23,23 @@ public sealed class StreamingDecoder
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private readonly char[] _chars;
     private readonly StringBuilder _pending = new();
+    /// <summary>
+    /// Stands for the earlier text of a continuation: a plain token that no decoder step strips, replaces or holds
+    /// back. Pushed first and its output dropped, it leaves each step in its "after the first token" state.
+    /// </summary>
+    private const string EarlierText = "a";
+
+    private readonly bool _continuation;
     private DecodeStage? _stages;
 
-    public StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false)
+    public StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false, bool continuation = false)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
         _skipSpecialTokens = skipSpecialTokens;
+        _continuation = continuation;
         _chars = new char[MaxCharsPerPush];
-        _stages = tokenizer.DecoderPipeline?.CreateStream(_pending);
+        _stages = NewStages();
     }
 
     /// <summary>The most chars one <see cref="Push(int, Span{char})"/> can write: a token's bytes plus 3 held back.</summary>
@@ -86,8 +97,9 @@ public sealed class StreamingDecoder
         if (_stages is not null)
         {
             _stages.Flush();
-            _stages = _tokenizer.DecoderPipeline!.CreateStream(_pending);
-            return TakePending();
+            string text = TakePending();
+            _stages = NewStages();
+            return text;
         }
 
         int written = _utf8.GetChars(ReadOnlySpan<byte>.Empty, _chars, flush: true);
@@ -99,7 +111,19 @@ public sealed class StreamingDecoder
     {
         _utf8.Reset();
         _pending.Clear();
-        _stages = _tokenizer.DecoderPipeline?.CreateStream(_pending);
+        _stages = NewStages();
+    }
+
+    private DecodeStage? NewStages()
+    {
+        var stages = _tokenizer.DecoderPipeline?.CreateStream(_pending);
+        if (stages is not null && _continuation)
+        {
+            stages.Push(EarlierText);
+            _pending.Clear();
+        }
+
+        return stages;
     }
 
     private void PushToStages(int tokenId)

@@ -262,7 +262,31 @@ public sealed class TextTokenizer
 
     public bool IsSpecial(int id) => (uint)id < (uint)_special.Length && _special[id];
 
-    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+    /// <param name="skipSpecialTokens">Leave special tokens out of the text.</param>
+    /// <param name="continuation">The tokens follow earlier text (see <see cref="StreamingDecoder"/>).</param>
+    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false, bool continuation = false) => new(this, skipSpecialTokens, continuation);
+
+    /// <summary>
+    /// The text <paramref name="ids"/> add after earlier text: <see cref="Decode"/> without the start-of-text rules
+    /// of SentencePiece-style decoders (a leading "▁" kept as a space). The same as Decode for byte-level tokenizers.
+    /// </summary>
+    public string DecodeContinuation(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (_decoder is null)
+        {
+            return Decode(ids, skipSpecialTokens);
+        }
+
+        var stream = CreateStreamingDecoder(skipSpecialTokens, continuation: true);
+        var text = new StringBuilder();
+        foreach (int id in ids)
+        {
+            text.Append(stream.Push(id));
+        }
+
+        return text.Append(stream.Flush()).ToString();
+    }
 
     /// <summary>The decoder pipeline, or null when tokens decode to their bytes (ByteLevel decoder).</summary>
     internal DecoderPipeline? DecoderPipeline => _decoder;

@@ -153,13 +153,18 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
 
-    /// <summary>An empty tool list, "tool_choice":"none"/"auto", or a plain-text response format: what a client sends when it wants none of these.</summary>
-    private static bool AsksForNothing(string name, JsonElement value) => value.ValueKind switch
+    /// <summary>
+    /// What a client sends when it wants none of these features: an empty <c>tools</c>/<c>functions</c> list,
+    /// <c>tool_choice</c>/<c>function_call</c> "none" or "auto", a <c>response_format</c> of exactly {"type":"text"},
+    /// <c>modalities</c> ["text"]. Anything else (an empty <c>web_search_options</c> object turns web search on) is refused.
+    /// </summary>
+    private static bool AsksForNothing(string name, JsonElement value) => name switch
     {
-        JsonValueKind.Array => value.GetArrayLength() == 0,
-        JsonValueKind.Object => !value.EnumerateObject().Any()
-            || (name == "response_format" && value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text") && value.EnumerateObject().Count() == 1),
-        JsonValueKind.String => name is "tool_choice" or "function_call" && (value.ValueEquals("none") || value.ValueEquals("auto")),
+        "tools" or "functions" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0,
+        "tool_choice" or "function_call" => value.ValueKind == JsonValueKind.String && (value.ValueEquals("none") || value.ValueEquals("auto")),
+        "response_format" => value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Count() == 1
+            && value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text"),
+        "modalities" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && value[0].ValueKind == JsonValueKind.String && value[0].ValueEquals("text"),
         _ => false,
     };
 }

@@ -55,11 +55,11 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
         var top = new TopLogprobInfo[e.TopTokenIds.Count];
         for (var i = 0; i < top.Length; i++)
         {
-            var text = tokenizer.Decode([e.TopTokenIds[i]]);
+            var text = tokenizer.DecodeContinuation([e.TopTokenIds[i]]);
             top[i] = new TopLogprobInfo(text, e.TopLogprobs[i], Encoding.UTF8.GetBytes(text));
         }
 
-        var token = tokenizer.Decode([tokenId]);
+        var token = tokenizer.DecodeContinuation([tokenId]);
         return new TokenLogprobInfo(token, logprob, Encoding.UTF8.GetBytes(token), top);
     }
 }

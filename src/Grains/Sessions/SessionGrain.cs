@@ -229,7 +229,7 @@ public sealed class SessionGrain(
     {
         var replyIds = reply.TokenIdsForHistory();
         var replyText = reply.Text;
-        var faithful = string.Equals(local.Engine.Tokenizer.Decode(replyIds), replyText, StringComparison.Ordinal);
+        var faithful = string.Equals(local.Engine.Tokenizer.DecodeContinuation(replyIds), replyText, StringComparison.Ordinal);
         var s = state.State;
         s.Model = local.Model;
         s.Messages = [.. prompt.Conversation, new ChatMessage("assistant", replyText)];

@@ -75,7 +75,9 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
         }
         catch (ArgumentException ex)
         {
-            throw new InferenceException(InferenceErrorKind.InvalidRequest, ex.Message);
+            // The engine names the request field as the exception's parameter (e.g. logit_bias); the client gets it as param.
+            var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, message, ex.ParamName);
         }
     }
 

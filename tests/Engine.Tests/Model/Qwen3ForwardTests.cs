@@ -48,11 +48,10 @@ public sealed class Qwen3ForwardTests : IDisposable
     [Fact]
     public void A_qwen3_checkpoint_without_k_norm_is_refused_by_name()
     {
-        var tensors = WriteCheckpoint(_folder, seed: 8, dropKNorm: true);
+        WriteCheckpoint(_folder, seed: 8, dropKNorm: true);
 
         var error = Assert.ThrowsAny<Exception>(() => InferenceEngine.Load(_folder, new EngineOptions { Threads = 1 }));
         Assert.Contains("model.layers.0.self_attn.k_norm.weight", error.Message, StringComparison.Ordinal);
-        Assert.NotEmpty(tensors);
     }
 
     /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>

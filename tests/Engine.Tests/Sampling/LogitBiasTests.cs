@@ -29,15 +29,16 @@ public sealed class LogitBiasTests
     [Fact]
     public void Logprobs_report_the_unbiased_distribution()
     {
-        var biased = new TokenSampler(new SamplingParams { Temperature = 0f, Logprobs = true, LogitBias = new Dictionary<int, float> { [2] = 10f } }, Logits.Length);
-        var plain = new TokenSampler(new SamplingParams { Temperature = 0f, Logprobs = true }, Logits.Length);
+        var biased = new TokenSampler(new SamplingParams { Temperature = 0f, Logprobs = true, TopLogprobs = 3, LogitBias = new Dictionary<int, float> { [2] = 10f } }, Logits.Length);
+        var plain = new TokenSampler(new SamplingParams { Temperature = 0f, Logprobs = true, TopLogprobs = 3 }, Logits.Length);
 
         Assert.Equal(2, biased.Sample((float[])Logits.Clone(), out var biasedLogprob));
         plain.Sample((float[])Logits.Clone(), out var plainLogprob);
 
         var expected = 0.5 - Math.Log(Logits.Sum(l => Math.Exp(l)));
         Assert.Equal(expected, biasedLogprob!.Logprob, 5);
-        Assert.Equal(plainLogprob!.TopAlternatives.Count, biasedLogprob.TopAlternatives.Count);
+        Assert.Equal(3, biasedLogprob.TopAlternatives.Count);
+        Assert.Equal(plainLogprob!.TopAlternatives, biasedLogprob.TopAlternatives);
     }
 
     [Fact]

@@ -156,6 +156,19 @@ public sealed class SentencePieceRealTokenizerTests
     }
 
     [Fact]
+    public void A_completion_decodes_to_what_it_adds_after_its_prompt()
+    {
+        // "▁fox" after "The quick brown" is " fox": the start-of-text Strip must not eat the completion's first space.
+        IReadOnlyList<int> prompt = Phi3.Encode("The quick brown");
+        int[] completion = Phi3.Encode("The quick brown fox jumps").Skip(prompt.Count).ToArray();
+        string whole = Phi3.Decode([.. prompt, .. completion]);
+
+        Assert.Equal(whole, Phi3.Decode(prompt) + Phi3.DecodeContinuation(completion));
+        var stream = Phi3.CreateStreamingDecoder(continuation: true);
+        Assert.Equal(" fox jumps", string.Concat(completion.Select(stream.Push)) + stream.Flush());
+    }
+
+    [Fact]
     public void Continuation_changes_nothing_for_byte_level_tokenizers()
     {
         var byteLevel = TextTokenizer.Load(TokenizerFiles.GoldenPath);
