@@ -36,4 +36,10 @@ public sealed record GenerationOptions
 
     /// <summary>Added to the logits of these token ids before sampling (OpenAI's logit_bias, each in [-100, 100]); null for none.</summary>
     [Id(12)] public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
+    /// <summary>Log-probabilities of the prompt's tokens with this many alternatives each (legacy completions' echo + logprobs); null for none.</summary>
+    [Id(13)] public int? PromptLogprobs { get; init; }
+
+    /// <summary>Send the prompt's text (and its logprobs, when asked) with each choice's first delta (legacy completions' echo).</summary>
+    [Id(14)] public bool EchoPrompt { get; init; }
 }

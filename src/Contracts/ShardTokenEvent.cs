@@ -26,4 +26,14 @@ public sealed record ShardTokenEvent
 
     /// <summary>Of <see cref="CachedPromptTokens"/>, those placed from chunk caches (not recomputed).</summary>
     [Id(9)] public int ReusedChunkTokens { get; init; }
+
+    /// <summary>
+    /// On the first token's event when prompt logprobs were asked for: per prompt token its log-probability (NaN for
+    /// the first, which nothing precedes) and its most likely alternatives; empty otherwise.
+    /// </summary>
+    [Id(10)] public IReadOnlyList<float> PromptLogprobs { get; init; } = [];
+
+    [Id(11)] public IReadOnlyList<int[]> PromptTopTokenIds { get; init; } = [];
+
+    [Id(12)] public IReadOnlyList<float[]> PromptTopLogprobs { get; init; } = [];
 }

@@ -21,4 +21,13 @@ public sealed record TokenDelta
 
     /// <summary>Token counts, on the finishing delta of each choice.</summary>
     [Id(5)] public UsageInfo? Usage { get; init; }
+
+    /// <summary>The prompt's text, on each choice's first delta when the request asked for it echoed.</summary>
+    [Id(6)] public string? PromptText { get; init; }
+
+    /// <summary>
+    /// With <see cref="PromptText"/>, when prompt logprobs were asked for: one entry per prompt token; the first has a
+    /// NaN logprob and no alternatives (nothing precedes it; OpenAI writes null there).
+    /// </summary>
+    [Id(7)] public IReadOnlyList<TokenLogprobInfo>? PromptLogprobs { get; init; }
 }

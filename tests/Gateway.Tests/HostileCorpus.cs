@@ -187,7 +187,7 @@ public static class HostileCorpus
             new("completions token-id prompt with a fractional id", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2.5]}""", 400, "invalid_type", "prompt"),
             new("completions prompts mixing text and ids", "POST", Completions, $$"""{"model":"{{Model}}","prompt":["hi",[1,2]]}""", 400, "invalid_type", "prompt"),
             new("completions empty token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[[]]}""", 400, null, "prompt"),
-            new("completions echo of a token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2],"echo":true}""", 400, "unsupported_parameter", "echo"),
+            new("completions streamed echo of a token-id prompt", "POST", Completions, $$"""{"model":"{{Model}}","prompt":[1,2],"echo":true,"stream":true}""", 400, "unsupported_parameter", "echo"),
             new("completions logprobs above 5", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","logprobs":10}""", 400, "integer_above_max_value", "logprobs"),
             new("completions with suffix", "POST", Completions, $$"""{"model":"{{Model}}","prompt":"hi","suffix":"end"}""", 400, "unsupported_parameter", "suffix"),
 

@@ -42,6 +42,44 @@ public sealed class TokenIdPromptTests(RealEngineGateway gateway) : IClassFixtur
         Assert.Equal("prompt", (await HostileRequestTests.ReadErrorAsync(response)).GetProperty("param").GetString());
     }
 
+    [Fact]
+    public async Task Echo_with_logprobs_reports_every_prompt_token_as_lm_eval_reads_it()
+    {
+        // lm-eval's loglikelihood request: token ids, echo, logprobs 1, one generated token, greedy.
+        int[] ids = [.. gateway.Reference.Tokenizer.Encode("Once upon a time there was", addSpecialTokens: true)];
+        var expected = await ReferencePromptLogprobsAsync(ids);
+
+        using var response = await gateway.Host.Http.SendAsync(Requests.Post("/v1/completions", $$"""{"model":"{{RealEngineGateway.Model}}","prompt":{{JsonSerializer.Serialize(ids)}},"echo":true,"logprobs":1,"max_tokens":1,"temperature":0}"""), Ct);
+        var body = Sse.Json(await response.Content.ReadAsStringAsync(Ct));
+        var logprobs = body.GetProperty("choices")[0].GetProperty("logprobs");
+        var tokenLogprobs = logprobs.GetProperty("token_logprobs").EnumerateArray().ToList();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(ids.Length + 1, tokenLogprobs.Count);
+        Assert.Equal(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
+        Assert.Equal(JsonValueKind.Null, logprobs.GetProperty("top_logprobs")[0].ValueKind);
+        for (var p = 1; p < ids.Length; p++)
+        {
+            Assert.Equal(expected[p]!.Logprob, tokenLogprobs[p].GetSingle(), 4);
+            Assert.Single(logprobs.GetProperty("top_logprobs")[p].EnumerateObject());
+        }
+
+        Assert.StartsWith(gateway.Reference.Tokenizer.Decode(ids), body.GetProperty("choices")[0].GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<IReadOnlyList<Engine.Serving.TokenLogprob?>> ReferencePromptLogprobsAsync(int[] ids)
+    {
+        await foreach (var e in gateway.Reference.GenerateAsync(new Engine.Serving.GenerationRequest { PromptTokenIds = ids, MaxTokens = 1, PromptLogprobs = 1 }, Ct))
+        {
+            if (e.PromptLogprobs is { } prompt)
+            {
+                return prompt;
+            }
+        }
+
+        throw new InvalidOperationException("the reference engine reported no prompt logprobs");
+    }
+
     private async Task<JsonElement> CompleteAsync(string prompt)
     {
         using var response = await gateway.Host.Http.SendAsync(Requests.Post("/v1/completions", $$"""{"model":"{{RealEngineGateway.Model}}","prompt":{{prompt}},"max_tokens":6,"temperature":0}"""), Ct);

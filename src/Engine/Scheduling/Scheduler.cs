@@ -57,6 +57,8 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
         sequence.Status = SequenceStatus.Finished;
     }
 
+    private int _promptLogitBudget;
+
     /// <summary>
     /// Plans the next step. Sequences that can never fit the cache are returned in <paramref name="rejected"/>
     /// (already removed) so the engine can fail them.
@@ -65,6 +67,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
     {
         _plan.Clear();
         var budget = options.MaxBatchTokens;
+        _promptLogitBudget = SchedulerOptions.PromptLogitRows;
         var preempted = false;
 
         // Running sequences first, oldest first: decode tokens and the rest of their prefill.
@@ -108,7 +111,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
 
             LookUpPrefix(seq);
             var n = ChunkSize(seq, budget);
-            if (!TryReserve(seq, n))
+            if (n == 0 || !TryReserve(seq, n))
             {
                 break;
             }
@@ -141,6 +144,13 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
         if (options.MaxPrefillChunk > 0 && n > options.MaxPrefillChunk)
         {
             n = options.MaxPrefillChunk;
+        }
+
+        if (seq.AllPromptLogits && seq.ComputedTokens < seq.PromptLength)
+        {
+            // Every prompt row keeps its logits: the step's rows for them are bounded (the logits buffers' size).
+            n = Math.Min(n, _promptLogitBudget);
+            _promptLogitBudget -= n;
         }
 
         return n;
@@ -194,7 +204,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
     /// </summary>
     private void LookUpPrefix(Sequence seq)
     {
-        if (seq.PrefixLookedUp || !options.EnablePrefixCaching || seq.SparsePositions is not null)
+        if (seq.PrefixLookedUp || seq.AllPromptLogits || !options.EnablePrefixCaching || seq.SparsePositions is not null)
         {
             return;
         }

@@ -13,4 +13,10 @@ public sealed record SchedulerOptions
     public int MaxPrefillChunk { get; init; }
 
     public bool EnablePrefixCaching { get; init; } = true;
+
+    /// <summary>
+    /// Most prompt rows per step whose logits are kept (sequences that asked for prompt logprobs), on top of one row per
+    /// sequence: the logits buffers hold that many more rows.
+    /// </summary>
+    public const int PromptLogitRows = 64;
 }

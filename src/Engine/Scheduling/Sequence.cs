@@ -63,6 +63,9 @@ public sealed class Sequence
     /// <summary>Set once the prefix cache was consulted for the current admission.</summary>
     public bool PrefixLookedUp { get; set; }
 
+    /// <summary>Every prompt position yields logits (prompt logprobs); its prefill chunks are bounded by <see cref="SchedulerOptions.PromptLogitRows"/>.</summary>
+    public bool AllPromptLogits { get; init; }
+
     public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
 
     public int Preemptions { get; set; }

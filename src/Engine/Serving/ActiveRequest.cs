@@ -24,6 +24,9 @@ internal sealed class ActiveRequest
 
     public Sequence Sequence { get; }
 
+    /// <summary>Prompt logprobs filled while the prompt is computed (see <see cref="GenerationRequest.PromptLogprobs"/>); handed out with the first token, then null.</summary>
+    public TokenLogprob?[]? PromptLogprobs { get; set; }
+
     public GenerationRequest Request { get; }
 
     public TokenSampler Sampler { get; }
@@ -43,5 +46,5 @@ internal sealed class ActiveRequest
     public bool DeviceArgmaxEligible =>
         Request.Sampling.IsGreedy && !Request.Sampling.Logprobs && Request.Sampling.RepetitionPenalty == 1f
         && Request.Sampling.PresencePenalty == 0f && Request.Sampling.FrequencyPenalty == 0f
-        && Request.Sampling.LogitBias is not { Count: > 0 };
+        && Request.Sampling.LogitBias is not { Count: > 0 } && Request.PromptLogprobs is null;
 }

@@ -47,4 +47,11 @@ public sealed record GenerationRequest
     /// least the last prompt token, for the logits). An unknown or reclaimed key means a normal prefill.
     /// </summary>
     public string? ImportedPrefixKey { get; init; }
+
+    /// <summary>
+    /// Report the log-probability of every prompt token given the ones before it, with this many most likely
+    /// alternatives (0..20; vLLM's prompt_logprobs), on the first event. Null for none. Such a request computes its
+    /// whole prompt: no prefix cache, session KV, imported prefix or chunk reuse, since every position needs logits.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
 }

@@ -1,3 +1,4 @@
+using InferMesh.Engine.Sampling;
 using InferMesh.Engine.Scheduling;
 using InferMesh.Kernels;
 
@@ -84,7 +85,9 @@ public sealed partial class InferenceEngine
             }
             else
             {
-                _batch.Add(chunk.Sequence.Tokens, chunk.Start, chunk.Count, chunk.Sequence.Blocks, chunk.NeedsLogits);
+                var allPrompt = PromptRowsKeepLogits(chunk);
+                _batch.Add(chunk.Sequence.Tokens, chunk.Start, chunk.Count, chunk.Sequence.Blocks, chunk.NeedsLogits || allPrompt, allLogits: allPrompt);
+                allDeviceArgmax &= !allPrompt;
             }
 
             if (chunk.NeedsLogits && !_active[chunk.Sequence].DeviceArgmaxEligible)
@@ -131,6 +134,7 @@ public sealed partial class InferenceEngine
         {
             var seq = chunk.Sequence;
             var needsLogits = chunk.NeedsLogits; // before the sparse bookkeeping below changes what it reads
+            var allPrompt = PromptRowsKeepLogits(chunk);
             if (chunk.Sparse)
             {
                 _prefillComputed += chunk.Count;
@@ -156,6 +160,17 @@ public sealed partial class InferenceEngine
             }
 
             seq.PublishFullBlocks(_allocator);
+            if (allPrompt)
+            {
+                RecordPromptLogprobs(_active[seq], chunk, row, vocab);
+                row += chunk.Count - 1; // the last row, when it ends the prompt, samples below
+                if (!needsLogits)
+                {
+                    row++;
+                    continue;
+                }
+            }
+
             if (!needsLogits)
             {
                 continue;
@@ -192,6 +207,26 @@ public sealed partial class InferenceEngine
         }
     }
 
+    /// <summary>A prefill chunk of a sequence that asked for prompt logprobs: every row keeps its logits.</summary>
+    private static bool PromptRowsKeepLogits(ScheduledChunk chunk) =>
+        !chunk.Sparse && chunk.Sequence.AllPromptLogits && chunk.Start < chunk.Sequence.PromptLength;
+
+    /// <summary>Log-probability of each next prompt token from the rows of this chunk (indexed by position, so a recompute after preemption overwrites).</summary>
+    private void RecordPromptLogprobs(ActiveRequest active, ScheduledChunk chunk, int firstRow, int vocab)
+    {
+        var seq = chunk.Sequence;
+        var top = active.Request.PromptLogprobs ?? 0;
+        var logprobs = active.PromptLogprobs ??= new TokenLogprob?[seq.PromptLength];
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var next = chunk.Start + i + 1;
+            if (next < seq.PromptLength)
+            {
+                logprobs[next] = LogprobOfToken.Of(_hostLogits.AsSpan((firstRow + i) * vocab, vocab), seq.Tokens[next], top, _samplingWorkspace);
+            }
+        }
+    }
+
     /// <summary>One token per sequence, each sampling afterwards: the shape a decode graph replays.</summary>
     private static bool IsPureDecode(IReadOnlyList<ScheduledChunk> plan)
     {
@@ -221,7 +256,7 @@ public sealed partial class InferenceEngine
         var text = active.StopMatcher.Push(active.Decoder.Push(token));
         if (active.StopMatcher.IsStopped)
         {
-            active.Output.Writer.TryWrite(new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob });
+            active.Output.Writer.TryWrite(TokenEventFor(active, token, text, logprob));
             Finish(active, FinishReason.Stop, null, flushText: false);
             return;
         }
@@ -229,17 +264,31 @@ public sealed partial class InferenceEngine
         var atLimit = seq.GeneratedCount >= seq.MaxNewTokens || seq.Length >= MaxContextLength;
         if (!atLimit)
         {
-            active.Output.Writer.TryWrite(new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob });
+            active.Output.Writer.TryWrite(TokenEventFor(active, token, text, logprob));
             return;
         }
 
-        active.Output.Writer.TryWrite(new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob });
+        active.Output.Writer.TryWrite(TokenEventFor(active, token, text, logprob));
         Finish(active, FinishReason.Length, null);
+    }
+
+    /// <summary>A token's event; the request's first also carries its prompt logprobs when it asked for them.</summary>
+    private static TokenEvent TokenEventFor(ActiveRequest active, int token, string text, TokenLogprob? logprob)
+    {
+        var prompt = active.PromptLogprobs;
+        active.PromptLogprobs = null;
+        return new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob, PromptLogprobs = prompt };
     }
 
     private void Admit(ActiveRequest active)
     {
         _active[active.Sequence] = active;
+        if (active.Sequence.AllPromptLogits)
+        {
+            _scheduler.Enqueue(active.Sequence); // computes every position (see GenerationRequest.PromptLogprobs)
+            return;
+        }
+
         if (!ResumeImport(active))
         {
             ResumeSession(active);

@@ -57,7 +57,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
             MaxContextLength = Math.Min(options.MaxContextLength ?? config.MaxPositionEmbeddings, config.MaxPositionEmbeddings);
             var maxBlocksPerSequence = (MaxContextLength + options.BlockSize - 1) / options.BlockSize;
             var maxTokens = Math.Max(options.MaxBatchTokens, options.MaxSequences);
-            _model = new LlamaModel(_backend, _weights, options.BlockSize, maxTokens, options.MaxSequences, maxBlocksPerSequence);
+            var logitRows = options.MaxSequences + SchedulerOptions.PromptLogitRows;
+            _model = new LlamaModel(_backend, _weights, options.BlockSize, maxTokens, logitRows, maxBlocksPerSequence);
             var blocks = KvCacheSizing.Blocks(_backend, config, options, maxBlocksPerSequence);
             _cache = new KvCachePool(_backend, config.NumHiddenLayers, blocks, options.BlockSize, config.NumKeyValueHeads * config.HeadDim);
             _allocator = new BlockAllocator(blocks, options.BlockSize);
@@ -68,8 +69,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
                 MaxPrefillChunk = options.MaxPrefillChunk,
                 EnablePrefixCaching = options.EnablePrefixCaching,
             }, ReclaimOneSession);
-            _batch = new StepBatch(maxTokens, options.MaxSequences, maxBlocksPerSequence, options.BlockSize);
-            _hostLogits = new float[options.MaxSequences * config.VocabSize];
+            _batch = new StepBatch(maxTokens, logitRows, maxBlocksPerSequence, options.BlockSize);
+            _hostLogits = new float[logitRows * config.VocabSize];
             _argmaxIds = new int[options.MaxSequences];
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
             var kvWidth = config.NumKeyValueHeads * config.HeadDim;
@@ -131,7 +132,13 @@ public sealed partial class InferenceEngine : IInferenceEngine
     {
         Validate(request);
         var seed = request.CacheNamespace.Length == 0 ? 0 : BlockHash.Of(0, request.CacheNamespace.Select(c => (int)c).ToArray());
-        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens) { HashSeed = seed, LastBlockHash = seed };
+        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), request.PromptTokenIds, request.MaxTokens)
+        {
+            HashSeed = seed,
+            LastBlockHash = seed,
+            AllPromptLogits = request.PromptLogprobs is not null,
+            PrefixLookedUp = request.PromptLogprobs is not null, // every position is computed for its logits
+        };
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true, continuation: request.PromptTokenIds.Count > 0), _folder.EosTokenIds);
         Post(() => Admit(active));
@@ -199,6 +206,11 @@ public sealed partial class InferenceEngine : IInferenceEngine
         }
 
         request.Sampling.Validate();
+        if (request.PromptLogprobs is < 0 or > SamplingParams.MaxTopLogprobs)
+        {
+            throw new ArgumentException($"prompt_logprobs must be in [0, {SamplingParams.MaxTopLogprobs}] (got {request.PromptLogprobs}).", "prompt_logprobs");
+        }
+
         if (request.Segments is { } segments)
         {
             var joined = segments.SelectMany(s => s.TokenIds);

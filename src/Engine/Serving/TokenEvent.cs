@@ -12,6 +12,12 @@ public sealed record TokenEvent
 
     public TokenLogprob? Logprob { get; init; }
 
+    /// <summary>
+    /// On the first token's event of a request that asked for <see cref="GenerationRequest.PromptLogprobs"/>: one entry
+    /// per prompt token, the first null (nothing precedes it).
+    /// </summary>
+    public IReadOnlyList<TokenLogprob?>? PromptLogprobs { get; init; }
+
     public FinishReason Finish { get; init; }
 
     public int PromptTokens { get; init; }

@@ -37,9 +37,15 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<CompletionPro
             throw new ApiErrorException(ApiError.Invalid("'suffix' is not supported by this server.", "suffix", "unsupported_parameter"));
         }
 
-        if (echo && prompts.Any(p => p.TokenIds is not null))
+        if (echo && sampling.Stream && prompts.Any(p => p.TokenIds is not null))
         {
-            throw new ApiErrorException(ApiError.Invalid("'echo' with token-id prompts is not supported: this gateway has no tokenizer to turn the ids back into text; send the prompt as text.", "echo", "unsupported_parameter"));
+            throw new ApiErrorException(ApiError.Invalid("Streamed 'echo' of a token-id prompt is not supported (the stream starts with the prompt's text, which this gateway cannot decode); send the prompt as text or do not stream.", "echo", "unsupported_parameter"));
+        }
+
+        if (echo)
+        {
+            // Echo with logprobs reports the prompt's tokens too (OpenAI's legacy behaviour, what lm-eval's loglikelihood reads).
+            sampling = sampling with { Options = sampling.Options with { EchoPrompt = true, PromptLogprobs = sampling.Options.Logprobs && !sampling.Stream ? sampling.Options.TopLogprobs : null } };
         }
 
         fields.String("user", 256);

@@ -9,6 +9,8 @@ public sealed class ChoiceAccumulator(int choices)
     private readonly StringBuilder[] _text = [.. Enumerable.Range(0, choices).Select(_ => new StringBuilder())];
     private readonly List<TokenLogprobInfo>[] _logprobs = [.. Enumerable.Range(0, choices).Select(_ => new List<TokenLogprobInfo>())];
     private readonly string?[] _finish = new string?[choices];
+    private readonly string?[] _promptText = new string?[choices];
+    private readonly IReadOnlyList<TokenLogprobInfo>?[] _promptLogprobs = new IReadOnlyList<TokenLogprobInfo>?[choices];
 
     public int Choices => choices;
 
@@ -24,6 +26,8 @@ public sealed class ChoiceAccumulator(int choices)
     public void Add(TokenDelta delta)
     {
         var i = delta.Index;
+        _promptText[i] ??= delta.PromptText;
+        _promptLogprobs[i] ??= delta.PromptLogprobs;
         _text[i].Append(delta.Text);
         if (delta.Logprob is { } lp)
         {
@@ -42,6 +46,12 @@ public sealed class ChoiceAccumulator(int choices)
     }
 
     public string Text(int index) => _text[index].ToString();
+
+    /// <summary>The prompt's text as the session grain echoed it (null unless echo was asked for).</summary>
+    public string? PromptText(int index) => _promptText[index];
+
+    /// <summary>The prompt's per-token logprobs (null unless echo with logprobs was asked for).</summary>
+    public IReadOnlyList<TokenLogprobInfo>? PromptLogprobs(int index) => _promptLogprobs[index];
 
     public IReadOnlyList<TokenLogprobInfo> Logprobs(int index) => _logprobs[index];
 

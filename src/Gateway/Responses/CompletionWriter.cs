@@ -35,8 +35,10 @@ public static class CompletionWriter
 
             for (var i = 0; i < n; i++)
             {
-                var prefix = echo ? prompts[p] : "";
-                results.Add((prefix + all.Text(i), all.Logprobs(i), all.FinishReason(i), prefix.Length));
+                // A text prompt echoes as sent; a token-id prompt as the grain decoded it. Prompt logprobs come first.
+                var prefix = echo ? (prompts[p].Length > 0 ? prompts[p] : all.PromptText(i) ?? "") : "";
+                var logprobEntries = echo && all.PromptLogprobs(i) is { } promptEntries ? [.. promptEntries, .. all.Logprobs(i)] : all.Logprobs(i);
+                results.Add((prefix + all.Text(i), logprobEntries, all.FinishReason(i), logprobEntries.Count > all.Logprobs(i).Count ? 0 : prefix.Length));
             }
         }
 

@@ -40,13 +40,26 @@ public static class LogprobsJson
         json.WriteStartArray("token_logprobs");
         foreach (var e in entries)
         {
-            json.WriteNumberValue(e.Logprob);
+            if (float.IsNaN(e.Logprob))
+            {
+                json.WriteNullValue(); // the first prompt token: nothing precedes it
+            }
+            else
+            {
+                json.WriteNumberValue(e.Logprob);
+            }
         }
 
         json.WriteEndArray();
         json.WriteStartArray("top_logprobs");
         foreach (var e in entries)
         {
+            if (float.IsNaN(e.Logprob))
+            {
+                json.WriteNullValue();
+                continue;
+            }
+
             json.WriteStartObject();
             foreach (var top in e.TopLogprobs)
             {

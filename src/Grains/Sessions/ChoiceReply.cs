@@ -4,9 +4,14 @@ using InferMesh.Engine.Tokenization;
 
 namespace InferMesh.Grains.Sessions;
 
-/// <summary>Collects one choice's reply (text and token ids) while turning engine events into client deltas.</summary>
-internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logprobs)
+/// <summary>
+/// Collects one choice's reply (text and token ids) while turning engine events into client deltas. With
+/// <paramref name="echo"/> the first delta also carries the prompt's text and, when the engine reported them, its logprobs.
+/// </summary>
+internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logprobs, TurnPrompt? echo = null)
 {
+    private bool _echoed;
+
     private readonly StringBuilder _text = new();
     private readonly List<int> _tokenIds = [];
 
@@ -25,8 +30,12 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
 
         _text.Append(e.TextDelta);
         FinishReason = e.FinishReason;
+        var echoNow = echo is not null && !_echoed;
+        _echoed |= echoNow;
         return new TokenDelta
         {
+            PromptText = echoNow ? echo!.Text : null,
+            PromptLogprobs = echoNow && e.PromptLogprobs.Count == echo!.TokenIds.Count ? PromptLogprobsOf(echo.TokenIds, e) : null,
             Index = index,
             Text = e.TextDelta,
             TokenId = e.TokenId,
@@ -48,6 +57,25 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
         }
 
         return _tokenIds;
+    }
+
+    private List<TokenLogprobInfo> PromptLogprobsOf(IReadOnlyList<int> ids, ShardTokenEvent e)
+    {
+        var entries = new List<TokenLogprobInfo>(ids.Count);
+        for (var p = 0; p < ids.Count; p++)
+        {
+            var token = p == 0 ? tokenizer.Decode([ids[0]]) : tokenizer.DecodeContinuation([ids[p]]);
+            var top = e.PromptTopTokenIds[p].Select((id, j) => Top(id, e.PromptTopLogprobs[p][j])).ToArray();
+            entries.Add(new TokenLogprobInfo(token, e.PromptLogprobs[p], Encoding.UTF8.GetBytes(token), top));
+        }
+
+        return entries;
+    }
+
+    private TopLogprobInfo Top(int id, float logprob)
+    {
+        var text = tokenizer.DecodeContinuation([id]);
+        return new TopLogprobInfo(text, logprob, Encoding.UTF8.GetBytes(text));
     }
 
     private TokenLogprobInfo LogprobOf(int tokenId, float logprob, ShardTokenEvent e)

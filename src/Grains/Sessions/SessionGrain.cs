@@ -68,7 +68,7 @@ public sealed class SessionGrain(
             var choices = new Task[Math.Max(1, turn.Options.N)];
             for (var i = 0; i < choices.Length; i++)
             {
-                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs);
+                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null);
                 var request = new ShardGenerationRequest
                 {
                     PromptTokenIds = prompt.TokenIds,

@@ -49,6 +49,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             CacheNamespace = request.CacheNamespace,
             Segments = ChunkSegments.ToEngine(request),
             ImportedPrefixKey = request.ImportedPrefixKey,
+            PromptLogprobs = request.Options.PromptLogprobs,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
@@ -128,8 +129,12 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             }
         }
 
+        var prompt = e.PromptLogprobs ?? [];
         return new ShardTokenEvent
         {
+            PromptLogprobs = [.. prompt.Select(p => p?.Logprob ?? float.NaN)],
+            PromptTopTokenIds = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.TokenId).ToArray())],
+            PromptTopLogprobs = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.Logprob).ToArray())],
             TokenId = e.TokenId,
             TextDelta = e.TextDelta,
             Logprob = e.Logprob?.Logprob,

