@@ -92,7 +92,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
                 continue;
             }
 
-            _plan.Add(Chunk(seq, n));
+            Plan(seq, n);
             budget -= n;
         }
 
@@ -119,7 +119,7 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;
             _running.Add(seq);
-            _plan.Add(Chunk(seq, n));
+            Plan(seq, n);
             budget -= n;
         }
 
@@ -146,14 +146,25 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
             n = options.MaxPrefillChunk;
         }
 
-        if (seq.AllPromptLogits && seq.ComputedTokens < seq.PromptLength)
+        if (KeepsPromptLogits(seq))
         {
             // Every prompt row keeps its logits: the step's rows for them are bounded (the logits buffers' size).
             n = Math.Min(n, _promptLogitBudget);
-            _promptLogitBudget -= n;
         }
 
         return n;
+    }
+
+    private static bool KeepsPromptLogits(Sequence seq) => seq.AllPromptLogits && seq.ComputedTokens < seq.PromptLength;
+
+    /// <summary>Adds a chunk to the step's plan, taking its prompt logit rows from the step's budget.</summary>
+    private void Plan(Sequence seq, int n)
+    {
+        _plan.Add(Chunk(seq, n));
+        if (KeepsPromptLogits(seq))
+        {
+            _promptLogitBudget -= n;
+        }
     }
 
     private int BlocksFor(int tokens) => (tokens + allocator.BlockSize - 1) / allocator.BlockSize;

@@ -64,7 +64,7 @@ public sealed class Sequence
     public bool PrefixLookedUp { get; set; }
 
     /// <summary>Every prompt position yields logits (prompt logprobs); its prefill chunks are bounded by <see cref="SchedulerOptions.PromptLogitRows"/>.</summary>
-    public bool AllPromptLogits { get; init; }
+    public bool AllPromptLogits { get; set; }
 
     public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
 

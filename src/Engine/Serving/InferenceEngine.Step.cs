@@ -249,6 +249,13 @@ public sealed partial class InferenceEngine
         _generated++;
         if (active.StopTokens.Contains(token))
         {
+            if (active.Request.PromptLogprobs is not null)
+            {
+                // The stop token is reported (no text) so the prompt logprobs reach the client and, as in vLLM, the
+                // generated entry is there: lm-eval's loglikelihood drops the last entry as the generated one.
+                active.Output.Writer.TryWrite(TokenEventFor(active, token, "", logprob));
+            }
+
             Finish(active, FinishReason.Stop, null);
             return;
         }
@@ -277,6 +284,11 @@ public sealed partial class InferenceEngine
     {
         var prompt = active.PromptLogprobs;
         active.PromptLogprobs = null;
+        if (prompt is not null)
+        {
+            active.Sequence.AllPromptLogits = false; // delivered: a recompute after preemption is an ordinary one
+        }
+
         return new TokenEvent { TokenId = token, TextDelta = text, Logprob = logprob, PromptLogprobs = prompt };
     }
 

@@ -37,6 +37,12 @@ public static class CompletionWriter
             {
                 // A text prompt echoes as sent; a token-id prompt as the grain decoded it. Prompt logprobs come first.
                 var prefix = echo ? (prompts[p].Length > 0 ? prompts[p] : all.PromptText(i) ?? "") : "";
+                if (echo && logprobs && all.PromptLogprobs(i) is null)
+                {
+                    // Never a silent fallback: an evaluation harness would read the generated entries as the prompt's.
+                    throw new InvalidOperationException("the engine returned no prompt logprobs for an echo + logprobs request.");
+                }
+
                 var logprobEntries = echo && all.PromptLogprobs(i) is { } promptEntries ? [.. promptEntries, .. all.Logprobs(i)] : all.Logprobs(i);
                 results.Add((prefix + all.Text(i), logprobEntries, all.FinishReason(i), logprobEntries.Count > all.Logprobs(i).Count ? 0 : prefix.Length));
             }

@@ -62,7 +62,10 @@ public sealed class SessionGrain(
             var maxTokens = MaxTokensFor(turn.Options, prompt.TokenIds.Count, local.Engine.MaxContextLength, raw ? "prompt" : "messages");
             var shardKey = ReplicaLoads.ShardKeyOf(local, Silo);
             var shard = GrainFactory.GetGrain<IModelShardGrain>(shardKey);
-            var imported = await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token);
+            // A request for prompt logprobs computes its whole prompt in its own engine (every position needs logits).
+            var imported = turn.Options.PromptLogprobs is null
+                ? await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token)
+                : null;
 
             var deltas = Channel.CreateUnbounded<TokenDelta>(new UnboundedChannelOptions { SingleReader = true });
             var choices = new Task[Math.Max(1, turn.Options.N)];

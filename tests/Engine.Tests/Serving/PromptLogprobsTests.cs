@@ -38,12 +38,48 @@ public sealed class PromptLogprobsTests
     public async Task A_prompt_already_in_the_prefix_cache_still_reports_every_position()
     {
         await using var engine = Engine();
-        var first = await PromptLogprobsOf(engine, Prompt, top: 0);
-        await Generate(engine, new GenerationRequest { PromptTokenIds = Prompt, MaxTokens = 1 }); // publishes the prefix blocks
+        var first = await PromptLogprobsOf(engine, Prompt, top: 0); // publishes the prompt's blocks to the prefix cache
 
         var again = await PromptLogprobsOf(engine, Prompt, top: 0);
 
         Assert.Equal(first.Select(e => e?.Logprob), again.Select(e => e?.Logprob));
+    }
+
+    [Fact]
+    public async Task A_stop_token_as_the_first_token_still_delivers_the_prompt_logprobs_and_its_own_entry()
+    {
+        await using var engine = Engine();
+        const int Eos = 2; // tiny-llama's eos_token_id
+
+        var events = await Generate(engine, new GenerationRequest
+        {
+            PromptTokenIds = Prompt[..20],
+            MaxTokens = 4,
+            PromptLogprobs = 1,
+            Sampling = SamplingParams.Greedy with { Logprobs = true, LogitBias = new Dictionary<int, float> { [Eos] = 100f } },
+        });
+
+        var token = Assert.Single(events, e => e.TokenId >= 0);
+        Assert.Equal(Eos, token.TokenId);
+        Assert.Equal(20, token.PromptLogprobs!.Count);
+        Assert.NotNull(token.Logprob);
+        Assert.Equal(FinishReason.Stop, events[^1].Finish);
+    }
+
+    [Fact]
+    public async Task Prompt_logprobs_are_the_same_when_the_request_shares_steps_with_other_sequences()
+    {
+        await using var engine = Engine();
+        var alone = await PromptLogprobsOf(engine, Prompt, top: 1);
+
+        var busy = Generate(engine, new GenerationRequest { PromptTokenIds = Prompt[..30], MaxTokens = 60, IgnoreEos = true });
+        var other = PromptLogprobsOf(engine, Prompt[5..], top: 1);
+        var shared = await PromptLogprobsOf(engine, Prompt, top: 1);
+        await busy;
+        await other;
+
+        Assert.Equal(alone.Select(e => e?.Logprob), shared.Select(e => e?.Logprob));
+        Assert.Equal(alone.Select(e => e?.TopAlternatives.Single().TokenId), shared.Select(e => e?.TopAlternatives.Single().TokenId));
     }
 
     [Fact]
