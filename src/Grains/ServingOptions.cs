@@ -28,6 +28,12 @@ public sealed class ServingOptions
     /// </summary>
     public int RingPrefillMinTokens { get; set; } = 8192;
 
+    /// <summary>
+    /// A replica whose last load report is older than this is not taken into a ring (it may be gone). Defaults to the
+    /// directory's own staleness bound; a deployment that reports rarely (or a test that refreshes by hand) raises it.
+    /// </summary>
+    public TimeSpan RingCandidateStaleAfter { get; set; } = ModelReplicaLoad.StaleAfter;
+
     /// <summary>Most members a prefill ring takes (the session's own shard included).</summary>
     public int RingMaxMembers { get; set; } = 8;
 

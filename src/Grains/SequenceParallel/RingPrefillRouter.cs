@@ -77,7 +77,7 @@ public sealed partial class RingPrefillRouter(
         var now = DateTimeOffset.UtcNow;
         var cap = Math.Min(o.RingMaxMembers, promptIds.Count / 2);
         var others = view.Replicas
-            .Where(r => string.Equals(r.Model, local.Model, StringComparison.Ordinal) && !string.Equals(r.ShardKey, shardKey, StringComparison.Ordinal) && now - r.ReportedAt < ModelReplicaLoad.StaleAfter)
+            .Where(r => string.Equals(r.Model, local.Model, StringComparison.Ordinal) && !string.Equals(r.ShardKey, shardKey, StringComparison.Ordinal) && now - r.ReportedAt < o.RingCandidateStaleAfter)
             .Where(r => IsWholeModel(r.ShardKey, local))
             .GroupBy(r => r.ShardKey, StringComparer.Ordinal)
             .Select(g => g.MaxBy(r => r.ReportedAt)!)

@@ -94,6 +94,7 @@ public sealed class RingCluster : IAsyncLifetime
             silo.Services.Configure<ServingOptions>(o =>
             {
                 o.LoadReportInterval = TimeSpan.FromHours(1); // views change only when a test refreshes them
+                o.RingCandidateStaleAfter = TimeSpan.FromHours(1); // so a slow step on a loaded CI machine never ages them out
                 o.RingPrefillMinTokens = RingThreshold;
             });
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Sessions, (_, _) => SharedGrainStorage.Instance);

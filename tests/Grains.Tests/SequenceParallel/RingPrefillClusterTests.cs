@@ -70,8 +70,7 @@ public sealed class RingPrefillClusterTests(RingCluster fixture) : IClassFixture
         Assert.True(ids.Count >= RingCluster.RingThreshold);
         var expected = await GreedyAsync(reference, ids, 8);
         var ringsBefore = fixture.RingsSucceeded;
-        // Replica reports older than ModelReplicaLoad.StaleAfter are not ring candidates: on a loaded machine the
-        // fixture's start can be that long ago.
+        // Every silo's view of the directory lists the replicas of now (an earlier test may have edited them).
         await fixture.RefreshViewsAsync();
 
         RequestContext.Set(RequestContextKeys.Model, "tiny-llama");
