@@ -92,9 +92,12 @@ public static class CompletionWriter
             {
                 await using var turn = await start(p);
                 events ??= new ServerSentEvents(response);
+                // Per choice: where the next token's text starts in the choice's whole text (legacy text_offset).
+                var offsets = new int[n];
                 for (var i = 0; echo && i < n; i++)
                 {
-                    await events.WriteAsync(WriteChunk, (id, created, model, includeUsage, p * n + i, prompts[p], (string?)null), cancellationToken);
+                    await events.WriteAsync(WriteChunk, (id, created, model, includeUsage, p * n + i, prompts[p], (string?)null, (TokenLogprobInfo?)null, 0), cancellationToken);
+                    offsets[i] = prompts[p].Length;
                 }
 
                 while (await turn.MoveNextAsync())
@@ -105,9 +108,11 @@ public static class CompletionWriter
                         usage.AddUsage(u, d.Index == 0 ? 0 : 1);
                     }
 
-                    if (d.Text.Length > 0 || d.FinishReason is not null)
+                    var logprob = turn.Logprobs ? d.Logprob : null;
+                    if (d.Text.Length > 0 || d.FinishReason is not null || logprob is not null)
                     {
-                        await events.WriteAsync(WriteChunk, (id, created, model, includeUsage, p * n + d.Index, d.Text, d.FinishReason), cancellationToken);
+                        await events.WriteAsync(WriteChunk, (id, created, model, includeUsage, p * n + d.Index, d.Text, d.FinishReason, logprob, offsets[d.Index]), cancellationToken);
+                        offsets[d.Index] += d.Text.Length;
                     }
                 }
             }
@@ -127,7 +132,7 @@ public static class CompletionWriter
         await events.WriteDoneAsync(cancellationToken);
     }
 
-    private static void WriteChunk(Utf8JsonWriter json, (string Id, long Created, string Model, bool IncludeUsage, int Index, string Text, string? Finish) s)
+    private static void WriteChunk(Utf8JsonWriter json, (string Id, long Created, string Model, bool IncludeUsage, int Index, string Text, string? Finish, TokenLogprobInfo? Logprob, int Offset) s)
     {
         json.WriteStartObject();
         WriteHeader(json, s.Id, s.Created, s.Model);
@@ -135,7 +140,15 @@ public static class CompletionWriter
         json.WriteStartObject();
         json.WriteString("text", s.Text);
         json.WriteNumber("index", s.Index);
-        json.WriteNull("logprobs");
+        if (s.Logprob is { } logprob)
+        {
+            LogprobsJson.WriteCompletion(json, [logprob], s.Offset); // this chunk's token, as OpenAI streams legacy logprobs
+        }
+        else
+        {
+            json.WriteNull("logprobs");
+        }
+
         if (s.Finish is null)
         {
             json.WriteNull("finish_reason");
