@@ -96,31 +96,43 @@ public sealed class Scheduler(BlockAllocator allocator, SchedulerOptions options
             budget -= n;
         }
 
-        // Admit waiting sequences while budget and blocks allow (not in a step that had to preempt).
-        while (!preempted && budget > 0 && _waiting.First is { } node && _running.Count < options.MaxSequences)
+        // Admit waiting sequences while budget and blocks allow (not in a step that had to preempt), in order; a
+        // prompt-logprobs sequence whose rows this step has used up waits for the next step without holding back the
+        // ones behind it.
+        var node = _waiting.First;
+        while (!preempted && budget > 0 && node is not null && _running.Count < options.MaxSequences)
         {
             var seq = node.Value;
+            var next = node.Next;
             if (BlocksFor(seq.Length) > allocator.TotalBlocks)
             {
-                _waiting.RemoveFirst();
+                _waiting.Remove(node);
                 seq.ReleaseBlocks(allocator);
                 seq.Status = SequenceStatus.Finished;
                 rejected.Add(seq);
+                node = next;
                 continue;
             }
 
             LookUpPrefix(seq);
             var n = ChunkSize(seq, budget);
+            if (n == 0 && KeepsPromptLogits(seq))
+            {
+                node = next;
+                continue;
+            }
+
             if (n == 0 || !TryReserve(seq, n))
             {
                 break;
             }
 
-            _waiting.RemoveFirst();
+            _waiting.Remove(node);
             seq.Status = SequenceStatus.Running;
             _running.Add(seq);
             Plan(seq, n);
             budget -= n;
+            node = next;
         }
 
         if (_plan.Count == 0 && _running.Count == 0 && _waiting.First is { } stuck)
