@@ -91,7 +91,10 @@ public sealed class Sequence
     public bool CanGrow => Length < _tokens.Length;
 
     /// <summary>KV cache slot of a position: its block's first slot plus the offset in the block.</summary>
-    public int SlotOf(int position, int blockSize) => (Blocks[position / blockSize] * blockSize) + (position % blockSize);
+    public int SlotOf(int position, int blockSize) => SlotOf(Blocks, position, blockSize);
+
+    /// <summary>KV cache slot of a position in a block table (a sequence's, or a resident session's).</summary>
+    public static int SlotOf(IReadOnlyList<int> blocks, int position, int blockSize) => (blocks[position / blockSize] * blockSize) + (position % blockSize);
 
     public void Append(int tokenId)
     {

@@ -1,3 +1,4 @@
+using InferMesh.Engine.Scheduling;
 using InferMesh.Kernels;
 
 namespace InferMesh.Engine.Serving;
@@ -42,7 +43,7 @@ public sealed partial class InferenceEngine
         var slots = new int[tokens];
         for (var p = 0; p < tokens; p++)
         {
-            slots[p] = (session.Blocks[p / size] * size) + (p % size);
+            slots[p] = Sequence.SlotOf(session.Blocks, p, size);
         }
 
         var layers = _folder.Config.NumHiddenLayers;

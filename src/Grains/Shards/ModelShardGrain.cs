@@ -129,12 +129,8 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             }
         }
 
-        var prompt = e.PromptLogprobs ?? [];
-        return new ShardTokenEvent
+        var shardEvent = new ShardTokenEvent
         {
-            PromptLogprobs = [.. prompt.Select(p => p?.Logprob ?? float.NaN)],
-            PromptTopTokenIds = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.TokenId).ToArray())],
-            PromptTopLogprobs = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.Logprob).ToArray())],
             TokenId = e.TokenId,
             TextDelta = e.TextDelta,
             Logprob = e.Logprob?.Logprob,
@@ -150,6 +146,14 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             CachedPromptTokens = e.CachedPromptTokens,
             ReusedChunkTokens = e.ReusedChunkTokens,
             CompletionTokens = e.CompletionTokens,
+        };
+
+        // Only the first token's event of a prompt-logprobs request carries these; every other event keeps the empty defaults.
+        return e.PromptLogprobs is not { } prompt ? shardEvent : shardEvent with
+        {
+            PromptLogprobs = [.. prompt.Select(p => p?.Logprob ?? float.NaN)],
+            PromptTopTokenIds = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.TokenId).ToArray())],
+            PromptTopLogprobs = [.. prompt.Select(p => p is null ? [] : p.TopAlternatives.Select(a => a.Logprob).ToArray())],
         };
     }
 }

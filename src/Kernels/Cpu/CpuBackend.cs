@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using InferMesh.Kernels.Numerics;
 using static InferMesh.Kernels.Cpu.CpuArguments;
 
@@ -166,11 +165,9 @@ public sealed class CpuBackend : IComputeBackend
             Span<float> row = packed.FloatRow(r);
             for (int h = 0; h < queryHeads + kvHeads; h++)
             {
-                // The order of RmsNorm above (HF's Qwen3RMSNorm is LlamaRMSNorm): mean square in fp32, x · rsqrt, then · weight.
+                // HF's Qwen3RMSNorm is LlamaRMSNorm: the same row arithmetic as RmsNorm, over one head.
                 Span<float> head = row.Slice(h * headDim, headDim);
-                float inverseRms = 1f / MathF.Sqrt((TensorPrimitives.SumOfSquares<float>(head) / headDim) + eps);
-                TensorPrimitives.Multiply(head, inverseRms, head);
-                TensorPrimitives.Multiply(head, h < queryHeads ? qw : kw, head);
+                CpuRowOps.NormalizeRow(head, h < queryHeads ? qw : kw, eps, head);
             }
         }
     }

@@ -45,6 +45,15 @@ internal sealed class CpuRowOps : ICpuWork
         Run(Kind.RmsNorm, x, weight, output);
     }
 
+    /// <summary>One row of <see cref="RmsNorm"/>: mean square in fp32, x · rsqrt(mean + eps), then · weight (in place when x is output).</summary>
+    public static void NormalizeRow(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> output)
+    {
+        float meanSquare = TensorPrimitives.SumOfSquares(x) / x.Length;
+        float inverseRms = 1f / MathF.Sqrt(meanSquare + eps);
+        TensorPrimitives.Multiply(x, inverseRms, output);
+        TensorPrimitives.Multiply(output, weight, output);
+    }
+
     public void Add(CpuTensor accumulator, CpuTensor x) => Run(Kind.Add, accumulator, x, null);
 
     /// <summary>output = silu(gate) · up with silu(g) = g / (1 + e^-g), as torch.nn.functional.silu.</summary>
@@ -69,12 +78,7 @@ internal sealed class CpuRowOps : ICpuWork
         {
             case Kind.RmsNorm:
                 {
-                    Span<float> x = _a!.FloatRow(item);
-                    Span<float> output = _c!.FloatRow(item);
-                    float meanSquare = TensorPrimitives.SumOfSquares<float>(x) / x.Length;
-                    float inverseRms = 1f / MathF.Sqrt(meanSquare + _eps);
-                    TensorPrimitives.Multiply(x, inverseRms, output);
-                    TensorPrimitives.Multiply(output, _b!.FloatRow(0), output);
+                    NormalizeRow(_a!.FloatRow(item), _b!.FloatRow(0), _eps, _c!.FloatRow(item));
                     break;
                 }
 

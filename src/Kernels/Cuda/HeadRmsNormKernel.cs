@@ -17,15 +17,7 @@ internal static class HeadRmsNormKernel
         int row = Grid.IdxX / normHeads;
         int head = Grid.IdxX - (row * normHeads);
         long offset = ((long)row * rowWidth) + ((long)head * headDim);
-        float sum = 0f;
-        for (int c = Group.IdxX; c < headDim; c += Group.DimX)
-        {
-            float v = codec.Decode(qkv[offset + c]);
-            sum += v * v;
-        }
-
-        float total = BlockReduce.Sum(sum, scratch);
-        float inverse = 1f / MathF.Sqrt(total / headDim + eps);
+        float inverse = RmsNormKernel.InverseRms<T, C>(qkv, offset, headDim, eps, scratch);
         for (int c = Group.IdxX; c < headDim; c += Group.DimX)
         {
             float w = head < queryHeads ? codec.Decode(queryWeight[c]) : codec.Decode(keyWeight[c]);

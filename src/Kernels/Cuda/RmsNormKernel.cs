@@ -15,6 +15,17 @@ internal static class RmsNormKernel
         C codec = default;
         var scratch = SharedMemory.Allocate<float>(BlockReduce.WarpSize);
         long offset = (long)Grid.IdxX * cols;
+        float inverse = InverseRms<T, C>(x, offset, cols, eps, scratch);
+        for (int c = Group.IdxX; c < cols; c += Group.DimX)
+            output[offset + c] = codec.Encode(codec.Decode(x[offset + c]) * inverse * codec.Decode(weight[c]));
+    }
+
+    /// <summary>1 / sqrt(mean(x²) + eps) over x[offset, offset + cols), summed by the whole thread block (every thread gets it). Contains barriers.</summary>
+    public static float InverseRms<T, C>(ArrayView<T> x, long offset, int cols, float eps, ArrayView<float> scratch)
+        where T : unmanaged
+        where C : struct, IElementCodec<T>
+    {
+        C codec = default;
         float sum = 0f;
         for (int c = Group.IdxX; c < cols; c += Group.DimX)
         {
@@ -22,9 +33,6 @@ internal static class RmsNormKernel
             sum += v * v;
         }
 
-        float total = BlockReduce.Sum(sum, scratch);
-        float inverse = 1f / MathF.Sqrt(total / cols + eps);
-        for (int c = Group.IdxX; c < cols; c += Group.DimX)
-            output[offset + c] = codec.Encode(codec.Decode(x[offset + c]) * inverse * codec.Decode(weight[c]));
+        return 1f / MathF.Sqrt(BlockReduce.Sum(sum, scratch) / cols + eps);
     }
 }
