@@ -19,10 +19,10 @@ public sealed record ChunkStoreOptions
     public int MinChunkTokens { get; init; } = 16;
 
     /// <summary>
-    /// Shortest context span recomputed in a reused chunk; shorter planned spans grow to it. On a GPU a run of
-    /// consecutive positions is computed by tensor-core prefill attention only from some length on (the CUDA backend:
-    /// 64), shorter runs a row at a time over the whole context, so a few long spans cost less than many short ones.
-    /// Null: 64 on devices with their own memory (GPUs), 1 on the CPU (where every row costs the same wherever it is).
+    /// Shortest context span recomputed in a reused chunk; shorter planned spans grow to it. Null: 1 — the CPU costs
+    /// every row the same wherever it is, and the CUDA backend computes all of a sequence's sparse rows in one flash
+    /// launch whatever their positions. A backend whose prefill attention wants long runs of consecutive positions
+    /// would raise it.
     /// </summary>
     public int? MinRecomputeRun { get; init; }
 }

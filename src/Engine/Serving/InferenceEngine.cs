@@ -77,7 +77,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _chunkArena = new ChunkArena(_backend, config.NumHiddenLayers, kvWidth, options.BlockSize, options.ChunkStore.DeviceBytes);
             _chunkCopier = new ChunkKvCopier(_backend, _chunkArena, _cache, _model.InvFreq, config.HeadDim);
             _chunkStore = new ChunkStore(_chunkCopier, options.ChunkStore);
-            _minRecomputeRun = options.ChunkStore.MinRecomputeRun ?? (_backend.SharesHostMemory ? 1 : 64);
+            _minRecomputeRun = options.ChunkStore.MinRecomputeRun ?? 1;
             _decodeGraphs = options.UseGraphs && _backend is IGraphCapture capture ? new DecodeGraphs(_model, capture, MaxContextLength) : null;
             _chunkScorer = new ChunkScorer(_backend, kvWidth, config.NumAttentionHeads, config.HeadDim, options.BlockSize, config.NumHiddenLayers);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");

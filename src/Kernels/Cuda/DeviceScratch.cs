@@ -10,7 +10,7 @@ namespace InferMesh.Kernels.Cuda;
 /// </summary>
 internal sealed class DeviceScratch(Accelerator accelerator) : IDisposable
 {
-    public const int SlotCount = 8;
+    public const int SlotCount = 9;
 
     private readonly MemoryBuffer1D<byte, Stride1D.Dense>?[] slots = new MemoryBuffer1D<byte, Stride1D.Dense>?[SlotCount];
     private readonly List<MemoryBuffer1D<byte, Stride1D.Dense>> retired = [];

@@ -127,6 +127,35 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
         KernelChecks.Attention(device.Require(), PagedLayout.Create([700, 50, 3000, 1], [300, 1, 1, 1], 16, new Random(36 + window)), shape, 36);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(128)]
+    public void Sparse_prefill_rows_at_scattered_positions_match_reference(int window)
+    {
+        var shape = new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), window, 16);
+        KernelChecks.Attention(device.Require(), PagedLayout.CreateSparse([2600, 900], [700, 40], 16, new Random(38 + window)), shape, 38);
+    }
+
+    [Fact]
+    public void Sparse_prefill_of_one_sequence_is_one_flash_launch_per_layer()
+    {
+        var backend = device.Require();
+        long before = backend.FlashLaunches;
+        var shape = new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), 0, 16);
+        KernelChecks.Attention(backend, PagedLayout.CreateSparse([2600, 900, 300], [500, 1, 1], 16, new Random(39)), shape, 39);
+        Assert.Equal(1, backend.FlashLaunches - before);
+    }
+
+    [Fact]
+    public void Short_prefill_chunks_take_the_flash_kernel_when_the_layout_is_mirrored()
+    {
+        var backend = device.Require();
+        long before = backend.FlashLaunches;
+        var shape = new AttentionShape(32, 8, 128, 1 / MathF.Sqrt(128), 0, 16);
+        KernelChecks.Attention(backend, PagedLayout.Create([500, 40], [40, 1], 16, new Random(40)), shape, 40);
+        Assert.Equal(1, backend.FlashLaunches - before);
+    }
+
     [Fact]
     public void Gemm_prefill_splits_long_prompts_into_chunks()
     {

@@ -62,4 +62,26 @@ internal sealed class PagedLayout
             random.Shuffle(order);
         return new PagedLayout(order.Select(r => r.Sequence).ToArray(), order.Select(r => r.Position).ToArray(), tables, maxBlocks, totalBlocks);
     }
+
+    /// <summary>
+    /// Each sequence s has contexts[s] tokens and asks queries[s] rows at scattered positions (ascending, always
+    /// including the last): the rows of a sparse prefill, which recomputes some tokens among cached ones.
+    /// </summary>
+    public static PagedLayout CreateSparse(int[] contexts, int[] queries, int blockSize, Random random)
+    {
+        var dense = Create(contexts, contexts.Select(_ => 1).ToArray(), blockSize, random);
+        var sequence = new List<int>();
+        var position = new List<int>();
+        for (int s = 0; s < contexts.Length; s++)
+        {
+            var picked = Enumerable.Range(0, contexts[s] - 1).OrderBy(_ => random.Next()).Take(queries[s] - 1).Append(contexts[s] - 1).Order();
+            foreach (var p in picked)
+            {
+                sequence.Add(s);
+                position.Add(p);
+            }
+        }
+
+        return new PagedLayout([.. sequence], [.. position], dense.BlockTables, dense.MaxBlocks, dense.TotalBlocks);
+    }
 }
