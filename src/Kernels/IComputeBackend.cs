@@ -57,6 +57,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>accumulator += x, elementwise (residual connections).</summary>
     void Add(DeviceTensor accumulator, DeviceTensor x);
 
+    /// <summary>
+    /// <see cref="Add"/> then <see cref="RmsNorm"/> of the sum: accumulator += x; output = RmsNorm(accumulator) —
+    /// one kernel for the residual add that ends a sublayer and the norm that starts the next (the norm reads the
+    /// sum as stored, so the result equals the two separate ops).
+    /// </summary>
+    void AddRmsNorm(DeviceTensor accumulator, DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
+
     /// <summary>y = x · weightᵀ (+ bias): x is [T×in], weight is [out×in] as Hugging Face stores linear layers, bias is [1×out].</summary>
     void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y);
 

@@ -149,22 +149,34 @@ public sealed class LlamaModel : IDisposable
             b.Embedding(_weights.Embedding!, ids, x);
         }
 
-        for (var l = 0; l < _weights.Layers.Count; l++)
+        var layers = _weights.Layers;
+        if (layers.Count > 0)
         {
-            var w = _weights.Layers[l];
-            b.RmsNorm(x, w.InputNorm, eps, h);
+            b.RmsNorm(x, layers[0].InputNorm, eps, h);
+        }
+
+        // Every residual add is fused with the norm that reads its sum (one launch instead of two), except the
+        // stage's last, whose sum leaves the stage (final norm, or the next pipeline stage).
+        for (var l = 0; l < layers.Count; l++)
+        {
+            var w = layers[l];
             w.ProjectQkv(b, h, qkv, Config);
             b.RopeWriteQkv(qkv, headDim, positions, _invFreq, _ropeScaling, q, cache.Keys(l), cache.Values(l), slots);
             b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
-            b.Add(x, o);
-
-            b.RmsNorm(x, w.PostAttentionNorm, eps, h);
+            b.AddRmsNorm(x, o, w.PostAttentionNorm, eps, h);
             b.MatMul(h, w.GateUpProjection, w.GateUpBias, gateUp);
             b.SwiGlu(gateUp, act);
             b.MatMul(act, w.DownProjection, w.DownBias, o);
-            b.Add(x, o);
+            if (l + 1 < layers.Count)
+            {
+                b.AddRmsNorm(x, o, layers[l + 1].InputNorm, eps, h);
+            }
+            else
+            {
+                b.Add(x, o);
+            }
         }
 
         if (!_weights.IsLastStage || batch.LogitCount == 0)

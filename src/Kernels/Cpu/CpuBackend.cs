@@ -179,6 +179,12 @@ public sealed class CpuBackend : IComputeBackend
         _rowOps.Add(a, xs);
     }
 
+    public void AddRmsNorm(DeviceTensor accumulator, DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        Add(accumulator, x);
+        RmsNorm(accumulator, weight, eps, output);
+    }
+
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y)
     {
         CpuTensor xs = F32(x, nameof(x));

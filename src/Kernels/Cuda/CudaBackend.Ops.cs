@@ -65,6 +65,25 @@ public sealed partial class CudaBackend
         Kernels(sum.DType).Add(stream, sum, As(addend, sum.DType, SlotInputA));
     }
 
+    public void AddRmsNorm(DeviceTensor accumulator, DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        Enter();
+        var sum = Float(accumulator, nameof(accumulator));
+        var addend = Float(x, nameof(x));
+        var scale = Float(weight, nameof(weight));
+        var result = Float(output, nameof(output));
+        SameShape(sum, addend, nameof(x));
+        SameShape(sum, result, nameof(output));
+        if (scale.ElementCount != sum.Cols)
+            throw new ArgumentException($"AddRmsNorm weight {scale} must have {sum.Cols} elements (the columns of the accumulator {sum}).", nameof(weight));
+        if (sum.ElementCount == 0)
+            return;
+        DType type = sum.DType;
+        var target = Target(result, type);
+        Kernels(type).AddRmsNorm(stream, sum, As(addend, type, SlotInputA), As(scale, type, SlotParameter), eps, target);
+        Finish(target, result);
+    }
+
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
         Enter();

@@ -18,6 +18,8 @@ internal abstract class TypedKernelSet
 
     public abstract void RmsNorm(AcceleratorStream stream, CudaTensor x, CudaTensor weight, float eps, CudaTensor output);
 
+    public abstract void AddRmsNorm(AcceleratorStream stream, CudaTensor accumulator, CudaTensor x, CudaTensor weight, float eps, CudaTensor output);
+
     public abstract void HeadRmsNorm(AcceleratorStream stream, CudaTensor qkv, CudaTensor queryWeight, CudaTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps);
 
     public abstract void Rope(AcceleratorStream stream, CudaTensor x, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling);
@@ -74,6 +76,7 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? addBias;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>? siluMul;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? addRmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, float>? headRmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
@@ -117,6 +120,12 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         rmsNorm ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>(RmsNormKernel.Run<T, C>);
         rmsNorm(stream, PerRow(x.Rows, x.Cols), Data(x), Data(weight), Data(output), x.Cols, eps);
+    }
+
+    public override void AddRmsNorm(AcceleratorStream stream, CudaTensor accumulator, CudaTensor x, CudaTensor weight, float eps, CudaTensor output)
+    {
+        addRmsNorm ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>(RmsNormKernel.AddThenNorm<T, C>);
+        addRmsNorm(stream, PerRow(accumulator.Rows, accumulator.Cols), Data(accumulator), Data(x), Data(weight), Data(output), accumulator.Cols, eps);
     }
 
     public override void HeadRmsNorm(AcceleratorStream stream, CudaTensor qkv, CudaTensor queryWeight, CudaTensor keyWeight, int headDim, int queryHeads, int kvHeads, float eps)

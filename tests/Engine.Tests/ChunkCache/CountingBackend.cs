@@ -85,6 +85,9 @@ internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void Add(DeviceTensor accumulator, DeviceTensor x) => Launch(() => inner.Add(accumulator, x));
 
+    public void AddRmsNorm(DeviceTensor accumulator, DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output) =>
+        Launch(() => inner.AddRmsNorm(accumulator, x, weight, eps, output));
+
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y) => Launch(() => inner.MatMul(x, weight, bias, y));
 
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => Launch(() => inner.SiluMul(gate, up, output));

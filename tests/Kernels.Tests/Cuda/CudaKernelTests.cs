@@ -15,6 +15,12 @@ public sealed class CudaKernelTests(CudaDeviceFixture device)
     [InlineData(64, 4096)]
     public void RmsNorm_matches_reference(int rows, int cols) => KernelChecks.RmsNorm(device.Require(), rows, cols, rows * 31 + cols);
 
+    [Theory]
+    [InlineData(1, 2048)]
+    [InlineData(64, 4096)]
+    [InlineData(7, 3000)]
+    public void Fused_add_and_rms_norm_equal_the_separate_ops(int rows, int cols) => KernelChecks.AddRmsNorm(device.Require(), rows, cols, rows * 17 + cols);
+
     [Fact]
     public void Head_rms_norm_matches_reference() => KernelChecks.HeadRmsNorm(device.Require(), 37, 128, 16, 8, 5);
 

@@ -69,6 +69,33 @@ internal static class KernelChecks
         AssertClose(Download(backend, ta), a.Zip(x, (p, q) => p + q).ToArray(), Tolerance(backend), $"Add {rows}x{cols}");
     }
 
+    /// <summary>
+    /// The fused residual add + RMSNorm leaves the accumulator and the output exactly as Add then RmsNorm on the same
+    /// backend do (the norm reads the stored sum), and both match the float64 reference.
+    /// </summary>
+    public static void AddRmsNorm(IComputeBackend backend, int rows, int cols, int seed)
+    {
+        var random = new Random(seed);
+        var a = Bf16Random(random, rows * cols, 3f);
+        var x = Bf16Random(random, rows * cols, 3f);
+        var w = Bf16Random(random, cols, 2f);
+        using var fusedSum = Upload(backend, a, rows, cols);
+        using var separateSum = Upload(backend, a, rows, cols);
+        using var tx = Upload(backend, x, rows, cols);
+        using var tw = backend.LoadWeight(AsBytes(w), DType.F32, 1, cols);
+        using var fused = Poisoned(backend, rows, cols);
+        using var separate = Poisoned(backend, rows, cols);
+        backend.AddRmsNorm(fusedSum, tx, tw, 1e-5f, fused);
+        backend.Add(separateSum, tx);
+        backend.RmsNorm(separateSum, tw, 1e-5f, separate);
+        string what = $"AddRmsNorm {rows}x{cols}";
+        var sum = Download(backend, fusedSum);
+        Assert.Equal(Download(backend, separateSum), sum);
+        Assert.Equal(Download(backend, separate), Download(backend, fused));
+        AssertClose(sum, a.Zip(x, (p, q) => p + q).ToArray(), Tolerance(backend), what + " sum");
+        AssertClose(Download(backend, fused), ReferenceMath.RmsNorm(sum, w, rows, cols, 1e-5f), Tolerance(backend), what + " output");
+    }
+
     public static void SiluMul(IComputeBackend backend, int rows, int cols, int seed)
     {
         var random = new Random(seed);

@@ -28,6 +28,13 @@ public abstract class SimulatedDeviceKernelTests(DType activationType) : IDispos
     }
 
     [Fact]
+    public void Fused_add_and_rms_norm_equal_the_separate_ops()
+    {
+        KernelChecks.AddRmsNorm(backend, 3, 33, 21);
+        KernelChecks.AddRmsNorm(backend, 1, 129, 22);
+    }
+
+    [Fact]
     public void Head_rms_norm_normalises_query_and_key_heads_and_leaves_values()
     {
         KernelChecks.HeadRmsNorm(backend, 3, 64, 4, 2, 11);
