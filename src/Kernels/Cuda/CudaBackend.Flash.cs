@@ -82,6 +82,7 @@ public sealed partial class CudaBackend
         moduleLibrary = CudaModuleLibrary.Load();
         flashKernel = new FlashAttentionKernel(moduleLibrary);
         decodeKernel = new PagedDecodeKernel(moduleLibrary);
+        gemvKernel = new GemvKernel(moduleLibrary, accelerator.NumMultiprocessors);
     }
 
     /// <summary>The CUDA C decode kernel over all rows or the mapped ones, writing partials when there are several splits; false when it does not apply.</summary>
@@ -125,5 +126,6 @@ public sealed partial class CudaBackend
     {
         flashKernel?.Dispose();
         decodeKernel?.Dispose();
+        gemvKernel?.Dispose();
     }
 }

@@ -3,7 +3,8 @@ namespace InferMesh.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     /// <summary>
-    /// y = x · weightᵀ (+ bias) through one cublasGemmEx call. Hugging Face stores a linear layer as W[out, in] row-major,
+    /// y = x · weightᵀ (+ bias): 1..8 rows of 16-bit operands through the GEMV kernel (<see cref="TryGemv"/>), anything
+    /// else through one cublasGemmEx call. Hugging Face stores a linear layer as W[out, in] row-major,
     /// which cuBLAS (column-major) sees as a [in × out] matrix, so yᵀ[out × T] = op(W)·xᵀ with op = transpose, and
     /// row-major y[T × out] is exactly that column-major result. fp32 compute; the output is written in y's type when
     /// cuBLAS supports it (same as the weights, or F32), else in fp32 scratch and converted.
@@ -32,7 +33,7 @@ public sealed partial class CudaBackend
             Kernels(type).NaiveMatMul(stream, a, w, target);
             Finish(target, result);
         }
-        else
+        else if (!TryGemv(a, w, result))
         {
             bool direct = result.DType == type || result.DType == DType.F32;
             var target = direct ? result : Temporary(SlotOutput, result.Rows, result.Cols, DType.F32);
