@@ -31,13 +31,23 @@ for phase in ${PHASES:-tests 1b 8b rag profile}; do
       (cd "$app" && INFERMESH_BENCH_OUT=$out/gpu-kernels.md timeout ${BENCH_S:-150} ./InferMesh.Kernels.Tests -trait "Category=GpuBench" -noColor -parallel none) > "$out/gpu-bench.log" 2>&1
       tail -5 "$out/gpu-bench.log"; [[ -f $out/gpu-kernels.md ]] && cat "$out/gpu-kernels.md"
       ;;
-    1b|8b)
+    gemvbench)
+      (cd "$app" && INFERMESH_GEMV_BENCH_OUT=$out/gpu-gemv.md timeout ${BENCH_S:-90} ./InferMesh.Kernels.Tests -method "*Measure_gemv_against_cublas_at_decode_shapes" -noColor -parallel none) > "$out/gpu-gemv.log" 2>&1
+      tail -3 "$out/gpu-gemv.log"; [[ -f $out/gpu-gemv.md ]] && cat "$out/gpu-gemv.md"
+      ;;
+    1b|8b|1b-*|8b-*)
+      # A suffix names an environment switch for a side-by-side run: -nogemv (cuBLAS for decode GEMVs), -flash64.
+      variant=${phase#*-}; [[ $variant == $phase ]] && variant=""
+      unset INFERMESH_GEMV INFERMESH_FLASH_ROWS
+      [[ $variant == nogemv ]] && export INFERMESH_GEMV=0
+      [[ $variant == flash64 ]] && export INFERMESH_FLASH_ROWS=64
+      phase=${phase%%-*}
       shape=$([[ $phase == 1b ]] && echo llama-3.2-1b || echo llama-3.1-8b); dir=/tmp/$shape
       model $shape $dir
       prefill=$([[ $phase == 8b ]] && echo "512,2048,8192" || echo "512,2048")
       timeout ${BENCH_ENGINE_S:-200} $im bench-engine --model $dir --device cuda:0 --batch ${BATCHES:-1,8,32,64,128} --context 512 --tokens 64 \
-        --prefill $prefill --max-context 8800 --out "$out/ours-$phase.md" > "$out/ours-$phase.log" 2>&1
-      tail -12 "$out/ours-$phase.log"
+        --prefill ${PREFILL:-$prefill} --max-context 8800 --out "$out/ours-$phase$variant.md" > "$out/ours-$phase$variant.log" 2>&1
+      tail -12 "$out/ours-$phase$variant.log"; unset INFERMESH_GEMV INFERMESH_FLASH_ROWS
       if [[ ${PEERS:-0} == 1 ]]; then
         timeout ${HF_TIMEOUT:-240} python3 bench/peers/hf_transformers.py --model $dir --batch ${HF_BATCH:-1,64} --context 512 --tokens 64 \
           --prefill $prefill --modes ${HF_MODES:-eager,static} --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
