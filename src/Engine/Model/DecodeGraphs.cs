@@ -5,10 +5,18 @@ namespace InferMesh.Engine.Model;
 
 /// <summary>
 /// Decode steps of small models are launch-bound (hundreds of small kernels per step), so on backends that can
-/// capture (CUDA graphs) each decode shape — batch size and a power-of-two context bound — is captured once and
-/// replayed after uploading the step's inputs. Other steps (prefill, mixed) run eagerly.
+/// capture (CUDA graphs) each decode shape — a batch-size bucket and a power-of-two context bound — is captured once
+/// and replayed after uploading the step's inputs. Batches are padded up to their bucket (1, 2, 4, then multiples
+/// of 8, as vLLM's capture sizes) with dummy rows whose KV goes to a reserved block, so the batch sizes a serving
+/// engine passes through as requests come and go reuse a few graphs instead of capturing one each (a capture costs
+/// an eager step plus instantiation, several decode steps' worth). Other steps (prefill, mixed) run eagerly.
 /// </summary>
-public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int maxContext) : IDisposable
+/// <param name="model">The model whose decode steps are captured.</param>
+/// <param name="capture">The backend's graph capture.</param>
+/// <param name="maxContext">The engine's context limit (the largest bound).</param>
+/// <param name="maxSequences">The largest batch (buckets never exceed it).</param>
+/// <param name="padBlock">A KV block no sequence owns, written by the padding rows.</param>
+public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int maxContext, int maxSequences, int padBlock) : IDisposable
 {
     private readonly Dictionary<(int Sequences, int Bound, bool Argmax), IReplayableGraph> _graphs = [];
 
@@ -20,6 +28,12 @@ public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int ma
     public DeviceTensor Run(StepBatch batch, KvCachePool cache, bool argmax)
     {
         var bound = Bound(batch.MaxContext);
+        var bucket = Bucket(batch.SequenceCount, maxSequences);
+        if (bucket > batch.SequenceCount)
+        {
+            batch.AddPadding(bucket - batch.SequenceCount, padBlock);
+        }
+
         model.UploadInputs(batch);
         var key = (batch.SequenceCount, bound, argmax);
         if (_graphs.TryGetValue(key, out var graph))
@@ -46,6 +60,13 @@ public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int ma
         }
 
         return logits;
+    }
+
+    /// <summary>The captured batch size that serves <paramref name="sequences"/>: 1, 2, 4, then the next multiple of 8, at most <paramref name="max"/>.</summary>
+    public static int Bucket(int sequences, int max)
+    {
+        var bucket = sequences <= 4 ? (sequences <= 1 ? 1 : sequences <= 2 ? 2 : 4) : (sequences + 7) / 8 * 8;
+        return Math.Max(sequences, Math.Min(bucket, max));
     }
 
     private int Bound(int context)

@@ -74,6 +74,33 @@ public sealed class StepBatch
     public int AddPositions(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, IReadOnlyList<int> blocks, bool needsLogits) =>
         AddRows(tokens, positions, 0, positions.Length, blocks, needsLogits, false);
 
+    /// <summary>
+    /// Pads a decode batch with <paramref name="rows"/> dummy sequences of one token at position 0 whose KV lives in
+    /// <paramref name="padBlock"/>, a block no sequence owns, so a graph captured for a larger batch can run this one
+    /// (the dummies' logits are computed and ignored).
+    /// </summary>
+    public void AddPadding(int rows, int padBlock)
+    {
+        if (TokenCount + rows > MaxTokens || SequenceCount + rows > MaxSequences)
+        {
+            throw new InvalidOperationException($"step batch overflow: padding to {SequenceCount + rows} sequences exceeds {MaxSequences}.");
+        }
+
+        for (var i = 0; i < rows; i++)
+        {
+            var s = SequenceCount++;
+            var t = TokenCount++;
+            BlockTables[s * MaxBlocksPerSequence] = padBlock;
+            TokenIds[t] = 0;
+            Positions[t] = 0;
+            Slots[t] = padBlock * BlockSize;
+            QuerySequence[t] = s;
+            LogitRows[LogitCount++] = t;
+        }
+
+        MaxContext = Math.Max(MaxContext, 1);
+    }
+
     private int AddRows(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits)
     {
         if (TokenCount + count > MaxTokens || SequenceCount == MaxSequences)

@@ -61,7 +61,9 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _model = new LlamaModel(_backend, _weights, options.BlockSize, maxTokens, logitRows, maxBlocksPerSequence);
             var blocks = KvCacheSizing.Blocks(_backend, config, options, maxBlocksPerSequence);
             _cache = new KvCachePool(_backend, config.NumHiddenLayers, blocks, options.BlockSize, config.NumKeyValueHeads * config.HeadDim);
-            _allocator = new BlockAllocator(blocks, options.BlockSize);
+            // Graph-captured decode pads batches with rows that write one reserved block (see DecodeGraphs).
+            var graphs = options.UseGraphs && _backend is IGraphCapture && blocks > 1;
+            _allocator = new BlockAllocator(graphs ? blocks - 1 : blocks, options.BlockSize);
             _scheduler = new Scheduler(_allocator, new SchedulerOptions
             {
                 MaxBatchTokens = maxTokens,
@@ -78,7 +80,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _chunkCopier = new ChunkKvCopier(_backend, _chunkArena, _cache, _model.InvFreq, config.HeadDim);
             _chunkStore = new ChunkStore(_chunkCopier, options.ChunkStore);
             _minRecomputeRun = options.ChunkStore.MinRecomputeRun ?? 1;
-            _decodeGraphs = options.UseGraphs && _backend is IGraphCapture capture ? new DecodeGraphs(_model, capture, MaxContextLength) : null;
+            _decodeGraphs = graphs ? new DecodeGraphs(_model, (IGraphCapture)_backend, MaxContextLength, options.MaxSequences, padBlock: blocks - 1) : null;
             _chunkScorer = new ChunkScorer(_backend, kvWidth, config.NumAttentionHeads, config.HeadDim, options.BlockSize, config.NumHiddenLayers);
             progress?.Report($"KV cache: {blocks} blocks of {options.BlockSize} tokens ({blocks * options.BlockSize} tokens)");
         }

@@ -7,7 +7,7 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 /// (cudaMalloc, and a device-wide sync when freed), host→device uploads, device→host downloads (each waits for the
 /// stream), explicit synchronisations and kernel launches.
 /// </summary>
-internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
+internal class CountingBackend(IComputeBackend inner) : IComputeBackend
 {
     public long Allocations { get; private set; }
 
@@ -118,7 +118,8 @@ internal sealed class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void Dispose() => inner.Dispose();
 
-    private void Launch(Action operation)
+    /// <summary>Runs (and counts) one kernel-like operation; a graph-recording backend records it instead while capturing.</summary>
+    protected virtual void Launch(Action operation)
     {
         Launches++;
         operation();
