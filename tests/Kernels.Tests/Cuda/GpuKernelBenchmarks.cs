@@ -8,8 +8,9 @@ namespace InferMesh.Kernels.Tests.Cuda;
 
 /// <summary>
 /// Measures the CUDA backend on the device: the two ceilings (copy bandwidth, bf16 GEMM rate), every kernel at
-/// Llama-3.2-1B and 3.1-8B shapes for batch 1, 64 and an 8192-token prefill, and whole decode steps with and without
-/// a CUDA graph. Writes markdown to INFERMESH_BENCH_OUT (a file path). Category GpuBench: run on purpose, not with the tests.
+/// Llama-3.2-1B and 3.1-8B shapes for batch 1, 64 and an 8192-token prefill, the flash prefill kernel alone in its 64-
+/// and 128-row variants, and whole decode steps with and without a CUDA graph. Writes markdown to INFERMESH_BENCH_OUT
+/// (a file path). Category GpuBench: run on purpose, not with the tests.
 /// </summary>
 [Trait("Category", "GpuBench")]
 [Collection("Gpu")]
