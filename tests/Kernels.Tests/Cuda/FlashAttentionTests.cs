@@ -135,6 +135,31 @@ public sealed class FlashAttentionTests(CudaDeviceFixture device)
             $"contiguous flash {backend.ActivationType} rows={rows}@{queryBase} keys={keys}@{keyBase} heads={heads}/{kvHeads} dim={headDim} window={window} rowsPerBlock={rowsPerBlock}");
     }
 
+    /// <summary>
+    /// The kernels scale scores inside the exponent, which needs a positive scale: a negative scale runs as negated
+    /// queries (in registers for d = 64, re-read from shared memory for d = 128 with 128 rows), zero as the smallest
+    /// normal float. Both must still match the CPU twin exactly as a plain scale would.
+    /// </summary>
+    [Theory]
+    [InlineData(-0.125f, 0, false)]
+    [InlineData(-0.09f, 64, true)]
+    [InlineData(0f, 0, true)]
+    [InlineData(0f, 64, false)]
+    public void Negative_and_zero_scales_match_cpu(float scale, int rowsPerBlock, bool fp16)
+    {
+        var backend = fp16 ? device.RequireF16() : device.Require();
+        foreach (int headDim in new[] { 64, 128 })
+        {
+            var shape = new AttentionShape(16, 4, headDim, scale, headDim == 64 ? 150 : 0, 16);
+            const int rows = 300, keys = 420, queryBase = 100;
+            var (q, k, v) = Inputs(backend, shape, rows, keys, headDim + rowsPerBlock);
+            var expected = BlockAttentionChecks.CpuReference(shape, q, Positions(queryBase, rows), k, v, Positions(0, keys));
+            var actual = WithRows(backend, rowsPerBlock, () => RunContiguous(backend, shape, q, queryBase, k, v, 0));
+            BlockAttentionChecks.AssertAgree(expected.Output, expected.Lse, actual.Output, actual.Lse, shape,
+                $"flash {backend.ActivationType} scale={scale} dim={headDim} rowsPerBlock={rowsPerBlock}");
+        }
+    }
+
     [Fact]
     public void Launches_below_128_rows_take_the_64_row_kernel_and_larger_ones_the_128_row_kernel()
     {

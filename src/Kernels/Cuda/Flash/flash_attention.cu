@@ -26,6 +26,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
+#include <cfloat>
 #include <climits>
 
 struct FlashParams
@@ -200,6 +201,25 @@ __device__ __forceinline__ void load_tile(T* tile, const T* base, int ld, int fi
     }
 }
 
+// Flips the sign of the Q chunks this thread loaded (load_tile's assignment; they have landed).
+template <typename T, int D, int ROWS>
+__device__ __forceinline__ void negate_tile(T* tile, int tid)
+{
+    constexpr int chunks = D / 8;
+    constexpr int STEP = THREADS / chunks;
+    uint4* dst = reinterpret_cast<uint4*>(tile + swizzle<D>(tid / chunks, (tid % chunks) * 8));
+#pragma unroll
+    for (int i = 0; i < ROWS / STEP; i++)
+    {
+        uint4 x = dst[i * STEP * D / 8];
+        x.x ^= 0x80008000u;
+        x.y ^= 0x80008000u;
+        x.z ^= 0x80008000u;
+        x.w ^= 0x80008000u;
+        dst[i * STEP * D / 8] = x;
+    }
+}
+
 __device__ __forceinline__ int key_position(const FlashParams& p, int j)
 {
     return j < p.keys ? (p.kpos ? p.kpos[j] : p.kposBase + j) : INT_MAX;
@@ -321,7 +341,13 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
             pending = key_position(p, (tileBegin + 2) * KEYS_PER_TILE + tid);
     }
     cp_async_wait<0>(); // this thread's Q chunks have landed
-    __syncthreads();    // everyone's have, and the first two key tiles' bounds are visible
+    // Scores are scaled inside the exponent (FlashAttention-2's FFMA), which needs a positive scale: a negative one is
+    // applied as -Q (exact: the sign bit) times |scale|, and 0 as the smallest normal float, with which every weight
+    // still rounds to exactly 1 and the LSE to the same float. Rows keep their running maxima already scaled.
+    if (p.scaleLog2 < 0.f)
+        negate_tile<T, D, ROWS>(sQ, tid);
+    const float scale = fabsf(p.scaleLog2) > 0.f ? fabsf(p.scaleLog2) : FLT_MIN;
+    __syncthreads(); // everyone's Q chunks have landed, and the first two key tiles' bounds are visible
 
     // A fragments of Q (the warp's m-tiles, 16 columns per k-step), held in registers where they fit: D/16 k-steps
     // of a 16x16 tile per m-tile.
@@ -460,19 +486,8 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
                 }
             }
 
-            // Scale into the log2 domain and mask (each key and row position is read once), then take each row's
-            // maximum (the quad of threads sharing a row holds disjoint columns).
-#pragma unroll
-            for (int m = 0; m < MT; m++)
-            {
-#pragma unroll
-                for (int n = 0; n < KEYS_PER_TILE / 8; n++)
-                {
-#pragma unroll
-                    for (int e = 0; e < 4; e++)
-                        s[m][n][e] *= p.scaleLog2;
-                }
-            }
+            // Mask the raw scores (each key and row position is read once), then take each row's raw maximum (the
+            // quad of threads sharing a row holds disjoint columns); the scale is positive, so scaling commutes with it.
             if (masked)
             {
                 int qp[MT][2];
@@ -524,7 +539,7 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
                     float x = tileMax[m][h];
                     x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
                     x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
-                    const float newMax = fmaxf(rowMax[m][h], x);
+                    const float newMax = fmaxf(rowMax[m][h], x * scale);
                     base[m][h] = newMax == -INFINITY ? 0.f : newMax;
                     correction[m][h] = fast_exp2(rowMax[m][h] - base[m][h]);
                     unchanged = unchanged && newMax == rowMax[m][h];
@@ -540,10 +555,11 @@ __device__ __forceinline__ void flash_attention(const FlashParams& p)
 #pragma unroll
                 for (int n = 0; n < KEYS_PER_TILE / 8; n++)
                 {
-                    float e0 = fast_exp2(s[m][n][0] - base[m][0]);
-                    float e1 = fast_exp2(s[m][n][1] - base[m][0]);
-                    float e2 = fast_exp2(s[m][n][2] - base[m][1]);
-                    float e3 = fast_exp2(s[m][n][3] - base[m][1]);
+                    // Scaled inside the exponent: one FFMA per score (a masked -inf stays -inf and gives 0).
+                    float e0 = fast_exp2(fmaf(s[m][n][0], scale, -base[m][0]));
+                    float e1 = fast_exp2(fmaf(s[m][n][1], scale, -base[m][0]));
+                    float e2 = fast_exp2(fmaf(s[m][n][2], scale, -base[m][1]));
+                    float e3 = fast_exp2(fmaf(s[m][n][3], scale, -base[m][1]));
                     sum0 += e0 + e1;
                     sum1 += e2 + e3;
                     // The C fragment of n-tiles 2j, 2j+1 is the A fragment of k-step j (FlashAttention-2's register reuse).
