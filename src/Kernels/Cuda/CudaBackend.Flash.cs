@@ -21,6 +21,9 @@ public sealed partial class CudaBackend
     /// <summary>Flash kernel launches so far (tests check which path ran).</summary>
     internal long FlashLaunches { get; private set; }
 
+    /// <summary>The flash kernels (null on a simulated device): tests read which row variant ran and force one.</summary>
+    internal FlashAttentionKernel? FlashKernel => flashKernel;
+
     /// <summary>
     /// Runs the flash kernel over one block of query rows and key/value rows (16-bit storage) when it applies;
     /// false when it does not (type, head dimension, alignment, simulated device), so the caller takes another path.
@@ -62,6 +65,32 @@ public sealed partial class CudaBackend
         flashKernel.Launch(type, p.HeadDim, ref parameters, ((CudaStream)stream).StreamPtr);
         FlashLaunches++;
         return true;
+    }
+
+    /// <summary>
+    /// The flash kernel alone over contiguous positions (query row i at <paramref name="queryPositionBase"/> + i, key
+    /// row j at <paramref name="keyPositionBase"/> + j), as paged prefill launches it after its gather: for kernel
+    /// benchmarks and tests. Queries, keys, values and output share one 16-bit type; false when the kernel does not apply.
+    /// </summary>
+    internal bool ContiguousFlashAttention(DeviceTensor queries, int queryPositionBase, DeviceTensor keys, DeviceTensor values, int keyPositionBase, AttentionShape shape, DeviceTensor output, DeviceTensor lse)
+    {
+        Enter();
+        ArgumentNullException.ThrowIfNull(shape);
+        var q = Float(queries, nameof(queries));
+        var k = Float(keys, nameof(keys));
+        var v = Float(values, nameof(values));
+        var o = Float(output, nameof(output));
+        var l = Own(lse, nameof(lse));
+        if (k.DType != q.DType || v.DType != q.DType || o.DType != q.DType || q.Cols != shape.QueryWidth || k.Cols != shape.KvWidth || v.Cols != k.Cols || v.Rows != k.Rows
+            || o.Rows != q.Rows || o.Cols != q.Cols || l.DType != DType.F32 || l.Rows != q.Rows || l.Cols != shape.NumHeads)
+            throw new ArgumentException($"queries {q}, keys {k}, values {v}, output {o} and lse {l} do not fit {shape} in one storage type.", nameof(queries));
+        if (q.Rows == 0)
+            return true;
+        var p = new AttentionParams { NumHeads = shape.NumHeads, NumKvHeads = shape.NumKvHeads, HeadDim = shape.HeadDim, Scale = shape.Scale, Window = shape.SlidingWindow };
+        return TryFlashAttention(
+            q.DType, p, q.DevicePointer, q.Cols, null, queryPositionBase, q.Rows,
+            k.DevicePointer, v.DevicePointer, k.Cols, null, keyPositionBase, k.Rows,
+            o.DevicePointer, o.Cols, l.DevicePointer);
     }
 
     /// <summary>

@@ -35,6 +35,22 @@ internal static class BlockAttentionChecks
         var (output, lse) = Run(device, shape, q, queryPositions, k, v, keyPositions, positionsWrittenOnDevice);
 
         string what = $"BlockAttention {device.ActivationType} rows={rows} keys={keys} heads={shape.NumHeads}/{shape.NumKvHeads} dim={shape.HeadDim} window={shape.SlidingWindow}";
+        AssertAgree(expectedOutput, expectedLse, output, lse, shape, what);
+    }
+
+    /// <summary>
+    /// Block attention by the CPU twin over the given positions (exact inputs for <paramref name="type"/>), for
+    /// comparison with a device result through <see cref="AssertAgree"/>.
+    /// </summary>
+    public static (float[] Output, float[] Lse) CpuReference(AttentionShape shape, float[] q, int[] queryPositions, float[] k, float[] v, int[] keyPositions)
+    {
+        using var cpu = new CpuBackend(2);
+        return Run(cpu, shape, q, queryPositions, k, v, keyPositions, false);
+    }
+
+    /// <summary>Rows that see no key are 0 with LSE −∞ on both sides; outputs agree by relative error, LSEs element by element.</summary>
+    public static void AssertAgree(float[] expectedOutput, float[] expectedLse, float[] output, float[] lse, AttentionShape shape, string what)
+    {
         AssertMaskedRowsAgree(expectedOutput, expectedLse, output, lse, shape, what);
         AssertClose(output, expectedOutput, OutputTolerance, what + " output");
         for (int i = 0; i < lse.Length; i++)
