@@ -31,6 +31,10 @@ for phase in ${PHASES:-tests 1b 8b rag profile}; do
       (cd "$app" && INFERMESH_BENCH_OUT=$out/gpu-kernels.md timeout ${BENCH_S:-150} ./InferMesh.Kernels.Tests -trait "Category=GpuBench" -noColor -parallel none) > "$out/gpu-bench.log" 2>&1
       tail -5 "$out/gpu-bench.log"; [[ -f $out/gpu-kernels.md ]] && cat "$out/gpu-kernels.md"
       ;;
+    flashbench)
+      (cd "$app" && INFERMESH_FLASH_BENCH_OUT=$out/gpu-flash.md timeout ${BENCH_S:-90} ./InferMesh.Kernels.Tests -method "*Measure_flash_prefill_variants" -noColor -parallel none) > "$out/gpu-flash.log" 2>&1
+      tail -3 "$out/gpu-flash.log"; [[ -f $out/gpu-flash.md ]] && cat "$out/gpu-flash.md"
+      ;;
     gemvbench)
       (cd "$app" && INFERMESH_GEMV_BENCH_OUT=$out/gpu-gemv.md timeout ${BENCH_S:-90} ./InferMesh.Kernels.Tests -method "*Measure_gemv_against_cublas_at_decode_shapes" -noColor -parallel none) > "$out/gpu-gemv.log" 2>&1
       tail -3 "$out/gpu-gemv.log"; [[ -f $out/gpu-gemv.md ]] && cat "$out/gpu-gemv.md"
