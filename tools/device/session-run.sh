@@ -42,17 +42,20 @@ for phase in ${PHASES:-tests 1b 8b rag profile}; do
     1b|8b|1b-*|8b-*)
       # A suffix names an environment switch for a side-by-side run: -nogemv (cuBLAS for decode GEMVs), -flash64.
       variant=${phase#*-}; [[ $variant == $phase ]] && variant=""
-      unset INFERMESH_GEMV INFERMESH_FLASH_ROWS
+      unset INFERMESH_GEMV INFERMESH_FLASH_ROWS INFERMESH_DECODE_SPLIT
       [[ $variant == nogemv ]] && export INFERMESH_GEMV=0
+      [[ $variant == split64 ]] && export INFERMESH_DECODE_SPLIT=64
       [[ $variant == flash64 ]] && export INFERMESH_FLASH_ROWS=64
       phase=${phase%%-*}
       shape=$([[ $phase == 1b ]] && echo llama-3.2-1b || echo llama-3.1-8b); dir=/tmp/$shape
       model $shape $dir
       prefill=$([[ $phase == 8b ]] && echo "512,2048,8192" || echo "512,2048")
-      timeout ${BENCH_ENGINE_S:-200} $im bench-engine --model $dir --device cuda:0 --batch ${BATCHES:-1,8,32,64,128} --context 512 --tokens 64 \
+      batches=${BATCHES:-1,8,32,64,128}
+      [[ -n $variant ]] && { batches=${VARIANT_BATCHES:-$batches}; prefill=${VARIANT_PREFILL:-$prefill}; }
+      timeout ${BENCH_ENGINE_S:-200} $im bench-engine --model $dir --device cuda:0 --batch $batches --context 512 --tokens 64 \
         --prefill ${PREFILL:-$prefill} --max-context 8800 --out "$out/ours-$phase$variant.md" > "$out/ours-$phase$variant.log" 2>&1
-      tail -12 "$out/ours-$phase$variant.log"; unset INFERMESH_GEMV INFERMESH_FLASH_ROWS
-      if [[ ${PEERS:-0} == 1 ]]; then
+      tail -12 "$out/ours-$phase$variant.log"; unset INFERMESH_GEMV INFERMESH_FLASH_ROWS INFERMESH_DECODE_SPLIT
+      if [[ ${PEERS:-0} == 1 && -z $variant ]]; then
         timeout ${HF_TIMEOUT:-240} python3 bench/peers/hf_transformers.py --model $dir --batch ${HF_BATCH:-1,64} --context 512 --tokens 64 \
           --prefill $prefill --modes ${HF_MODES:-eager,static} --json "$out/hf-$phase.json" > "$out/hf-$phase.md" 2> "$out/hf-$phase.log"
         cat "$out/hf-$phase.md"; tail -3 "$out/hf-$phase.log"

@@ -5,8 +5,14 @@ namespace InferMesh.Kernels.Cuda;
 
 public sealed partial class CudaBackend
 {
-    /// <summary>Keys per decode split. Fixed, so splits fall at the same positions whatever the batch.</summary>
-    internal const int DecodeSplitSize = DecodeAttentionKernel.MaxSplitSize;
+    /// <summary>
+    /// Keys per decode split: fixed for the backend's life, so splits fall at the same positions whatever the batch (a
+    /// row's result never depends on its neighbours). 128 by default; INFERMESH_DECODE_SPLIT (16-128) sets another for
+    /// side-by-side measurements: smaller splits give a batch-1 step more blocks, larger ones write fewer partials.
+    /// </summary>
+    internal int DecodeSplitSize { get; } = int.TryParse(Environment.GetEnvironmentVariable("INFERMESH_DECODE_SPLIT"), out var split)
+        ? Math.Clamp(split, 16, DecodeAttentionKernel.MaxSplitSize)
+        : DecodeAttentionKernel.MaxSplitSize;
 
     private const int SharedFloatBudget = 48 * 1024 / sizeof(float);
     private const int PrefillThreads = 256;
