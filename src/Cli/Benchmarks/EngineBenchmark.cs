@@ -32,8 +32,10 @@ internal static class EngineBenchmark
     }
 
     /// <summary>
-    /// Decode tokens/s of <paramref name="batch"/> sequences: counted in the window after every sequence has its
-    /// first token (all prefills done) until the last finishes, so prefill never inflates or deflates the rate.
+    /// Decode tokens/s of <paramref name="batch"/> sequences: counted in the window where all of them decode — after
+    /// every sequence has its first token (all prefills done) until the first one finishes — so neither prefill nor
+    /// the tail, where sequences that started early have finished and the batch shrinks, changes the rate (a
+    /// static-batch peer such as transformers' generate decodes the whole batch in lockstep).
     /// </summary>
     public static async Task<DecodeResult> DecodeAsync(InferenceEngine engine, int batch, int context, int tokens, int vocab, CancellationToken ct)
     {
@@ -64,8 +66,13 @@ internal static class EngineBenchmark
         }
 
         var start = stamps.Max(s => s[0]);
-        var end = stamps.Select((s, b) => s[counts[b] - 1]).Max();
-        var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start)).Sum();
+        var end = stamps.Select((s, b) => s[counts[b] - 1]).Min();
+        if (end <= start)
+        {
+            end = stamps.Select((s, b) => s[counts[b] - 1]).Max(); // the batch never decoded as a whole: the old window
+        }
+
+        var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start && t <= end)).Sum();
         var seconds = (end - start) / (double)Stopwatch.Frequency;
         var tokensPerSecond = seconds > 0 ? decoded / seconds : 0;
         var stepMs = decoded > 0 ? seconds * 1000 * batch / decoded : 0;
