@@ -67,16 +67,19 @@ internal static class EngineBenchmark
 
         var start = stamps.Max(s => s[0]);
         var end = stamps.Select((s, b) => s[counts[b] - 1]).Min();
-        if (end <= start)
+        var wholeBatch = end > start;
+        if (!wholeBatch)
         {
-            end = stamps.Select((s, b) => s[counts[b] - 1]).Max(); // the batch never decoded as a whole: the old window
+            // The batch never decoded as a whole (prompts admitted over more steps than a sequence decodes): measure
+            // until the last finishes, tail included, and say so in the result.
+            end = stamps.Select((s, b) => s[counts[b] - 1]).Max();
         }
 
         var decoded = stamps.Select((s, b) => s.Take(counts[b]).Count(t => t > start && t <= end)).Sum();
         var seconds = (end - start) / (double)Stopwatch.Frequency;
         var tokensPerSecond = seconds > 0 ? decoded / seconds : 0;
         var stepMs = decoded > 0 ? seconds * 1000 * batch / decoded : 0;
-        return new DecodeResult(batch, context, tokensPerSecond, stepMs, engine.Stats.Steps - steps0);
+        return new DecodeResult(batch, context, tokensPerSecond, stepMs, engine.Stats.Steps - steps0, wholeBatch);
     }
 
     /// <summary>Time to first token of one prompt of <paramref name="length"/> tokens (the prefill, plus one sample).</summary>
@@ -91,5 +94,6 @@ internal static class EngineBenchmark
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    public sealed record DecodeResult(int Batch, int Context, double TokensPerSecond, double StepMs, long Steps);
+    /// <param name="WholeBatch">False when no step decoded every sequence, so the rate includes a shrinking tail.</param>
+    public sealed record DecodeResult(int Batch, int Context, double TokensPerSecond, double StepMs, long Steps, bool WholeBatch);
 }
