@@ -14,7 +14,7 @@ namespace InferMesh.Kernels.Tests.Cuda;
 /// </summary>
 [Trait("Category", "GpuBench")]
 [Collection("Gpu")]
-public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
+public sealed partial class GpuKernelBenchmarks(CudaDeviceFixture device)
 {
     private const int Context = 512;
     private readonly StringBuilder report = new();
@@ -66,112 +66,6 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
 
         File.WriteAllText(output, report.ToString());
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
-    }
-
-    /// <summary>
-    /// The CUDA C GEMV kernel against cuBLAS GemmEx on the decode linear layers of Llama-3.1-8B and 3.2-1B (packed
-    /// q|k|v and gate|up as the engine runs them, the separate k projection, the LM head with fp32 logits) at batch 1
-    /// and 8. Writes markdown to INFERMESH_GEMV_BENCH_OUT (a file path).
-    /// </summary>
-    [Fact]
-    public void Measure_gemv_against_cublas_at_decode_shapes()
-    {
-        var backend = device.Require();
-        string output = Environment.GetEnvironmentVariable("INFERMESH_GEMV_BENCH_OUT") ?? Path.Combine(Path.GetTempPath(), "gpu-gemv.md");
-        Line($"Device: {backend.DeviceName}, {backend.TotalMemoryBytes / (1 << 30)} GiB; cuBLAS: {backend.CublasPath}");
-        Line($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}");
-        Line("Times are medians of CUDA-event timings after warm-up; weights rotate over copies larger than L2 where they would fit in it.");
-        Line("GB/s counts the weight, input and output bytes once; the copy bandwidth counts read + write.");
-        Line();
-        double bandwidth = CopyBandwidth(backend);
-        Line($"Ceiling: device-to-device copy {bandwidth:F0} GB/s (read + write).");
-        Line();
-        Line("| layer | in → out | batch | output | cuBLAS ms | cuBLAS GB/s | cuBLAS % copy bw | GEMV ms | GEMV GB/s | GEMV % copy bw | speed-up |");
-        Line("|---|---|---|---|---|---|---|---|---|---|---|");
-        var layers = new (string Name, int In, int Out, DType Output)[]
-        {
-            ("8B qkv_proj", 4096, 6144, DType.BF16),
-            ("8B q_proj / o_proj", 4096, 4096, DType.BF16),
-            ("8B k_proj", 4096, 1024, DType.BF16),
-            ("8B gate_up_proj", 4096, 28672, DType.BF16),
-            ("8B down_proj", 14336, 4096, DType.BF16),
-            ("8B lm_head", 4096, 128_256, DType.F32),
-            ("1B qkv_proj", 2048, 3072, DType.BF16),
-            ("1B q_proj / o_proj", 2048, 2048, DType.BF16),
-            ("1B gate_up_proj", 2048, 16384, DType.BF16),
-            ("1B down_proj", 8192, 2048, DType.BF16),
-        };
-        foreach (var (name, inFeatures, outFeatures, outputType) in layers)
-        {
-            foreach (int batch in new[] { 1, 8 })
-                GemvAgainstCublas(backend, name, inFeatures, outFeatures, outputType, batch, bandwidth);
-        }
-
-        File.WriteAllText(output, report.ToString());
-        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
-    }
-
-    /// <summary>
-    /// The flash attention prefill kernel alone (contiguous positions, no paged gather) in both variants; writes
-    /// markdown to INFERMESH_FLASH_BENCH_OUT (a file path).
-    /// </summary>
-    [Fact]
-    public void Measure_flash_prefill_variants()
-    {
-        var backend = device.Require();
-        string output = Environment.GetEnvironmentVariable("INFERMESH_FLASH_BENCH_OUT") ?? Path.Combine(Path.GetTempPath(), "gpu-flash.md");
-        Line($"Device: {backend.DeviceName}; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Line();
-        FlashPrefillTable(backend);
-        File.WriteAllText(output, report.ToString());
-        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
-    }
-
-    /// <summary>
-    /// Causal prefill attention by the flash kernel at Llama shapes, 64 and 128 query rows per block, bf16; TFLOP/s
-    /// counts the causal half of the score and output products (4·rows²·d·heads/2).
-    /// </summary>
-    private void FlashPrefillTable(CudaBackend backend)
-    {
-        var kernel = backend.FlashKernel ?? throw new InvalidOperationException("The flash kernels are not loaded.");
-        Line("## Flash attention prefill kernel (causal, contiguous positions, bf16)");
-        Line();
-        Line("| shape | rows | heads | d | rows per block | ms | TFLOP/s |");
-        Line("|---|---|---|---|---|---|---|");
-        int saved = kernel.ForcedRowsPerBlock;
-        try
-        {
-            foreach (var shape in new[] { LlamaShape.Llama31_8B, LlamaShape.Llama32_1B })
-            {
-                foreach (int rows in new[] { 2048, 8192 })
-                {
-                    var random = new Random(rows + shape.HeadDim);
-                    var attentionShape = new AttentionShape(shape.Heads, shape.KvHeads, shape.HeadDim, 1 / MathF.Sqrt(shape.HeadDim), 0, 16);
-                    using var q = TestTensors.Upload(backend, TestTensors.Bf16Random(random, rows * shape.QueryWidth, 3f), rows, shape.QueryWidth, DType.BF16);
-                    using var k = TestTensors.Upload(backend, TestTensors.Bf16Random(random, rows * shape.KvWidth), rows, shape.KvWidth, DType.BF16);
-                    using var v = TestTensors.Upload(backend, TestTensors.Bf16Random(random, rows * shape.KvWidth), rows, shape.KvWidth, DType.BF16);
-                    using var o = backend.Allocate(rows, shape.QueryWidth, DType.BF16);
-                    using var lse = backend.Allocate(rows, shape.Heads, DType.F32);
-                    double flops = 4.0 * rows * rows * shape.HeadDim * shape.Heads / 2;
-                    foreach (int rowsPerBlock in new[] { FlashAttentionKernel.NarrowRows, FlashAttentionKernel.WideRows })
-                    {
-                        kernel.ForcedRowsPerBlock = rowsPerBlock;
-                        double ms = Time(backend, () =>
-                        {
-                            if (!backend.ContiguousFlashAttention(q, 0, k, v, 0, attentionShape, o, lse))
-                                throw new InvalidOperationException("The flash kernel did not apply.");
-                        });
-                        Line(Invariant($"| {shape.Name} | {rows} | {shape.Heads}/{shape.KvHeads} | {shape.HeadDim} | {rowsPerBlock} | {ms:F3} | {flops / (ms * 1e9):F1} |"));
-                    }
-                }
-            }
-        }
-        finally
-        {
-            kernel.ForcedRowsPerBlock = saved;
-        }
-
-        Line();
     }
 
     private double CopyBandwidth(CudaBackend backend)
@@ -319,50 +213,6 @@ public sealed class GpuKernelBenchmarks(CudaDeviceFixture device)
         }
 
         return weights;
-    }
-
-    /// <summary>One product timed through cuBLAS (GEMV off) and through the GEMV kernel, on the same weights and input.</summary>
-    private void GemvAgainstCublas(CudaBackend backend, string name, int inFeatures, int outFeatures, DType outputType, int batch, double bandwidth)
-    {
-        var weights = RotatedWeights(backend, outFeatures, inFeatures);
-        try
-        {
-            using var x = TestTensors.Upload(backend, TestTensors.Bf16Random(new Random(batch + inFeatures), batch * inFeatures), batch, inFeatures);
-            using var y = backend.Allocate(batch, outFeatures, outputType);
-            bool saved = backend.UseGemv;
-            double Measure(bool gemv)
-            {
-                backend.UseGemv = gemv;
-                try
-                {
-                    return Time(backend, () =>
-                    {
-                        foreach (var w in weights)
-                            backend.MatMul(x, w, null, y);
-                    }) / weights.Length;
-                }
-                finally
-                {
-                    backend.UseGemv = saved;
-                }
-            }
-
-            long launches = backend.GemvLaunches;
-            double cublasMs = Measure(gemv: false);
-            Assert.Equal(launches, backend.GemvLaunches);
-            double gemvMs = Measure(gemv: true);
-            Assert.True(backend.GemvLaunches > launches, $"{name} at batch {batch} should run through the GEMV kernel");
-
-            long bytes = 2L * outFeatures * inFeatures + 2L * batch * inFeatures + (outputType == DType.F32 ? 4L : 2L) * batch * outFeatures;
-            double cublasGbs = bytes / (cublasMs * 1e6);
-            double gemvGbs = bytes / (gemvMs * 1e6);
-            Line(Invariant($"| {name} | {inFeatures} → {outFeatures} | {batch} | {(outputType == DType.F32 ? "f32" : "bf16")} | {cublasMs:F4} | {cublasGbs:F0} | {cublasGbs / bandwidth * 100:F0}% | {gemvMs:F4} | {gemvGbs:F0} | {gemvGbs / bandwidth * 100:F0}% | {cublasMs / gemvMs:F2}× |"));
-        }
-        finally
-        {
-            foreach (var w in weights)
-                w.Dispose();
-        }
     }
 
     private void Attention(CudaBackend backend, LlamaShape shape, int tokens, DeviceTensor qkv, DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor positions, DeviceTensor invFreq, Random random, double bandwidth)
