@@ -11,9 +11,9 @@ namespace InferMesh.Engine.ChunkCache;
 /// the documents) before the end of the last chunk. The question and the answer attend most to the tokens just before them, and a recomputed token next to
 /// stale neighbours stays wrong (it attends to them), so the tail of the documents is recomputed whole.</item>
 /// </list>
-/// Spans rather than scattered tokens because a run of consecutive positions is what a GPU prefill computes fastest
-/// (tensor-core attention over contiguous queries); on the trained default model scattered top-scored tokens were no
-/// more accurate than a span of the same size (bench/results/cachecraft.md).
+/// Spans rather than scattered tokens: on the trained default model scattered top-scored tokens were no more accurate
+/// than a span of the same size (bench/results/cachecraft.md). Either costs the same to compute — the CUDA backend runs
+/// all of a sequence's recomputed rows, wherever they are, as one flash-attention launch per layer.
 /// </summary>
 public static class RecomputePlanner
 {
