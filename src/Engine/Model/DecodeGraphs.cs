@@ -19,6 +19,7 @@ namespace InferMesh.Engine.Model;
 public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int maxContext, int maxSequences, int padBlock) : IDisposable
 {
     private readonly Dictionary<(int Sequences, int Bound, bool Argmax), IReplayableGraph> _graphs = [];
+    private readonly int[] _padBlockTable = [padBlock];
 
     public int Captured => _graphs.Count;
 
@@ -31,7 +32,7 @@ public sealed class DecodeGraphs(LlamaModel model, IGraphCapture capture, int ma
         var bucket = Bucket(batch.SequenceCount, maxSequences);
         if (bucket > batch.SequenceCount)
         {
-            batch.AddPadding(bucket - batch.SequenceCount, padBlock);
+            batch.AddPadding(bucket - batch.SequenceCount, _padBlockTable);
         }
 
         model.UploadInputs(batch);

@@ -75,30 +75,17 @@ public sealed class StepBatch
         AddRows(tokens, positions, 0, positions.Length, blocks, needsLogits, false);
 
     /// <summary>
-    /// Pads a decode batch with <paramref name="rows"/> dummy sequences of one token at position 0 whose KV lives in
-    /// <paramref name="padBlock"/>, a block no sequence owns, so a graph captured for a larger batch can run this one
-    /// (the dummies' logits are computed and ignored).
+    /// Pads a decode batch with <paramref name="rows"/> dummy sequences of one token (id 0) at position 0 whose KV
+    /// lives in the single block of <paramref name="padBlockTable"/>, a block no sequence owns, so a graph captured for
+    /// a larger batch can run this one (the dummies' logits are computed and ignored).
     /// </summary>
-    public void AddPadding(int rows, int padBlock)
+    public void AddPadding(int rows, IReadOnlyList<int> padBlockTable)
     {
-        if (TokenCount + rows > MaxTokens || SequenceCount + rows > MaxSequences)
-        {
-            throw new InvalidOperationException($"step batch overflow: padding to {SequenceCount + rows} sequences exceeds {MaxSequences}.");
-        }
-
+        ReadOnlySpan<int> padRow = [0];
         for (var i = 0; i < rows; i++)
         {
-            var s = SequenceCount++;
-            var t = TokenCount++;
-            BlockTables[s * MaxBlocksPerSequence] = padBlock;
-            TokenIds[t] = 0;
-            Positions[t] = 0;
-            Slots[t] = padBlock * BlockSize;
-            QuerySequence[t] = s;
-            LogitRows[LogitCount++] = t;
+            AddRows(padRow, padRow, 0, 1, padBlockTable, needsLogits: true, allLogits: false);
         }
-
-        MaxContext = Math.Max(MaxContext, 1);
     }
 
     private int AddRows(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int start, int count, IReadOnlyList<int> blocks, bool needsLogits, bool allLogits)

@@ -55,7 +55,7 @@ public sealed partial class CudaBackend
         var shape = (rows, p.Window, p.BlockSize, tables.Cols, flash);
         if (shape != plannedShape || !seq.SequenceEqual(plannedSequence) || !pos.SequenceEqual(plannedPosition) || !tab.SequenceEqual(plannedTables))
         {
-            PlanSegments(seq, pos, tab, p, tables.Cols, flash);
+            PlanPrefillSegments(seq, pos, tab, p, tables.Cols, flash);
             plannedShape = shape;
             plannedSequence = seq.ToArray();
             plannedPosition = pos.ToArray();
@@ -88,7 +88,7 @@ public sealed partial class CudaBackend
         && p.NumHeads * p.HeadDim % 8 == 0 && p.NumKvHeads * p.HeadDim % 8 == 0;
 
     /// <summary>Groups the rows into segments and uploads their gather slots and the leftover row map (once per step).</summary>
-    private void PlanSegments(ReadOnlySpan<int> seq, ReadOnlySpan<int> pos, ReadOnlySpan<int> tab, AttentionParams p, int maxBlocks, bool flash)
+    private void PlanPrefillSegments(ReadOnlySpan<int> seq, ReadOnlySpan<int> pos, ReadOnlySpan<int> tab, AttentionParams p, int maxBlocks, bool flash)
     {
         segments.Clear();
         var leftovers = new List<int>();

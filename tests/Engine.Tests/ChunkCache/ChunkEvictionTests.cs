@@ -10,25 +10,10 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 /// </summary>
 public sealed class ChunkEvictionTests
 {
-    private static readonly int[] Instructions = Enumerable.Range(100, 20).ToArray();
-    private static readonly int[] Question = [41, 42, 43, 44, 45];
     private static readonly int[][] Pool = Enumerable.Range(0, 6).Select(c => Enumerable.Range(0, 40).Select(t => 300 + (101 * c) + ((t * 7) % 83)).ToArray()).ToArray();
 
-    private static GenerationRequest Rag(ChunkReuseMode mode, params int[] chunks)
-    {
-        var segments = new List<PromptSegment> { new(Instructions, false) };
-        segments.AddRange(chunks.Select(c => new PromptSegment(Pool[c], true)));
-        segments.Add(new PromptSegment(Question, false));
-        return new GenerationRequest
-        {
-            PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
-            Segments = segments,
-            ChunkReuse = new ChunkReusePolicy { Mode = mode, FixedRatio = 0.2, RecencyWindow = 0 },
-            MaxTokens = 3,
-            IgnoreEos = true,
-            Sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 8 },
-        };
-    }
+    private static GenerationRequest Rag(ChunkReuseMode mode, params int[] chunks) =>
+        RagPrompt.Request(chunks.Select(c => Pool[c]), new ChunkReusePolicy { Mode = mode, FixedRatio = 0.2, RecencyWindow = 0 }, 3, SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 8 });
 
     /// <summary>
     /// Chunks stored one by one, then reused in new orders, mixed with prefix-cached requests. No two requests share

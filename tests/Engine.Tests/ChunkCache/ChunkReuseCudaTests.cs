@@ -13,8 +13,6 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 [Trait("Category", "Gpu")]
 public sealed class ChunkReuseCudaTests
 {
-    private static readonly int[] Instructions = Enumerable.Range(100, 20).ToArray();
-    private static readonly int[] Question = [41, 42, 43, 44, 45];
     private static readonly int[][] Pool = Enumerable.Range(0, 4).Select(c => Enumerable.Range(0, 96).Select(t => 300 + (97 * c) + ((t * 13) % 89)).ToArray()).ToArray();
     private static readonly ChunkReusePolicy Reuse = new() { Mode = ChunkReuseMode.FixedRatio, FixedRatio = 0.25, RecencyWindow = 0 };
 
@@ -25,21 +23,8 @@ public sealed class ChunkReuseCudaTests
         return new CudaBackend();
     }
 
-    private static GenerationRequest Rag(ChunkReusePolicy policy, params int[] chunks)
-    {
-        var segments = new List<PromptSegment> { new(Instructions, false) };
-        segments.AddRange(chunks.Select(c => new PromptSegment(Pool[c], true)));
-        segments.Add(new PromptSegment(Question, false));
-        return new GenerationRequest
-        {
-            PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
-            Segments = segments,
-            ChunkReuse = policy,
-            MaxTokens = 4,
-            IgnoreEos = true,
-            Sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 },
-        };
-    }
+    private static GenerationRequest Rag(ChunkReusePolicy policy, params int[] chunks) =>
+        RagPrompt.Request(chunks.Select(c => Pool[c]), policy, 4, SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 });
 
     private static async Task<TokenLogprob> First(InferenceEngine engine, GenerationRequest request)
     {

@@ -12,27 +12,12 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 /// </summary>
 public sealed class ChunkReuseDeviceWorkTests
 {
-    private static readonly int[] Instructions = Enumerable.Range(100, 20).ToArray();
-    private static readonly int[] Question = [41, 42, 43, 44, 45];
 
     private static int[][] Chunks(int count, int length) =>
         Enumerable.Range(0, count).Select(c => Enumerable.Range(0, length).Select(t => 300 + (97 * c) + ((t * 13) % 89)).ToArray()).ToArray();
 
-    private static GenerationRequest Rag(ChunkReusePolicy policy, IEnumerable<int[]> chunks)
-    {
-        var segments = new List<PromptSegment> { new(Instructions, false) };
-        segments.AddRange(chunks.Select(c => new PromptSegment(c, true)));
-        segments.Add(new PromptSegment(Question, false));
-        return new GenerationRequest
-        {
-            PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
-            Segments = segments,
-            ChunkReuse = policy,
-            MaxTokens = 4,
-            IgnoreEos = true,
-            Sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 },
-        };
-    }
+    private static GenerationRequest Rag(ChunkReusePolicy policy, IEnumerable<int[]> chunks) =>
+        RagPrompt.Request(chunks, policy, 4, SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 });
 
     private static readonly ChunkReusePolicy Reuse = new() { Mode = ChunkReuseMode.FixedRatio, FixedRatio = 0.25, RecencyWindow = 0 };
 

@@ -6,30 +6,14 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 
 public sealed class ChunkReuseTests
 {
-    private static readonly int[] Instructions = Enumerable.Range(100, 20).ToArray();
     private static readonly int[] ChunkA = Enumerable.Range(300, 48).ToArray();
     private static readonly int[] ChunkB = Enumerable.Range(600, 40).Select(i => (i * 7) % 2000).ToArray();
     private static readonly int[] ChunkC = Enumerable.Range(900, 33).ToArray();
-    private static readonly int[] Question = [41, 42, 43, 44, 45];
 
     private static GenerationRequest Rag(ChunkReusePolicy policy, params int[][] chunks) => Rag(policy, "", chunks);
 
-    private static GenerationRequest Rag(ChunkReusePolicy policy, string ns, params int[][] chunks)
-    {
-        var segments = new List<PromptSegment> { new(Instructions, false) };
-        segments.AddRange(chunks.Select(c => new PromptSegment(c, true)));
-        segments.Add(new PromptSegment(Question, false));
-        return new GenerationRequest
-        {
-            PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
-            Segments = segments,
-            ChunkReuse = policy,
-            CacheNamespace = ns,
-            MaxTokens = 6,
-            IgnoreEos = true,
-            Sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 20 },
-        };
-    }
+    private static GenerationRequest Rag(ChunkReusePolicy policy, string ns, params int[][] chunks) =>
+        RagPrompt.Request(chunks, policy, 6, SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 20 }) with { CacheNamespace = ns };
 
     private static async Task<List<TokenEvent>> Run(InferenceEngine engine, GenerationRequest request)
     {
@@ -70,7 +54,7 @@ public sealed class ChunkReuseTests
         var before = engine.Stats.PrefillTokensComputed;
         var reused = await Run(engine, Rag(Policy(ChunkReuseMode.FixedRatio, 0.25), ChunkB, ChunkC, ChunkA));
         var computed = engine.Stats.PrefillTokensComputed - before;
-        var prompt = Instructions.Length + ChunkA.Length + ChunkB.Length + ChunkC.Length + Question.Length;
+        var prompt = RagPrompt.Instructions.Length + ChunkA.Length + ChunkB.Length + ChunkC.Length + RagPrompt.Question.Length;
         Assert.True(computed < prompt / 2, $"computed {computed} of {prompt} prompt tokens");
         Assert.Equal(prompt - computed, reused[^1].CachedPromptTokens);
         Assert.True(engine.ChunkStats.Hits >= 3);

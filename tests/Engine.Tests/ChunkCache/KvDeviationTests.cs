@@ -10,10 +10,8 @@ namespace InferMesh.Engine.Tests.ChunkCache;
 /// </summary>
 public sealed class KvDeviationTests
 {
-    private static readonly int[] Instructions = Enumerable.Range(100, 20).ToArray();
     private static readonly int[] ChunkA = Enumerable.Range(300, 48).ToArray();
     private static readonly int[] ChunkB = Enumerable.Range(600, 40).Select(i => (i * 7) % 2000).ToArray();
-    private static readonly int[] Question = [41, 42, 43, 44, 45];
 
     [Fact]
     public void Deviation_is_the_relative_l2_distance_per_layer()
@@ -61,22 +59,8 @@ public sealed class KvDeviationTests
         return await engine.ReadSessionKvAsync("measured", reordered.PromptTokenIds.Count) ?? throw new InvalidOperationException("no session KV");
     }
 
-    private static GenerationRequest Request(ChunkReusePolicy policy, string? session, params int[][] chunks)
-    {
-        var segments = new List<PromptSegment> { new(Instructions, false) };
-        segments.AddRange(chunks.Select(c => new PromptSegment(c, true)));
-        segments.Add(new PromptSegment(Question, false));
-        return new GenerationRequest
-        {
-            PromptTokenIds = segments.SelectMany(s => s.TokenIds).ToArray(),
-            Segments = segments,
-            ChunkReuse = policy,
-            SessionKey = session,
-            MaxTokens = 2,
-            IgnoreEos = true,
-            Sampling = SamplingParams.Greedy,
-        };
-    }
+    private static GenerationRequest Request(ChunkReusePolicy policy, string? session, params int[][] chunks) =>
+        RagPrompt.Request(chunks, policy, 2, SamplingParams.Greedy) with { SessionKey = session };
 
     private static async Task Run(InferenceEngine engine, GenerationRequest request)
     {

@@ -18,11 +18,10 @@ public sealed partial class GpuKernelBenchmarks
     {
         var backend = device.Require();
         string output = Environment.GetEnvironmentVariable("INFERMESH_FLASH_BENCH_OUT") ?? Path.Combine(Path.GetTempPath(), "gpu-flash.md");
-        Line($"Device: {backend.DeviceName}; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Header(backend);
         Line();
         FlashPrefillTable(backend);
-        File.WriteAllText(output, report.ToString());
-        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Publish(output);
     }
 
     /// <summary>

@@ -19,9 +19,7 @@ public sealed partial class GpuKernelBenchmarks
     {
         var backend = device.Require();
         string output = Environment.GetEnvironmentVariable("INFERMESH_GEMV_BENCH_OUT") ?? Path.Combine(Path.GetTempPath(), "gpu-gemv.md");
-        Line($"Device: {backend.DeviceName}, {backend.TotalMemoryBytes / (1 << 30)} GiB; cuBLAS: {backend.CublasPath}");
-        Line($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}");
-        Line("Times are medians of CUDA-event timings after warm-up; weights rotate over copies larger than L2 where they would fit in it.");
+        Header(backend);
         Line("GB/s counts the weight, input and output bytes once; the copy bandwidth counts read + write.");
         Line();
         double bandwidth = CopyBandwidth(backend);
@@ -48,8 +46,7 @@ public sealed partial class GpuKernelBenchmarks
                 GemvAgainstCublas(backend, name, inFeatures, outFeatures, outputType, batch, bandwidth);
         }
 
-        File.WriteAllText(output, report.ToString());
-        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Publish(output);
     }
 
 

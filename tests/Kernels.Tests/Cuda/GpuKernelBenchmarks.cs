@@ -35,9 +35,7 @@ public sealed partial class GpuKernelBenchmarks(CudaDeviceFixture device)
     {
         var backend = device.Require();
         string output = Environment.GetEnvironmentVariable("INFERMESH_BENCH_OUT") ?? Path.Combine(Path.GetTempPath(), "gpu-kernels.md");
-        Line($"Device: {backend.DeviceName}, {backend.TotalMemoryBytes / (1 << 30)} GiB; cuBLAS: {backend.CublasPath}");
-        Line($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}");
-        Line("Times are medians of CUDA-event timings after warm-up; weights rotate over copies larger than L2 where they would fit in it.");
+        Header(backend);
         Line();
         double bandwidth = CopyBandwidth(backend);
         double peak = GemmPeak(backend);
@@ -64,8 +62,7 @@ public sealed partial class GpuKernelBenchmarks(CudaDeviceFixture device)
             }
         }
 
-        File.WriteAllText(output, report.ToString());
-        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Publish(output);
     }
 
     private double CopyBandwidth(CudaBackend backend)
@@ -282,6 +279,21 @@ public sealed partial class GpuKernelBenchmarks(CudaDeviceFixture device)
     }
 
     private void Line(string text = "") => report.AppendLine(text);
+
+    /// <summary>The device, cuBLAS, date, commit and timing method every report starts with.</summary>
+    private void Header(CudaBackend backend)
+    {
+        Line($"Device: {backend.DeviceName}, {backend.TotalMemoryBytes / (1 << 30)} GiB; cuBLAS: {backend.CublasPath}");
+        Line($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; commit: {Environment.GetEnvironmentVariable("INFERMESH_COMMIT") ?? "unknown"}");
+        Line("Times are medians of CUDA-event timings after warm-up; weights rotate over copies larger than L2 where they would fit in it.");
+    }
+
+    /// <summary>Writes the report to <paramref name="path"/> and the test output.</summary>
+    private void Publish(string path)
+    {
+        File.WriteAllText(path, report.ToString());
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
