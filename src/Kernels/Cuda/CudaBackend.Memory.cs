@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -189,17 +190,27 @@ public sealed partial class CudaBackend
         }
     }
 
-    /// <summary>Host to device without ILGPU's trailing stream synchronisation: pageable sources are staged by the driver before the call returns.</summary>
-    private void CopyIn<T>(ArrayView<T> target, ReadOnlySpan<T> source)
-        where T : unmanaged =>
-        target.CopyFromCPUUnsafeAsync(stream, ref MemoryMarshal.GetReference(source), source.Length);
-
-    /// <summary>Device to host, waiting for the stream (and so for every kernel that writes the source).</summary>
-    private void CopyOut<T>(ArrayView<T> source, Span<T> destination)
+    /// <summary>
+    /// Host to device without ILGPU's trailing stream synchronisation: pageable sources are staged by the driver before
+    /// the call returns. The source is pinned for the call: ILGPU takes its raw address, and a garbage collection on
+    /// another thread could otherwise move a managed array mid-copy (seen as rare garbage data on a loaded machine).
+    /// </summary>
+    private unsafe void CopyIn<T>(ArrayView<T> target, ReadOnlySpan<T> source)
         where T : unmanaged
     {
-        source.CopyToCPUUnsafeAsync(stream, ref MemoryMarshal.GetReference(destination), destination.Length);
-        stream.Synchronize();
+        fixed (T* pinned = source)
+            target.CopyFromCPUUnsafeAsync(stream, ref Unsafe.AsRef<T>(pinned), source.Length);
+    }
+
+    /// <summary>Device to host, waiting for the stream (and so for every kernel that writes the source); the destination is pinned until then.</summary>
+    private unsafe void CopyOut<T>(ArrayView<T> source, Span<T> destination)
+        where T : unmanaged
+    {
+        fixed (T* pinned = destination)
+        {
+            source.CopyToCPUUnsafeAsync(stream, ref Unsafe.AsRef<T>(pinned), destination.Length);
+            stream.Synchronize();
+        }
     }
 
     private Span<ushort> Staging(int count)

