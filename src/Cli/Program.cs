@@ -7,6 +7,7 @@ var root = new RootCommand("InferMesh: distributed LLM inference in C#")
     GenerateCommand.Create(),
     ChatCommand.Create(),
     CheckCommand.Create(),
+    LogitsCommand.Create(),
     TokenizeCommand.Create(),
     RenderTemplateCommand.Create(),
     MakeModelCommand.Create(),

@@ -5,6 +5,8 @@
 # Systems is installed there, a per-kernel profile of a short 1B decode. Needs .devcarry/gpu (tools/device/publish.sh)
 # and .devcarry/corpus/licenses.txt (cat /usr/share/common-licenses/*). Usage, from the repo root on the device:
 #   PHASES="tests 1b 8b rag profile" bash tools/device/session-run.sh
+# Phase teacher (asked for by name): every position's logits of a 512-token prompt on the 1B shape, ours against
+# transformers' (issue 5's bar), in teacher-1b.md.
 set -uo pipefail
 start=$(date +%s)
 repo=$(pwd)
@@ -70,6 +72,30 @@ for phase in ${PHASES:-tests 1b 8b rag profile}; do
         echo "$1x$2 rc $? at $(elapsed) s"; tail -2 "$out/rag-8b-$1x$2.log"
       done
       [[ -f $out/rag-8b.md ]] && cat "$out/rag-8b.md"
+      ;;
+    teacher)
+      # Teacher forced over one prompt: transformers (bf16, sdpa) writes every position's logits, then ours, whole-prompt
+      # prefill and 64-token chunks (TEACHER_CHUNKS; "whole" = one step), each compared with transformers' logits as it
+      # returns them (rounded to bf16) and with its final hidden states through an fp32 lm_head (as ours are written).
+      dir=/tmp/llama-3.2-1b; model llama-3.2-1b $dir; tf=/tmp/teacher; rm -rf $tf; mkdir -p $tf; py=bench/peers/hf_teacher_forced.py
+      text=$repo/.devcarry/corpus/licenses.txt; [[ -f $text ]] || text=$repo/README.md
+      vocab=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["vocab_size"])' $dir/config.json)
+      timeout 120 python3 $py make-ids $dir --tokens ${TEACHER_TOKENS:-512} --seed 0 --text "$text" --out $tf/ids.json 2>&1 | tail -1
+      cp $tf/ids.json "$out/teacher-ids.json"
+      timeout ${TEACHER_S:-240} python3 $py reference $dir --ids $tf/ids.json --out $tf/hf.f32 --fp32-head-out $tf/hf-head32.f32 > "$out/teacher-hf.log" 2>&1
+      echo "transformers rc $?"; tail -3 "$out/teacher-hf.log"
+      : > "$out/teacher-1b.md"
+      for chunk in ${TEACHER_CHUNKS:-whole 64}; do
+        timeout ${TEACHER_S:-240} $im logits --model $dir --device cuda:0 --ids $tf/ids.json --out $tf/ours-$chunk.f32 \
+          $([[ $chunk == whole ]] || echo "--chunk $chunk") > "$out/teacher-ours-$chunk.log" 2>&1
+        echo "ours ($chunk) rc $?"; tail -2 "$out/teacher-ours-$chunk.log"
+        for theirs in hf head32; do
+          ref=$tf/hf.f32; [[ $theirs == head32 ]] && ref=$tf/hf-head32.f32
+          { echo "### ours (prefill chunk: $chunk) vs transformers ($([[ $theirs == hf ]] && echo "its bf16 logits" || echo "its final hidden states through an fp32 lm_head"))"; echo
+            timeout 120 python3 $py compare --ours $tf/ours-$chunk.f32 --theirs $ref --vocab $vocab --json "$out/teacher-1b-$chunk-$theirs.json"; echo; } >> "$out/teacher-1b.md" 2>&1
+        done
+      done
+      cat "$out/teacher-1b.md"
       ;;
     profile)
       nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
