@@ -42,11 +42,12 @@ for phase in ${PHASES:-tests 1b 8b rag profile}; do
       tail -3 "$out/gpu-gemv.log"; [[ -f $out/gpu-gemv.md ]] && cat "$out/gpu-gemv.md"
       ;;
     1b|8b|1b-*|8b-*)
-      # A suffix names an environment switch for a side-by-side run: -nogemv (cuBLAS for decode GEMVs), -flash64.
+      # A suffix names an environment switch for a side-by-side run: -nogemv (cuBLAS for decode GEMVs), -flash64,
+      # -splitN (N keys per decode split).
       variant=${phase#*-}; [[ $variant == $phase ]] && variant=""
       unset INFERMESH_GEMV INFERMESH_FLASH_ROWS INFERMESH_DECODE_SPLIT
       [[ $variant == nogemv ]] && export INFERMESH_GEMV=0
-      [[ $variant == split64 ]] && export INFERMESH_DECODE_SPLIT=64
+      [[ $variant == split* ]] && export INFERMESH_DECODE_SPLIT=${variant#split}
       [[ $variant == flash64 ]] && export INFERMESH_FLASH_ROWS=64
       phase=${phase%%-*}
       shape=$([[ $phase == 1b ]] && echo llama-3.2-1b || echo llama-3.1-8b); dir=/tmp/$shape
