@@ -43,12 +43,14 @@ public sealed class TokenSampler
     private readonly int[]? _topLogprobIds;
     private readonly int[] _biasIds = [];
     private readonly float[] _biases = [];
+    private readonly JsonOutputConstraint? _constraint;
 
     /// <param name="parameters">Validated here (<see cref="SamplingParams.Validate"/>).</param>
     /// <param name="vocabSize">Length of the logits row passed to <see cref="Sample(Span{float})"/>.</param>
     /// <param name="promptTokenIds">Needed only for the repetition penalty, which also covers the prompt.</param>
     /// <param name="workspace">Scratch shared with other samplers used on the same thread; null allocates a private one.</param>
-    public TokenSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int>? promptTokenIds = null, SamplingWorkspace? workspace = null)
+    /// <param name="constraint">Masks tokens that would break a required output format (after biases and penalties; logprobs stay unconstrained).</param>
+    public TokenSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int>? promptTokenIds = null, SamplingWorkspace? workspace = null, JsonOutputConstraint? constraint = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         parameters.Validate();
@@ -60,6 +62,7 @@ public sealed class TokenSampler
         _topK = parameters.TopK > 0 && parameters.TopK < vocabSize ? parameters.TopK : 0;
         Seed = parameters.Seed ?? Random.Shared.NextInt64(long.MinValue, long.MaxValue);
         _random = new Xoshiro256StarStar(Seed);
+        _constraint = constraint;
 
         if (parameters.LogitBias is { Count: > 0 } bias)
         {
@@ -138,6 +141,7 @@ public sealed class TokenSampler
         }
 
         _penalties?.Apply(logits);
+        _constraint?.Mask(logits);
 
         float max = TensorPrimitives.Max(logits);
         ThrowIfUnsampleable(logits, max);
@@ -145,6 +149,7 @@ public sealed class TokenSampler
 
         int token = _greedy || float.IsPositiveInfinity(max) ? FirstIndexOf(logits, max) : Draw(logits, max);
         _penalties?.Record(token);
+        _constraint?.Advance(token);
         logprob = _rawLogits is null ? null : BuildLogprob(token, rawLogSumExp);
         return token;
     }
@@ -155,6 +160,7 @@ public sealed class TokenSampler
         ArgumentOutOfRangeException.ThrowIfNegative(tokenId);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(tokenId, _vocabSize);
         _penalties?.Record(tokenId);
+        _constraint?.Advance(tokenId);
     }
 
     /// <summary>Applies the repetition, presence and frequency penalties of the tokens seen so far, in place (Sample's first step).</summary>

@@ -42,9 +42,10 @@ internal sealed class ActiveRequest
     /// <summary>Set once the final event was written; later cancels are no-ops.</summary>
     public bool Completed { get; set; }
 
-    /// <summary>Greedy, no penalties or biases, no logprobs: the next token can be picked on the device (only ids are copied back).</summary>
+    /// <summary>Greedy, no penalties, biases or output constraint, no logprobs: the next token can be picked on the device (only ids are copied back).</summary>
     public bool DeviceArgmaxEligible =>
         Request.Sampling.IsGreedy && !Request.Sampling.Logprobs && Request.Sampling.RepetitionPenalty == 1f
         && Request.Sampling.PresencePenalty == 0f && Request.Sampling.FrequencyPenalty == 0f
-        && Request.Sampling.LogitBias is not { Count: > 0 } && Request.PromptLogprobs is null;
+        && Request.Sampling.LogitBias is not { Count: > 0 } && Request.PromptLogprobs is null
+        && Request.OutputFormat == OutputFormat.Text;
 }

@@ -21,6 +21,12 @@ public sealed record GenerationRequest
     public bool IgnoreEos { get; init; }
 
     /// <summary>
+    /// <see cref="OutputFormat.JsonObject"/> masks, at every step, the tokens that cannot continue a JSON object, and
+    /// allows end-of-sequence (and <see cref="StopTokenIds"/>) only once it is closed. Such a request samples on the host.
+    /// </summary>
+    public OutputFormat OutputFormat { get; init; } = OutputFormat.Text;
+
+    /// <summary>
     /// Optional key of a conversation. When set, the engine keeps this sequence's KV (including a partial last block)
     /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
     /// </summary>

@@ -120,6 +120,11 @@ public sealed partial class InferenceEngine : IInferenceEngine
 
     public TextTokenizer Tokenizer => _folder.Tokenizer;
 
+    /// <summary>Each token's bytes in decoded text, built on the first request that constrains its output's format.</summary>
+    private DecodedTokenBytes? _decodedTokens;
+
+    private DecodedTokenBytes DecodedTokens => LazyInitializer.EnsureInitialized(ref _decodedTokens, () => new DecodedTokenBytes(Tokenizer));
+
     public ChatTemplate? ChatTemplate => _folder.ChatTemplate;
 
     public ModelFolder Folder => _folder;
@@ -141,7 +146,10 @@ public sealed partial class InferenceEngine : IInferenceEngine
             AllPromptLogits = request.PromptLogprobs is not null,
             PrefixLookedUp = request.PromptLogprobs is not null, // every position is computed for its logits
         };
-        var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace);
+        var constraint = request.OutputFormat == OutputFormat.JsonObject
+            ? new JsonOutputConstraint(DecodedTokens, [.. _folder.EosTokenIds, .. request.StopTokenIds])
+            : null;
+        var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace, constraint);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true, continuation: request.PromptTokenIds.Count > 0), _folder.EosTokenIds);
         Post(() => Admit(active));
         using var registration = cancellationToken.Register(() => Post(() => Cancel(active)));
