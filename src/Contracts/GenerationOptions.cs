@@ -42,4 +42,7 @@ public sealed record GenerationOptions
 
     /// <summary>Send the prompt's text (and its logprobs, when asked) with each choice's first delta (legacy completions' echo).</summary>
     [Id(14)] public bool EchoPrompt { get; init; }
+
+    /// <summary>The output must be one JSON object (OpenAI's response_format json_object): decoding masks tokens that would break it.</summary>
+    [Id(15)] public bool JsonObjectOutput { get; init; }
 }

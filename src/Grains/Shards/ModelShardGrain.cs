@@ -50,6 +50,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             Segments = ChunkSegments.ToEngine(request),
             ImportedPrefixKey = request.ImportedPrefixKey,
             PromptLogprobs = request.Options.PromptLogprobs,
+            OutputFormat = request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
