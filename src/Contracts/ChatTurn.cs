@@ -37,4 +37,10 @@ public sealed record ChatTurn
 
     /// <summary>A raw prompt given as token ids (legacy completions with a token-id prompt): used as they are, nothing added.</summary>
     [Id(7)] public IReadOnlyList<int>? PromptTokenIds { get; init; }
+
+    /// <summary>
+    /// The function tools to show the model, as the JSON text of OpenAI's <c>tools</c> array (validated by the gateway),
+    /// passed to the chat template as its <c>tools</c> variable; null renders without tools.
+    /// </summary>
+    [Id(8)] public string? Tools { get; init; }
 }

@@ -30,4 +30,10 @@ public sealed record TokenDelta
     /// NaN logprob and no alternatives (nothing precedes it; OpenAI writes null there).
     /// </summary>
     [Id(7)] public IReadOnlyList<TokenLogprobInfo>? PromptLogprobs { get; init; }
+
+    /// <summary>
+    /// On each choice's first delta of a turn with tools: the tool-call format the model's chat template points to
+    /// (see <see cref="ToolCallFormats"/>), so the gateway knows how to read calls out of the reply.
+    /// </summary>
+    [Id(8)] public string? ToolCallFormat { get; init; }
 }

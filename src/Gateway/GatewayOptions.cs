@@ -35,6 +35,18 @@ public sealed class GatewayOptions
     /// <summary>Most messages in one request.</summary>
     public int MaxMessages { get; set; } = 2048;
 
+    /// <summary>Most function tools on one chat request.</summary>
+    public int MaxTools { get; set; } = 128;
+
+    /// <summary>Largest JSON schema (a tool's <c>parameters</c>), in bytes of its JSON text.</summary>
+    public int MaxToolSchemaBytes { get; set; } = 32_768;
+
+    /// <summary>
+    /// How tool calls are read out of replies: <c>auto</c> (the format the model's chat template points to),
+    /// <c>hermes</c>, <c>llama3_json</c>, <c>mistral</c>, or <c>none</c> (never: replies are content).
+    /// </summary>
+    public string ToolCallParser { get; set; } = "auto";
+
     /// <summary>Requests generating at once through this gateway.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
 

@@ -5,6 +5,7 @@ using InferMesh.Gateway.Errors;
 using InferMesh.Gateway.Requests;
 using InferMesh.Gateway.Responses;
 using InferMesh.Gateway.Serving;
+using InferMesh.Gateway.Tools;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ public static class ChatCompletionsEndpoint
             Persist = sessionId is not null,
             Documents = documents.Texts,
             CacheNamespace = cacheNamespace,
+            Tools = request.Tools?.TemplateTools,
         };
         var key = sessionId is null ? SessionIds.Ephemeral(tenant) : SessionKeys.Compose(tenant, sessionId);
         await using var turnStream = await services.GetRequiredService<TurnRunner>().StartAsync(key, turn, started, cancellationToken);
@@ -58,13 +60,14 @@ public static class ChatCompletionsEndpoint
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var n = request.Sampling.Options.N;
+        var toolCalling = request.Tools is { ParsesCalls: true } tools ? new ToolCalling(options.ToolCallParser, tools.ParallelToolCalls) : null;
         if (request.Sampling.Stream)
         {
-            await ChatCompletionWriter.StreamAsync(context.Response, turnStream, id, created, request.Model, n, request.Sampling.IncludeUsage, cancellationToken);
+            await ChatCompletionWriter.StreamAsync(context.Response, turnStream, id, created, request.Model, n, request.Sampling.IncludeUsage, toolCalling, cancellationToken);
         }
         else
         {
-            await ChatCompletionWriter.WriteAsync(context.Response, turnStream, id, created, request.Model, n, cancellationToken);
+            await ChatCompletionWriter.WriteAsync(context.Response, turnStream, id, created, request.Model, n, toolCalling, cancellationToken);
         }
     }
 }

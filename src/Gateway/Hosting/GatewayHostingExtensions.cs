@@ -2,6 +2,7 @@ using InferMesh.Gateway.Auth;
 using InferMesh.Gateway.Endpoints;
 using InferMesh.Gateway.Errors;
 using InferMesh.Gateway.Serving;
+using InferMesh.Gateway.Tools;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -47,6 +48,9 @@ public static class GatewayHostingExtensions
     public static IServiceCollection AddInferMeshGatewayServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<GatewayOptions>(configuration.GetSection(GatewayOptions.Section));
+        services.AddOptions<GatewayOptions>()
+            .Validate(o => ToolCalling.Settings.Contains(o.ToolCallParser), $"{GatewayOptions.Section}:ToolCallParser must be one of: {string.Join(", ", ToolCalling.Settings)}.")
+            .ValidateOnStart();
         services.TryAddSingleton<TenantAuthenticator>();
         services.TryAddSingleton<Admission>();
         services.TryAddSingleton<ModelCatalog>();

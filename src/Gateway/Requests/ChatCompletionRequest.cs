@@ -14,12 +14,15 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     /// <summary>Documents to place before the last user message (see the grains' <c>DocumentPrompt</c> for the layout).</summary>
     public IReadOnlyList<DocumentReference> Documents { get; init; } = [];
 
+    /// <summary>The request's function tools; null when it has none.</summary>
+    public ToolsRequest? Tools { get; init; }
+
     public const int MaxModelNameLength = 256;
 
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
 
     /// <summary>Features OpenAI has that InferMesh does not serve yet; naming them is a clear 400, not a silent ignore.</summary>
-    private static readonly string[] Unsupported = ["tools", "tool_choice", "functions", "function_call", "response_format", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
+    private static readonly string[] Unsupported = ["functions", "function_call", "response_format", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
 
     public static ChatCompletionRequest Parse(JsonElement root, GatewayOptions limits)
     {
@@ -34,23 +37,26 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         var sampling = SamplingRequest.Parse(fields, limits, chat: true, defaultMaxTokens: null);
         var sessionId = fields.String("session_id", 1024);
         var documents = DocumentsField.ParseDocuments(fields.Raw("documents"), limits);
+        var tools = ToolsRequest.Parse(fields, limits);
         fields.String("user", 256);
         foreach (var name in Unsupported)
         {
-            // Some clients always send an empty tool list (and "tool_choice":"none"): those ask for nothing.
+            // Some clients always send an empty function list (and "function_call":"none"): those ask for nothing.
             if (fields.Raw(name) is { } value && !AsksForNothing(name, value))
             {
-                throw new ApiErrorException(ApiError.Invalid($"'{name}' is not supported by this server.", name, "unsupported_parameter"));
+                throw new ApiErrorException(ApiError.Invalid(name is "functions" or "function_call"
+                    ? $"'{name}' is OpenAI's deprecated form of tool calling and is not supported by this server; send the functions as 'tools' ([{{\"type\": \"function\", \"function\": {{...}}}}]) and use 'tool_choice' instead."
+                    : $"'{name}' is not supported by this server.", name, "unsupported_parameter"));
             }
         }
 
-        fields.RejectUnknown("store", "metadata", "service_tier", "parallel_tool_calls", "stream_options");
+        fields.RejectUnknown("store", "metadata", "service_tier", "stream_options");
         if (documents.Count > 0 && messages[^1].Role != "user")
         {
             throw new ApiErrorException(ApiError.Invalid("Documents are placed before the question: the last message must be a 'user' message when 'documents' is given.", "messages"));
         }
 
-        return new ChatCompletionRequest(model, messages, sampling, sessionId) { Documents = documents };
+        return new ChatCompletionRequest(model, messages, sampling, sessionId) { Documents = documents, Tools = tools };
     }
 
     private static List<ChatMessage> ParseMessages(JsonElement messages, int maxMessages)
@@ -95,12 +101,24 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             throw new ApiErrorException(ApiError.Invalid($"Invalid value for '{path}.role': '{Truncate(role)}'. Supported values are: {string.Join(", ", Roles.Select(r => $"'{r}'"))}.", $"{path}.role", "invalid_value"));
         }
 
-        var content = ParseContent(fields.Raw("content"), $"{path}.content");
-        fields.String("name", 256);
-        fields.String("tool_call_id", 256);
-        if (fields.Raw("tool_calls") is not null || fields.Raw("function_call") is not null)
+        if (fields.Raw("function_call") is not null)
         {
-            throw new ApiErrorException(ApiError.Invalid($"'{path}.tool_calls' is not supported by this server.", $"{path}.tool_calls", "unsupported_parameter"));
+            throw new ApiErrorException(ApiError.Invalid($"'{path}.function_call' is OpenAI's deprecated form of a call and is not supported by this server; send the call in '{path}.tool_calls' instead.", $"{path}.function_call", "unsupported_parameter"));
+        }
+
+        var toolCalls = fields.Raw("tool_calls") is { } calls ? MessageToolCalls.Parse(calls, $"{path}.tool_calls") : null;
+        if (toolCalls is not null && role != "assistant")
+        {
+            throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.tool_calls': only assistant messages carry tool calls, not '{role}' messages.", $"{path}.tool_calls", "invalid_value"));
+        }
+
+        // An assistant message that calls tools often has no content (null); it renders as empty text, as vLLM does.
+        var content = toolCalls is { Count: > 0 } && fields.Raw("content") is null ? "" : ParseContent(fields.Raw("content"), $"{path}.content");
+        fields.String("name", 256);
+        var toolCallId = fields.String("tool_call_id", 256);
+        if (role == "tool" && toolCallId is null)
+        {
+            throw new ApiErrorException(ApiError.Missing($"{path}.tool_call_id"));
         }
 
         try
@@ -113,7 +131,11 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         }
 
         // Templates know system/user/assistant/tool; OpenAI's newer "developer" role is the system prompt.
-        return new ChatMessage(role == "developer" ? "system" : role, content);
+        return new ChatMessage(role == "developer" ? "system" : role, content)
+        {
+            ToolCalls = toolCalls is { Count: > 0 } ? toolCalls : null,
+            ToolCallId = role == "tool" ? toolCallId : null,
+        };
     }
 
     private static string ParseContent(JsonElement? content, string param)
@@ -154,14 +176,14 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
 
     /// <summary>
-    /// What a client sends when it wants none of these features: an empty <c>tools</c>/<c>functions</c> list,
-    /// <c>tool_choice</c>/<c>function_call</c> "none" or "auto", a <c>response_format</c> of exactly {"type":"text"},
+    /// What a client sends when it wants none of these features: an empty <c>functions</c> list,
+    /// <c>function_call</c> "none" or "auto", a <c>response_format</c> of exactly {"type":"text"},
     /// <c>modalities</c> ["text"]. Anything else (an empty <c>web_search_options</c> object turns web search on) is refused.
     /// </summary>
     private static bool AsksForNothing(string name, JsonElement value) => name switch
     {
-        "tools" or "functions" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0,
-        "tool_choice" or "function_call" => value.ValueKind == JsonValueKind.String && (value.ValueEquals("none") || value.ValueEquals("auto")),
+        "functions" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0,
+        "function_call" => value.ValueKind == JsonValueKind.String && (value.ValueEquals("none") || value.ValueEquals("auto")),
         "response_format" => value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Count() == 1
             && value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text"),
         "modalities" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && value[0].ValueKind == JsonValueKind.String && value[0].ValueEquals("text"),

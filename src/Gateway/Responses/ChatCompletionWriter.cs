@@ -1,14 +1,19 @@
 using System.Text.Json;
 using InferMesh.Gateway.Errors;
 using InferMesh.Gateway.Serving;
+using InferMesh.Gateway.Tools;
 using Microsoft.AspNetCore.Http;
 
 namespace InferMesh.Gateway.Responses;
 
-/// <summary>Writes a chat turn as OpenAI's <c>chat.completion</c> object or as <c>chat.completion.chunk</c> server-sent events.</summary>
+/// <summary>
+/// Writes a chat turn as OpenAI's <c>chat.completion</c> object or as <c>chat.completion.chunk</c> server-sent events.
+/// With <see cref="ToolCalling"/>, replies are read for tool calls: a reply that makes some answers with
+/// <c>tool_calls</c>, the text outside them as content (or null), and finish_reason "tool_calls".
+/// </summary>
 public static class ChatCompletionWriter
 {
-    public static async Task WriteAsync(HttpResponse response, TurnStream turn, string id, long created, string model, int choices, CancellationToken cancellationToken)
+    public static async Task WriteAsync(HttpResponse response, TurnStream turn, string id, long created, string model, int choices, ToolCalling? tools, CancellationToken cancellationToken)
     {
         var all = new ChoiceAccumulator(choices);
         while (await turn.MoveNextAsync())
@@ -25,15 +30,22 @@ public static class ChatCompletionWriter
             json.WriteStartArray("choices");
             for (var i = 0; i < choices; i++)
             {
+                var parse = tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i));
+                var calls = parse is { Calls.Count: > 0 } ? tools!.Allowed(parse.Calls) : [];
                 json.WriteStartObject();
                 json.WriteNumber("index", i);
                 json.WriteStartObject("message");
                 json.WriteString("role", "assistant");
-                json.WriteString("content", all.Text(i));
+                json.WriteString("content", calls.Count > 0 ? parse!.Content : all.Text(i));
                 json.WriteNull("refusal");
+                if (calls.Count > 0)
+                {
+                    ToolCallsJson.WriteMessageCalls(json, calls);
+                }
+
                 json.WriteEndObject();
                 WriteLogprobs(json, all.Logprobs(i), turn.Logprobs);
-                json.WriteString("finish_reason", all.FinishReason(i));
+                json.WriteString("finish_reason", calls.Count > 0 ? "tool_calls" : all.FinishReason(i));
                 json.WriteEndObject();
             }
 
@@ -45,9 +57,10 @@ public static class ChatCompletionWriter
         await response.BodyWriter.FlushAsync(cancellationToken);
     }
 
-    public static async Task StreamAsync(HttpResponse response, TurnStream turn, string id, long created, string model, int choices, bool includeUsage, CancellationToken cancellationToken)
+    public static async Task StreamAsync(HttpResponse response, TurnStream turn, string id, long created, string model, int choices, bool includeUsage, ToolCalling? tools, CancellationToken cancellationToken)
     {
         var events = new ServerSentEvents(response);
+        var toolStreams = new ToolCallStream?[choices];
         var usage = new ChoiceAccumulator(choices);
         var chunk = new Chunk(id, created, model, includeUsage, turn.Logprobs);
         for (var i = 0; i < choices; i++)
@@ -65,9 +78,17 @@ public static class ChatCompletionWriter
                     usage.AddUsage(u, delta.Index);
                 }
 
+                if (tools is not null)
+                {
+                    var stream = toolStreams[delta.Index] ??= new ToolCallStream(tools.ParserFor(delta.ToolCallFormat), tools);
+                    await WriteWithToolsAsync(events, chunk, stream, delta, cancellationToken);
+                    continue;
+                }
+
                 if (delta.Text.Length > 0 || delta.Logprob is not null)
                 {
-                    await events.WriteAsync(WriteContentChunk, (chunk, delta), cancellationToken);
+                    IReadOnlyList<Contracts.TokenLogprobInfo> logprobs = delta.Logprob is { } lp ? [lp] : [];
+                    await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, delta.Text, logprobs), cancellationToken);
                 }
 
                 if (delta.FinishReason is not null)
@@ -91,6 +112,49 @@ public static class ChatCompletionWriter
         await events.WriteDoneAsync(cancellationToken);
     }
 
+    /// <summary>Content as far as it is surely not a call; at the choice's end, the held text as calls (or as content).</summary>
+    private static async Task WriteWithToolsAsync(ServerSentEvents events, Chunk chunk, ToolCallStream stream, Contracts.TokenDelta delta, CancellationToken cancellationToken)
+    {
+        var (text, logprobs) = stream.Add(delta.Text, delta.Logprob);
+        if (text.Length > 0 || logprobs.Count > 0)
+        {
+            await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, text, logprobs), cancellationToken);
+        }
+
+        if (delta.FinishReason is null)
+        {
+            return;
+        }
+
+        var end = stream.Finish();
+        if (end.Text.Length > 0 || end.Logprobs.Count > 0)
+        {
+            await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, end.Text, end.Logprobs), cancellationToken);
+        }
+
+        for (var k = 0; k < end.Calls.Count; k++)
+        {
+            await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], true), cancellationToken);
+            await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], false), cancellationToken);
+        }
+
+        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, end.Calls.Count > 0 ? "tool_calls" : delta.FinishReason), cancellationToken);
+    }
+
+    private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, int CallIndex, ParsedToolCall Call, bool Head) s)
+    {
+        s.Chunk.Begin(json);
+        json.WriteStartObject();
+        json.WriteNumber("index", s.Index);
+        json.WriteStartObject("delta");
+        ToolCallsJson.WriteDeltaCall(json, s.CallIndex, s.Call, s.Head);
+        json.WriteEndObject();
+        json.WriteNull("logprobs");
+        json.WriteNull("finish_reason");
+        json.WriteEndObject();
+        s.Chunk.End(json);
+    }
+
     private static void WriteRoleChunk(Utf8JsonWriter json, (Chunk Chunk, int Index) s)
     {
         s.Chunk.Begin(json);
@@ -106,15 +170,15 @@ public static class ChatCompletionWriter
         s.Chunk.End(json);
     }
 
-    private static void WriteContentChunk(Utf8JsonWriter json, (Chunk Chunk, Contracts.TokenDelta Delta) s)
+    private static void WriteContentChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, string Text, IReadOnlyList<Contracts.TokenLogprobInfo> Logprobs) s)
     {
         s.Chunk.Begin(json);
         json.WriteStartObject();
-        json.WriteNumber("index", s.Delta.Index);
+        json.WriteNumber("index", s.Index);
         json.WriteStartObject("delta");
-        json.WriteString("content", s.Delta.Text);
+        json.WriteString("content", s.Text);
         json.WriteEndObject();
-        WriteLogprobs(json, s.Delta.Logprob is { } lp ? [lp] : [], s.Chunk.Logprobs);
+        WriteLogprobs(json, s.Logprobs, s.Chunk.Logprobs);
         json.WriteNull("finish_reason");
         json.WriteEndObject();
         s.Chunk.End(json);

@@ -11,6 +11,7 @@ public sealed class ChoiceAccumulator(int choices)
     private readonly string?[] _finish = new string?[choices];
     private readonly string?[] _promptText = new string?[choices];
     private readonly IReadOnlyList<TokenLogprobInfo>?[] _promptLogprobs = new IReadOnlyList<TokenLogprobInfo>?[choices];
+    private readonly string?[] _toolCallFormat = new string?[choices];
 
     public int Choices => choices;
 
@@ -28,6 +29,7 @@ public sealed class ChoiceAccumulator(int choices)
         var i = delta.Index;
         _promptText[i] ??= delta.PromptText;
         _promptLogprobs[i] ??= delta.PromptLogprobs;
+        _toolCallFormat[i] ??= delta.ToolCallFormat;
         _text[i].Append(delta.Text);
         if (delta.Logprob is { } lp)
         {
@@ -54,6 +56,9 @@ public sealed class ChoiceAccumulator(int choices)
     public IReadOnlyList<TokenLogprobInfo>? PromptLogprobs(int index) => _promptLogprobs[index];
 
     public IReadOnlyList<TokenLogprobInfo> Logprobs(int index) => _logprobs[index];
+
+    /// <summary>The tool-call format the session reported for the choice (null without tools).</summary>
+    public string? ToolCallFormat(int index) => _toolCallFormat[index];
 
     public string FinishReason(int index) => _finish[index] ?? "stop";
 

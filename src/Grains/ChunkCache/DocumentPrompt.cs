@@ -20,13 +20,14 @@ internal static class DocumentPrompt
     /// <summary>What follows every document (a blank line), as part of the document's own tokens.</summary>
     public const string Separator = "\n\n";
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents, string? tools = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, $"model '{engine.ModelName}' has no chat template (chat_template.jinja or tokenizer_config.json); documents need one", "documents");
         }
 
+        var toolCallFormat = TurnPrompt.ToolCallFormatOf(engine, template, tools);
         var added = TurnPrompt.NewMessages(state.Messages, incoming);
         if (added.Count == 0 || added[^1].Role != "user")
         {
@@ -38,7 +39,7 @@ internal static class DocumentPrompt
         string rendered;
         try
         {
-            rendered = template.Render(TurnPrompt.Variables(engine.Tokenizer, [.. state.Messages, .. added.SkipLast(1), question with { Content = marker + question.Content }]));
+            rendered = template.Render(TurnPrompt.Variables(engine.Tokenizer, [.. state.Messages, .. added.SkipLast(1), question with { Content = marker + question.Content }], tools));
         }
         catch (TemplateException ex)
         {
@@ -83,6 +84,6 @@ internal static class DocumentPrompt
         spans.Add(new PromptSpan(tail.Count, null));
         var text = before + string.Concat(pieces) + after;
         List<ChatMessage> conversation = [.. state.Messages, .. added.SkipLast(1), question with { Content = string.Concat(pieces) + question.Content }];
-        return new TurnPrompt(ids, text, conversation, reused) { Segments = [.. spans.Where(s => s.Length > 0)] };
+        return new TurnPrompt(ids, text, conversation, reused) { Segments = [.. spans.Where(s => s.Length > 0)], ToolCallFormat = toolCallFormat };
     }
 }

@@ -11,6 +11,7 @@ namespace InferMesh.Grains.Sessions;
 internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logprobs, TurnPrompt? echo = null)
 {
     private bool _echoed;
+    private bool _started;
 
     private readonly StringBuilder _text = new();
     private readonly List<int> _tokenIds = [];
@@ -20,6 +21,9 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
     public string Text => _text.ToString();
 
     public string? FinishReason { get; private set; }
+
+    /// <summary>Sent on the choice's first delta (see <see cref="TokenDelta.ToolCallFormat"/>); null without tools.</summary>
+    public string? ToolCallFormat { get; init; }
 
     public TokenDelta Add(ShardTokenEvent e)
     {
@@ -32,8 +36,11 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
         FinishReason = e.FinishReason;
         var echoNow = echo is not null && !_echoed;
         _echoed |= echoNow;
+        var first = !_started;
+        _started = true;
         return new TokenDelta
         {
+            ToolCallFormat = first ? ToolCallFormat : null,
             PromptText = echoNow ? echo!.Text : null,
             PromptLogprobs = echoNow && e.PromptLogprobs.Count == echo!.TokenIds.Count ? PromptLogprobsOf(echo.TokenIds, e) : null,
             Index = index,

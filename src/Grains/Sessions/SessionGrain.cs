@@ -52,8 +52,8 @@ public sealed class SessionGrain(
             var raw = turn.Prompt is not null || turn.PromptTokenIds is not null;
             var prompt = turn.PromptTokenIds is { } ids ? TurnPrompt.ForTokenIds(local.Engine.Tokenizer, ids)
                 : turn.Prompt is { } text ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, text)
-                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents)
-                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages);
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools)
+                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools);
             if (prompt.TokenIds.Count == 0)
             {
                 throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", raw ? "prompt" : "messages");
@@ -71,7 +71,7 @@ public sealed class SessionGrain(
             var choices = new Task[Math.Max(1, turn.Options.N)];
             for (var i = 0; i < choices.Length; i++)
             {
-                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null);
+                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat };
                 var request = new ShardGenerationRequest
                 {
                     PromptTokenIds = prompt.TokenIds,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using InferMesh.Contracts;
 using InferMesh.Engine.Serving;
 using InferMesh.Engine.Templates;
@@ -14,6 +15,9 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
 {
     /// <summary>The prompt's structure at document boundaries (see <c>DocumentPrompt</c>); null for a prompt without documents.</summary>
     public IReadOnlyList<PromptSpan>? Segments { get; init; }
+
+    /// <summary>With tools: the tool-call format the chat template points to (see <see cref="ToolCallFormats"/>); else null.</summary>
+    public string? ToolCallFormat { get; init; }
 
     public static TurnPrompt ForRawPrompt(TextTokenizer tokenizer, string prompt) =>
         new(tokenizer.Encode(prompt, addSpecialTokens: true), prompt, [], 0);
@@ -32,12 +36,14 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         return new TurnPrompt([.. ids], tokenizer.Decode(ids), [], 0);
     }
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, string? tools = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, $"model '{engine.ModelName}' has no chat template (chat_template.jinja or tokenizer_config.json); use /v1/completions with a raw prompt", "messages");
         }
+
+        var toolCallFormat = ToolCallFormatOf(engine, template, tools);
 
         var added = NewMessages(state.Messages, incoming);
         if (added.Count == 0)
@@ -50,7 +56,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         string text;
         try
         {
-            text = template.Render(Variables(tokenizer, conversation));
+            text = template.Render(Variables(tokenizer, conversation, tools));
         }
         catch (TemplateException ex)
         {
@@ -60,10 +66,29 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         if (state.TokenIds.Count > 0 && state.RenderedText.Length > 0 && text.StartsWith(state.RenderedText, StringComparison.Ordinal))
         {
             var suffix = tokenizer.Encode(text[state.RenderedText.Length..], addSpecialTokens: false, continuation: true);
-            return new TurnPrompt([.. state.TokenIds, .. suffix], text, conversation, state.TokenIds.Count);
+            return new TurnPrompt([.. state.TokenIds, .. suffix], text, conversation, state.TokenIds.Count) { ToolCallFormat = toolCallFormat };
         }
 
-        return new TurnPrompt(tokenizer.Encode(text, addSpecialTokens: false), text, conversation, 0);
+        return new TurnPrompt(tokenizer.Encode(text, addSpecialTokens: false), text, conversation, 0) { ToolCallFormat = toolCallFormat };
+    }
+
+    /// <summary>
+    /// Null without tools; with tools, the format the template points to — or a 400 when the template never mentions
+    /// tools (it would render the request as if none had been given, and the model could not call them).
+    /// </summary>
+    internal static string? ToolCallFormatOf(IInferenceEngine engine, ChatTemplate template, string? tools)
+    {
+        if (tools is null)
+        {
+            return null;
+        }
+
+        if (!ToolCallFormats.TemplateRendersTools(template.Source))
+        {
+            throw new InferenceException(InferenceErrorKind.InvalidRequest, $"the chat template of model '{engine.ModelName}' cannot render tools (it never refers to 'tools'); send the request without 'tools', or serve the model with a tool-calling chat template", "tools");
+        }
+
+        return ToolCallFormats.Detect(template.Source);
     }
 
     /// <summary>Messages after the stored history when the client resent it; all of them when it sent only the new turn.</summary>
@@ -87,11 +112,53 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     }
 
     // Hugging Face apply_chat_template's variables; the template renders add_generation_prompt's assistant header.
-    internal static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation) => new()
+    internal static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation, string? tools = null)
     {
-        ["messages"] = conversation.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
-        ["add_generation_prompt"] = true,
-        ["bos_token"] = tokenizer.BosToken ?? "",
-        ["eos_token"] = tokenizer.EosToken ?? "",
-    };
+        var variables = new Dictionary<string, object?>
+        {
+            ["messages"] = conversation.Select(TemplateMessage).ToList(),
+            ["add_generation_prompt"] = true,
+            ["bos_token"] = tokenizer.BosToken ?? "",
+            ["eos_token"] = tokenizer.EosToken ?? "",
+        };
+        if (tools is not null)
+        {
+            variables["tools"] = ParseJson(tools);
+        }
+
+        return variables;
+    }
+
+    /// <summary>
+    /// A message as Hugging Face templates read it (and as vLLM passes it): role and content; tool_calls only on a
+    /// message that has them (Llama 3.1's template tests <c>'tool_calls' in message</c>), each with its arguments as a
+    /// JSON value rather than text, since templates iterate over them or write them with tojson; tool_call_id on a tool
+    /// message.
+    /// </summary>
+    private static object? TemplateMessage(ChatMessage m)
+    {
+        var message = new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content };
+        if (m.ToolCalls is { } calls)
+        {
+            message["tool_calls"] = calls.Select(c => (object?)new Dictionary<string, object?>
+            {
+                ["id"] = c.Id,
+                ["type"] = "function",
+                ["function"] = new Dictionary<string, object?> { ["name"] = c.Name, ["arguments"] = ParseJson(c.Arguments) },
+            }).ToList();
+        }
+
+        if (m.ToolCallId is { } id)
+        {
+            message["tool_call_id"] = id;
+        }
+
+        return message;
+    }
+
+    private static JsonElement ParseJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 }

@@ -1,0 +1,52 @@
+using System.Text;
+using InferMesh.Contracts;
+
+namespace InferMesh.Gateway.Tools;
+
+/// <summary>
+/// Hermes / Qwen2.5 style: each call is <c>&lt;tool_call&gt;{"name": …, "arguments": {…}}&lt;/tool_call&gt;</c>, any
+/// number of them, with text around them. The last call may lack its closing tag (the reply ended there). When any
+/// block is not a valid call the whole reply stays content, as vLLM's hermes parser does.
+/// </summary>
+public sealed class HermesToolCallParser : ToolCallParser
+{
+    private const string Open = "<tool_call>";
+    private const string Close = "</tool_call>";
+
+    public override string Format => ToolCallFormats.Hermes;
+
+    public override ToolCallParse Parse(string text)
+    {
+        var calls = new List<ParsedToolCall>();
+        var outside = new StringBuilder();
+        var at = 0;
+        while (text.IndexOf(Open, at, StringComparison.Ordinal) is var open and >= 0)
+        {
+            outside.Append(text, at, open - at);
+            var bodyStart = open + Open.Length;
+            var close = text.IndexOf(Close, bodyStart, StringComparison.Ordinal);
+            var body = close < 0 ? text[bodyStart..] : text[bodyStart..close];
+            if (ToolCallJson.ReadCall(body.Trim(), "arguments") is not { } call)
+            {
+                return ToolCallParse.PlainText(text);
+            }
+
+            calls.Add(new ParsedToolCall(NewCallId(), call.Name, call.Arguments));
+            at = close < 0 ? text.Length : close + Close.Length;
+        }
+
+        if (calls.Count == 0)
+        {
+            return ToolCallParse.PlainText(text);
+        }
+
+        outside.Append(text, at, text.Length - at);
+        return new ToolCallParse(ToolCallParse.ContentOf(outside.ToString()), calls);
+    }
+
+    public override int CallStart(string text)
+    {
+        var open = text.IndexOf(Open, StringComparison.Ordinal);
+        return open >= 0 ? open : PartialMarkerAt(text, Open);
+    }
+}

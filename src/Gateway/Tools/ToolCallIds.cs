@@ -1,0 +1,11 @@
+using System.Security.Cryptography;
+
+namespace InferMesh.Gateway.Tools;
+
+/// <summary>Random call ids.</summary>
+internal static class ToolCallIds
+{
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static string Random(int length) => RandomNumberGenerator.GetString(Alphabet, length);
+}

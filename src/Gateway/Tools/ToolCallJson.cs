@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace InferMesh.Gateway.Tools;
+
+/// <summary>Reads the JSON objects models write for a call: <c>{"name": …, "arguments": {…}}</c> (or "parameters").</summary>
+internal static class ToolCallJson
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    /// <summary>
+    /// The call in <paramref name="json"/>, or null when it is not one: not JSON, not an object, no string name, or
+    /// arguments that are neither an object nor JSON text of one. Arguments absent read as <c>{}</c>.
+    /// </summary>
+    public static (string Name, string Arguments)? ReadCall(string json, string argumentsKey)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, Options);
+            return ReadCall(document.RootElement, argumentsKey);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static (string Name, string Arguments)? ReadCall(JsonElement call, string argumentsKey)
+    {
+        if (call.ValueKind != JsonValueKind.Object
+            || !call.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } functionName)
+        {
+            return null;
+        }
+
+        if (!call.TryGetProperty(argumentsKey, out var arguments) && !call.TryGetProperty("arguments", out arguments))
+        {
+            return (functionName, "{}");
+        }
+
+        return arguments.ValueKind switch
+        {
+            JsonValueKind.Object => (functionName, arguments.GetRawText()),
+            JsonValueKind.String when IsJsonObject(arguments.GetString()!) => (functionName, arguments.GetString()!),
+            _ => null,
+        };
+    }
+
+    private static bool IsJsonObject(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text, Options);
+            return document.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
