@@ -17,6 +17,15 @@ public sealed record ChunkReusePolicy
     /// </summary>
     public int RecencyWindow { get; init; } = 256;
 
+    /// <summary>
+    /// Fewest tokens of a reused chunk's context span in Cache-Craft mode whenever any of it is recomputed: a chunk's
+    /// first tokens attend across its boundary, and on the trained default model that reach is about 20 tokens whatever
+    /// the chunk's length (their share of attention outside the chunk falls from ~0.8 at the first token to ~0.2 by the
+    /// 20th), so a short chunk's share alone would leave part of it stale. Chunks of 134 tokens or more already get at
+    /// least this many from their share (0.15). 0 turns it off.
+    /// </summary>
+    public int BoundaryTokens { get; init; } = 20;
+
     /// <summary>Store the KV of chunks computed by this request for later reuse.</summary>
     public bool StoreChunks { get; init; } = true;
 }

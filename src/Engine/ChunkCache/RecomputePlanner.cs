@@ -6,7 +6,8 @@ namespace InferMesh.Engine.ChunkCache;
 /// <list type="bullet">
 /// <item>a context span: a share that follows how much the chunk depended on its neighbours when it was computed (its
 /// context impact) and how different its new neighbours are, placed where the chunk's tokens attended most to other
-/// chunks;</item>
+/// chunks, and never shorter than <see cref="ChunkReusePolicy.BoundaryTokens"/> (the reach of a chunk's boundary, which
+/// does not shrink with the chunk: short chunks get a larger share);</item>
 /// <item>a recency span: every token within <see cref="ChunkReusePolicy.RecencyWindow"/> positions (at most a third of
 /// the documents) before the end of the last chunk. The question and the answer attend most to the tokens just before them, and a recomputed token next to
 /// stale neighbours stays wrong (it attends to them), so the tail of the documents is recomputed whole.</item>
@@ -43,15 +44,22 @@ public static class RecomputePlanner
 
         // Impact is the mean share of attention that went to other chunks; a new context invalidates that part.
         var impact = variant.HadChunkContext ? variant.ContextImpact : typicalImpact;
-        return Math.Clamp(impact * (1 - (0.5 * contextMatch)), MinShare, MaxShare);
+        var share = Math.Clamp(impact * (1 - (0.5 * contextMatch)), MinShare, MaxShare);
+        return share > 0 ? Math.Max(share, BoundaryShare(variant.Tokens.Length, policy.BoundaryTokens)) : share;
     }
+
+    /// <summary>The share of an <paramref name="n"/>-token chunk that its first <paramref name="boundaryTokens"/> tokens make up (at most 1).</summary>
+    public static double BoundaryShare(int n, int boundaryTokens) => n == 0 ? 0 : Math.Min(1.0, (double)Math.Max(0, boundaryTokens) / n);
 
     /// <summary>
     /// The contiguous span of ⌈share·n⌉ tokens whose context-impact scores sum highest (earliest on ties); the whole
     /// chunk for a share of 1.
     /// </summary>
     public static (int Start, int Count) Span(ChunkVariant variant, double share) =>
-        Span(variant, (int)Math.Ceiling(share * variant.Tokens.Length));
+        Span(variant, Count(share, variant.Tokens.Length));
+
+    /// <summary>⌈share·n⌉, immune to the rounding of a share computed as k/n.</summary>
+    private static int Count(double share, int n) => (int)Math.Ceiling((share * n) - 1e-9);
 
     private static (int Start, int Count) Span(ChunkVariant variant, int count)
     {
@@ -98,7 +106,7 @@ public static class RecomputePlanner
     public static int[] Select(ChunkVariant variant, double share, int recencyTokens, int minRun = 1)
     {
         var n = variant.Tokens.Length;
-        var wanted = (int)Math.Ceiling(share * n);
+        var wanted = Count(share, n);
         var (start, count) = Span(variant, wanted > 0 ? Math.Max(wanted, minRun) : 0);
         var tail = n - Math.Clamp(recencyTokens, 0, n);
         var offsets = new List<int>(count + n - tail);

@@ -18,8 +18,8 @@ public sealed class RecomputePlannerTests : IDisposable
     [Fact]
     public void A_chunk_that_depended_more_on_its_neighbours_gets_more_of_it_recomputed()
     {
-        var loose = Variant(Enumerable.Repeat(0.05f, 100).ToArray());
-        var dependent = Variant(Enumerable.Repeat(0.12f, 100).ToArray());
+        var loose = Variant(Enumerable.Repeat(0.05f, 1000).ToArray());
+        var dependent = Variant(Enumerable.Repeat(0.12f, 1000).ToArray());
 
         Assert.True(RecomputePlanner.Share(dependent, 0.2, false, CacheCraft) > RecomputePlanner.Share(loose, 0.2, false, CacheCraft));
     }
@@ -27,7 +27,7 @@ public sealed class RecomputePlannerTests : IDisposable
     [Fact]
     public void The_better_the_stored_context_matches_the_less_is_recomputed()
     {
-        var variant = Variant(Enumerable.Repeat(0.1f, 100).ToArray());
+        var variant = Variant(Enumerable.Repeat(0.1f, 1000).ToArray());
 
         Assert.True(RecomputePlanner.Share(variant, 0.0, false, CacheCraft) > RecomputePlanner.Share(variant, 0.8, false, CacheCraft));
         Assert.Equal(0, RecomputePlanner.Share(variant, 1.0, true, CacheCraft));
@@ -36,9 +36,44 @@ public sealed class RecomputePlannerTests : IDisposable
     [Fact]
     public void A_chunk_first_seen_without_chunks_before_it_is_planned_with_the_typical_impact()
     {
-        var alone = Variant(new float[100], hadChunkContext: false);
+        var alone = Variant(new float[1000], hadChunkContext: false);
 
         Assert.Equal(0.1 * 0.75, RecomputePlanner.Share(alone, 0.5, false, CacheCraft, typicalImpact: 0.1), 6);
+    }
+
+    [Fact]
+    public void A_short_chunk_in_a_new_context_recomputes_at_least_its_boundary_tokens()
+    {
+        var variant = Variant(Enumerable.Repeat(0.1f, 80).ToArray());
+
+        var share = RecomputePlanner.Share(variant, 0.2, false, CacheCraft);
+
+        Assert.Equal(CacheCraft.BoundaryTokens, RecomputePlanner.Select(variant, share, 0).Length);
+    }
+
+    [Fact]
+    public void The_boundary_floor_leaves_the_share_of_a_long_chunk_unchanged()
+    {
+        var variant = Variant(Enumerable.Repeat(0.5f, 256).ToArray());
+
+        Assert.Equal(RecomputePlanner.MaxShare, RecomputePlanner.Share(variant, 0.2, false, CacheCraft));
+        Assert.Equal(RecomputePlanner.MaxShare, RecomputePlanner.Share(variant, 0.2, false, CacheCraft with { BoundaryTokens = 0 }));
+    }
+
+    [Fact]
+    public void The_boundary_floor_does_not_recompute_a_chunk_whose_context_is_unchanged()
+    {
+        var variant = Variant(Enumerable.Repeat(0.5f, 80).ToArray());
+
+        Assert.Equal(0, RecomputePlanner.Share(variant, 1.0, true, CacheCraft));
+    }
+
+    [Fact]
+    public void The_boundary_floor_does_not_apply_to_the_fixed_ratio_ablation()
+    {
+        var variant = Variant(Enumerable.Repeat(0.5f, 80).ToArray());
+
+        Assert.Equal(0.1, RecomputePlanner.Share(variant, 0.2, false, new ChunkReusePolicy { Mode = ChunkReuseMode.FixedRatio, FixedRatio = 0.1 }));
     }
 
     [Fact]
