@@ -26,14 +26,21 @@ public sealed class TemplateSpeedTests
             template.Render(variables); // warm up the JIT
         }
 
-        const int renders = 1000;
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < renders; i++)
+        // The best of five batches: a loaded machine (other test assemblies, CI neighbours) slows some batches, never
+        // all of them, while a slow renderer is slow in every one.
+        const int renders = 200;
+        var perRender = double.MaxValue;
+        for (var batch = 0; batch < 5; batch++)
         {
-            template.Render(variables);
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < renders; i++)
+            {
+                template.Render(variables);
+            }
+
+            perRender = Math.Min(perRender, watch.Elapsed.TotalMilliseconds / renders);
         }
 
-        var perRender = watch.Elapsed.TotalMilliseconds / renders;
-        Assert.True(perRender < 0.5, $"one render took {perRender * 1000:F1} µs on average; the budget is 500 µs");
+        Assert.True(perRender < 0.5, $"one render took {perRender * 1000:F1} µs on average in the fastest of five batches; the budget is 500 µs");
     }
 }

@@ -69,11 +69,18 @@ public sealed class TokenizerPerformanceTests(ITestOutputHelper output)
 
         var tokenizer = TextTokenizer.Load(TokenizerFiles.Write(json));
         string text = "a" + new string(' ', 50_000) + "b" + string.Concat(Enumerable.Repeat(" \n\t", 20_000)) + new string('x', 50_000);
-        var watch = Stopwatch.StartNew();
-        var ids = tokenizer.Encode(text);
-        watch.Stop();
-        output.WriteLine($"{preTokenizer}: {text.Length} chars -> {ids.Count} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+        // The fastest of three encodes: load on the machine slows some runs, while quadratic work is slow in all of them.
+        IReadOnlyList<int> ids = [];
+        var fastest = TimeSpan.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var watch = Stopwatch.StartNew();
+            ids = tokenizer.Encode(text);
+            fastest = watch.Elapsed < fastest ? watch.Elapsed : fastest;
+        }
+
+        output.WriteLine($"{preTokenizer}: {text.Length} chars -> {ids.Count} tokens in {fastest.TotalMilliseconds:F1} ms (fastest of 3)");
         Assert.Equal(text, tokenizer.Decode(ids));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(fastest < TimeSpan.FromSeconds(2), $"took {fastest.TotalMilliseconds:F0} ms in the fastest of 3 runs");
     }
 }
