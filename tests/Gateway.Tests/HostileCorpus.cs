@@ -146,7 +146,10 @@ public static class HostileCorpus
             new("logit_bias value is a string", "POST", Chat, ChatBody("\"logit_bias\":{\"5\":\"1\"}"), 400, null, "logit_bias"),
             new("logit_bias is an array", "POST", Chat, ChatBody("\"logit_bias\":[5]"), 400, "invalid_type", "logit_bias"),
             new("json_schema response format", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}"), 400, "unsupported_parameter", "response_format"),
-            new("response_format is not supported", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_object\"}"), 400, "unsupported_parameter", "response_format"),
+            new("response_format of an unknown type", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"yaml\"}"), 400, null, "response_format.type"),
+            new("response_format is a string", "POST", Chat, ChatBody("\"response_format\":\"json_object\""), 400, "invalid_type", "response_format"),
+            new("response_format without a type", "POST", Chat, ChatBody("\"response_format\":{}"), 400, null, "response_format.type"),
+            new("response_format with an unknown field", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_object\",\"schema\":{}}"), 400, "unknown_parameter", "schema"),
 
             // Sessions and tenants
             new("session id with path traversal", "POST", Chat, ChatBody("\"session_id\":\"../../etc\""), 400, "invalid_session_id", "session_id"),

@@ -22,7 +22,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
 
     /// <summary>Features OpenAI has that InferMesh does not serve yet; naming them is a clear 400, not a silent ignore.</summary>
-    private static readonly string[] Unsupported = ["functions", "function_call", "response_format", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
+    private static readonly string[] Unsupported = ["functions", "function_call", "audio", "modalities", "prediction", "web_search_options", "reasoning_effort"];
 
     public static ChatCompletionRequest Parse(JsonElement root, GatewayOptions limits)
     {
@@ -177,15 +177,12 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
 
     /// <summary>
     /// What a client sends when it wants none of these features: an empty <c>functions</c> list,
-    /// <c>function_call</c> "none" or "auto", a <c>response_format</c> of exactly {"type":"text"},
-    /// <c>modalities</c> ["text"]. Anything else (an empty <c>web_search_options</c> object turns web search on) is refused.
+    /// <c>function_call</c> "none" or "auto", <c>modalities</c> ["text"]. Anything else (an empty <c>web_search_options</c> object turns web search on) is refused.
     /// </summary>
     private static bool AsksForNothing(string name, JsonElement value) => name switch
     {
         "functions" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0,
         "function_call" => value.ValueKind == JsonValueKind.String && (value.ValueEquals("none") || value.ValueEquals("auto")),
-        "response_format" => value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Count() == 1
-            && value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text"),
         "modalities" => value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && value[0].ValueKind == JsonValueKind.String && value[0].ValueEquals("text"),
         _ => false,
     };

@@ -90,6 +90,7 @@ public sealed record SamplingRequest(GenerationOptions Options, bool Stream, boo
             FrequencyPenalty = (float)(fields.Number("frequency_penalty", -2, 2) ?? 0),
             IgnoreEos = fields.Bool("ignore_eos") ?? false,
             LogitBias = ParseLogitBias(fields),
+            JsonObjectOutput = chat && ResponseFormatField.WantsJsonObject(fields),
         };
         return new SamplingRequest(options, stream, includeUsage);
     }
