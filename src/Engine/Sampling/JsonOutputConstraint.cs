@@ -9,7 +9,7 @@ namespace InferMesh.Engine.Sampling;
 /// greedy and sampled decoding alike, since the mask is applied to the whole distribution; it costs one pass over the
 /// vocabulary per token (a few bytes tried per id), on the host.
 /// </summary>
-public sealed class JsonOutputConstraint
+public sealed class JsonOutputConstraint : IOutputConstraint
 {
     private readonly DecodedTokenBytes _tokens;
     private readonly HashSet<int> _endTokens;

@@ -8,4 +8,7 @@ public enum OutputFormat
 
     /// <summary>One JSON object and nothing after it (<see cref="JsonOutputConstraint"/>).</summary>
     JsonObject,
+
+    /// <summary>One JSON document valid against <c>GenerationRequest.OutputSchema</c> and nothing after it (<see cref="JsonSchemaConstraint"/>).</summary>
+    JsonSchema,
 }

@@ -43,14 +43,14 @@ public sealed class TokenSampler
     private readonly int[]? _topLogprobIds;
     private readonly int[] _biasIds = [];
     private readonly float[] _biases = [];
-    private readonly JsonOutputConstraint? _constraint;
+    private readonly IOutputConstraint? _constraint;
 
     /// <param name="parameters">Validated here (<see cref="SamplingParams.Validate"/>).</param>
     /// <param name="vocabSize">Length of the logits row passed to <see cref="Sample(Span{float})"/>.</param>
     /// <param name="promptTokenIds">Needed only for the repetition penalty, which also covers the prompt.</param>
     /// <param name="workspace">Scratch shared with other samplers used on the same thread; null allocates a private one.</param>
     /// <param name="constraint">Masks tokens that would break a required output format (after biases and penalties; logprobs stay unconstrained).</param>
-    public TokenSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int>? promptTokenIds = null, SamplingWorkspace? workspace = null, JsonOutputConstraint? constraint = null)
+    public TokenSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int>? promptTokenIds = null, SamplingWorkspace? workspace = null, IOutputConstraint? constraint = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         parameters.Validate();

@@ -27,6 +27,13 @@ public sealed record GenerationRequest
     public OutputFormat OutputFormat { get; init; } = OutputFormat.Text;
 
     /// <summary>
+    /// The schema of <see cref="OutputFormat.JsonSchema"/> (required with it, ignored otherwise), compiled per request
+    /// by <see cref="CompiledJsonSchema.Compile"/>: decoding masks every token that cannot continue a document valid
+    /// against it, and allows end-of-sequence only once the document is whole.
+    /// </summary>
+    public CompiledJsonSchema? OutputSchema { get; init; }
+
+    /// <summary>
     /// Optional key of a conversation. When set, the engine keeps this sequence's KV (including a partial last block)
     /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
     /// </summary>

@@ -122,8 +122,11 @@ public sealed partial class InferenceEngine : IInferenceEngine
 
     /// <summary>Each token's bytes in decoded text, built on the first request that constrains its output's format.</summary>
     private DecodedTokenBytes? _decodedTokens;
+    private TokenTrie? _tokenTrie;
 
     private DecodedTokenBytes DecodedTokens => LazyInitializer.EnsureInitialized(ref _decodedTokens, () => new DecodedTokenBytes(Tokenizer));
+
+    private TokenTrie TokenTrie => LazyInitializer.EnsureInitialized(ref _tokenTrie, () => new TokenTrie(DecodedTokens));
 
     public ChatTemplate? ChatTemplate => _folder.ChatTemplate;
 
@@ -146,9 +149,15 @@ public sealed partial class InferenceEngine : IInferenceEngine
             AllPromptLogits = request.PromptLogprobs is not null,
             PrefixLookedUp = request.PromptLogprobs is not null, // every position is computed for its logits
         };
-        var constraint = request.OutputFormat == OutputFormat.JsonObject
-            ? new JsonOutputConstraint(DecodedTokens, [.. _folder.EosTokenIds, .. request.StopTokenIds])
-            : null;
+        IOutputConstraint? constraint = request.OutputFormat switch
+        {
+            OutputFormat.JsonObject => new JsonOutputConstraint(DecodedTokens, [.. _folder.EosTokenIds, .. request.StopTokenIds]),
+            OutputFormat.JsonSchema => new JsonSchemaConstraint(
+                request.OutputSchema ?? throw new ArgumentException("OutputFormat.JsonSchema needs OutputSchema (CompiledJsonSchema.Compile of the schema).", nameof(request)),
+                TokenTrie,
+                [.. _folder.EosTokenIds, .. request.StopTokenIds]),
+            _ => null,
+        };
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace, constraint);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true, continuation: request.PromptTokenIds.Count > 0), _folder.EosTokenIds);
         Post(() => Admit(active));

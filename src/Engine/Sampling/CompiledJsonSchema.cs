@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace InferMesh.Engine.Sampling;
+
+/// <summary>
+/// A JSON Schema (OpenAI's <c>response_format: {"type": "json_schema"}</c>) checked and compiled for
+/// <see cref="JsonSchemaCursor"/>. Supported: <c>type</c> (a name or a list), <c>properties</c>, <c>required</c>,
+/// <c>additionalProperties</c> (false, true or a schema; absent means false in strict mode, as OpenAI's strict mode
+/// requires it, and any extra key otherwise), <c>items</c>, <c>minItems</c>/<c>maxItems</c>, <c>enum</c> and
+/// <c>const</c> of strings, numbers, booleans and null, <c>anyOf</c>, and <c>$ref</c> to <c>#/$defs/…</c> or
+/// <c>#/definitions/…</c> (recursive ones included). Annotations (title, description, default, examples, $schema,
+/// $id, $comment) are ignored; any other keyword is refused, naming it, rather than silently not enforced.
+/// Immutable: one compiled schema may serve any number of cursors. Compile once per request.
+/// </summary>
+public sealed class CompiledJsonSchema
+{
+    /// <summary>The request field a refusal names (the parameter of the <see cref="ArgumentException"/>).</summary>
+    public const string Param = "response_format.json_schema.schema";
+
+    private CompiledJsonSchema(JsonSchemaNode[] nodes, int root)
+    {
+        Nodes = nodes;
+        Root = root;
+    }
+
+    internal JsonSchemaNode[] Nodes { get; }
+
+    internal int Root { get; }
+
+    /// <summary>Compiles a schema given as JSON text.</summary>
+    /// <param name="schemaJson">The schema document (an object).</param>
+    /// <param name="strict">OpenAI's <c>strict</c>: object schemas that do not mention additionalProperties allow no extra keys.</param>
+    /// <exception cref="ArgumentException">The text is not JSON, or the schema is malformed, unsatisfiable or uses unsupported keywords; the message says which and where.</exception>
+    public static CompiledJsonSchema Compile(string schemaJson, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(schemaJson);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(schemaJson, new JsonDocumentOptions { MaxDepth = 2 * JsonSchemaCompiler.MaxNesting + 8 });
+        }
+        catch (JsonException e)
+        {
+            throw JsonSchemaCompiler.Refuse($"not valid JSON ({e.Message}).");
+        }
+
+        using (document)
+        {
+            var (nodes, root) = JsonSchemaCompiler.Compile(document.RootElement, strict);
+            return new CompiledJsonSchema(nodes, root);
+        }
+    }
+}
