@@ -43,4 +43,11 @@ public sealed record ChatTurn
     /// passed to the chat template as its <c>tools</c> variable; null renders without tools.
     /// </summary>
     [Id(8)] public string? Tools { get; init; }
+
+    /// <summary>
+    /// The tool-call format (a <see cref="ToolCallFormats"/> name) the gateway is set to read replies in, whatever the
+    /// chat template points to; null when the template decides. The session reads its stored replies in the same format
+    /// to recognise an assistant turn a client resends as <c>tool_calls</c>.
+    /// </summary>
+    [Id(9)] public string? ForcedToolCallFormat { get; init; }
 }

@@ -49,6 +49,7 @@ public static class ChatCompletionsEndpoint
             Documents = documents.Texts,
             CacheNamespace = cacheNamespace,
             Tools = request.Tools?.TemplateTools,
+            ForcedToolCallFormat = ToolCalling.ForcedFormat(options.ToolCallParser),
         };
         var key = sessionId is null ? SessionIds.Ephemeral(tenant) : SessionKeys.Compose(tenant, sessionId);
         await using var turnStream = await services.GetRequiredService<TurnRunner>().StartAsync(key, turn, started, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Errors;
 using InferMesh.Gateway.Serving;
 using InferMesh.Gateway.Tools;

@@ -1,5 +1,6 @@
 using System.Text;
 using InferMesh.Contracts;
+using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Tools;
 
 namespace InferMesh.Gateway.Responses;

@@ -1,4 +1,5 @@
 using InferMesh.Contracts;
+using InferMesh.Contracts.ToolCalls;
 
 namespace InferMesh.Gateway.Tools;
 
@@ -11,14 +12,11 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls)
     /// <summary>The settings <see cref="GatewayOptions.ToolCallParser"/> accepts.</summary>
     public static readonly IReadOnlyList<string> Settings = ["auto", ToolCallFormats.Hermes, ToolCallFormats.Llama3Json, ToolCallFormats.Mistral, ToolCallFormats.None];
 
+    /// <summary>The format a <see cref="GatewayOptions.ToolCallParser"/> setting forces; null for "auto" (the template decides).</summary>
+    public static string? ForcedFormat(string parserSetting) => parserSetting == "auto" ? null : parserSetting;
+
     /// <summary>The parser for a reply whose template pointed to <paramref name="detectedFormat"/>; null when calls are not looked for.</summary>
-    public ToolCallParser? ParserFor(string? detectedFormat) => (parserSetting == "auto" ? detectedFormat : parserSetting) switch
-    {
-        ToolCallFormats.Hermes => new HermesToolCallParser(),
-        ToolCallFormats.Llama3Json => new Llama3JsonToolCallParser(),
-        ToolCallFormats.Mistral => new MistralToolCallParser(),
-        _ => null,
-    };
+    public ToolCallParser? ParserFor(string? detectedFormat) => ToolCallParser.For(ForcedFormat(parserSetting) ?? detectedFormat);
 
     /// <summary>The calls a reply may return: all of them, or with parallel_tool_calls false only the first.</summary>
     public IReadOnlyList<ParsedToolCall> Allowed(IReadOnlyList<ParsedToolCall> calls) => parallelToolCalls || calls.Count <= 1 ? calls : [calls[0]];

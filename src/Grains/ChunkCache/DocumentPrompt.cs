@@ -20,7 +20,7 @@ internal static class DocumentPrompt
     /// <summary>What follows every document (a blank line), as part of the document's own tokens.</summary>
     public const string Separator = "\n\n";
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents, string? tools = null)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents, string? tools = null, string? forcedToolCallFormat = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
@@ -28,7 +28,7 @@ internal static class DocumentPrompt
         }
 
         var toolCallFormat = TurnPrompt.ToolCallFormatOf(engine, template, tools);
-        var added = TurnPrompt.NewMessages(state.Messages, incoming);
+        var added = TurnPrompt.NewMessages(state.Messages, incoming, TurnPrompt.HistoryParser(template, forcedToolCallFormat));
         if (added.Count == 0 || added[^1].Role != "user")
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, "documents are placed before the question: the last message must be a new user message", "messages");

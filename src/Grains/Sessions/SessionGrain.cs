@@ -52,8 +52,8 @@ public sealed class SessionGrain(
             var raw = turn.Prompt is not null || turn.PromptTokenIds is not null;
             var prompt = turn.PromptTokenIds is { } ids ? TurnPrompt.ForTokenIds(local.Engine.Tokenizer, ids)
                 : turn.Prompt is { } text ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, text)
-                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools)
-                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools);
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools, turn.ForcedToolCallFormat)
+                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools, turn.ForcedToolCallFormat);
             if (prompt.TokenIds.Count == 0)
             {
                 throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", raw ? "prompt" : "messages");

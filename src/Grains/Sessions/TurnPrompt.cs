@@ -1,5 +1,6 @@
 using System.Text.Json;
 using InferMesh.Contracts;
+using InferMesh.Contracts.ToolCalls;
 using InferMesh.Engine.Serving;
 using InferMesh.Engine.Templates;
 using InferMesh.Engine.Tokenization;
@@ -36,7 +37,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         return new TurnPrompt([.. ids], tokenizer.Decode(ids), [], 0);
     }
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, string? tools = null)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, string? tools = null, string? forcedToolCallFormat = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
@@ -45,7 +46,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
 
         var toolCallFormat = ToolCallFormatOf(engine, template, tools);
 
-        var added = NewMessages(state.Messages, incoming);
+        var added = NewMessages(state.Messages, incoming, HistoryParser(template, forcedToolCallFormat));
         if (added.Count == 0)
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, "messages add nothing to the session's history; send at least one new message", "messages");
@@ -91,15 +92,26 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         return ToolCallFormats.Detect(template.Source);
     }
 
-    /// <summary>Messages after the stored history when the client resent it; all of them when it sent only the new turn.</summary>
-    internal static IReadOnlyList<ChatMessage> NewMessages(IReadOnlyList<ChatMessage> history, IReadOnlyList<ChatMessage> incoming)
+    /// <summary>
+    /// The parser that reads the session's stored replies for calls: the gateway's forced format, else the one the
+    /// template points to — whether or not this turn has tools, since an earlier one may have had them.
+    /// </summary>
+    internal static ToolCallParser? HistoryParser(ChatTemplate template, string? forcedToolCallFormat) =>
+        ToolCallParser.For(forcedToolCallFormat ?? ToolCallFormats.Detect(template.Source));
+
+    /// <summary>
+    /// Messages after the stored history when the client resent it; all of them when it sent only the new turn. A
+    /// resent message matches its stored one when equal, or when it is the stored reply's tool calls in OpenAI's form
+    /// (see <see cref="ResentToolCallTurn"/>, read with <paramref name="toolCallParser"/>); the stored message is kept.
+    /// </summary>
+    internal static IReadOnlyList<ChatMessage> NewMessages(IReadOnlyList<ChatMessage> history, IReadOnlyList<ChatMessage> incoming, ToolCallParser? toolCallParser = null)
     {
         if (history.Count > 0 && incoming.Count >= history.Count)
         {
             var resent = true;
             for (var i = 0; i < history.Count && resent; i++)
             {
-                resent = history[i] == incoming[i];
+                resent = history[i] == incoming[i] || ResentToolCallTurn.Matches(history[i], incoming[i], toolCallParser);
             }
 
             if (resent)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using InferMesh.Gateway.Tools;
+using InferMesh.Contracts.ToolCalls;
 
 namespace InferMesh.Gateway.Tests.Tools;
 

@@ -1,4 +1,4 @@
-using InferMesh.Gateway.Tools;
+using InferMesh.Contracts.ToolCalls;
 
 namespace InferMesh.Gateway.Tests.Tools;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Responses;
 using InferMesh.Gateway.Tools;
 

@@ -1,7 +1,6 @@
 using System.Text;
-using InferMesh.Contracts;
 
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
 /// Hermes / Qwen2.5 style: each call is <c>&lt;tool_call&gt;{"name": …, "arguments": {…}}&lt;/tool_call&gt;</c>, any

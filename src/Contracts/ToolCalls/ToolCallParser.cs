@@ -1,4 +1,4 @@
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
 /// Reads the tool calls of one model family out of its reply text. Text that is not a well-formed call in the family's
@@ -6,8 +6,17 @@ namespace InferMesh.Gateway.Tools;
 /// </summary>
 public abstract class ToolCallParser
 {
-    /// <summary>The format's name (see <see cref="Contracts.ToolCallFormats"/>).</summary>
+    /// <summary>The format's name (see <see cref="ToolCallFormats"/>).</summary>
     public abstract string Format { get; }
+
+    /// <summary>The parser of a <see cref="ToolCallFormats"/> name; null for <see cref="ToolCallFormats.None"/>, null or a name it does not know.</summary>
+    public static ToolCallParser? For(string? format) => format switch
+    {
+        ToolCallFormats.Hermes => new HermesToolCallParser(),
+        ToolCallFormats.Llama3Json => new Llama3JsonToolCallParser(),
+        ToolCallFormats.Mistral => new MistralToolCallParser(),
+        _ => null,
+    };
 
     /// <summary>Splits a whole reply into its calls and the text outside them.</summary>
     public abstract ToolCallParse Parse(string text);

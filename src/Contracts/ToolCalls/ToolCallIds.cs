@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>Random call ids.</summary>
 internal static class ToolCallIds

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using InferMesh.Contracts;
 
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
 /// Mistral style: <c>[TOOL_CALLS]</c> then a JSON list of <c>{"name": …, "arguments": {…}}</c>, text before it being

@@ -1,4 +1,4 @@
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
 /// A reply split into the calls it makes and the text outside them (<see cref="Content"/>: trimmed, null when there is

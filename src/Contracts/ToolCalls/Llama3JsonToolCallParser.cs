@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using InferMesh.Contracts;
 
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
 /// Llama 3.1 / 3.2 JSON style: the whole reply is the call, <c>{"name": …, "parameters": {…}}</c> ("arguments" is read

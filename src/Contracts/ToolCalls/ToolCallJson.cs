@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace InferMesh.Gateway.Tools;
+namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>Reads the JSON objects models write for a call: <c>{"name": …, "arguments": {…}}</c> (or "parameters").</summary>
 internal static class ToolCallJson

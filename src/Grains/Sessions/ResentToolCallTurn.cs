@@ -1,0 +1,60 @@
+using System.Text.Json;
+using InferMesh.Contracts;
+using InferMesh.Contracts.ToolCalls;
+
+namespace InferMesh.Grains.Sessions;
+
+/// <summary>
+/// Recognises an assistant turn a client resends in OpenAI's form as the stored reply it came from. The session stores
+/// the model's raw reply text (what its KV holds); the gateway gave the client that text parsed into <c>tool_calls</c>
+/// with ids it made up, and clients send it back that way. The two are the same turn when the stored text, read in the
+/// session's tool-call format, makes the same calls — function names equal and in order, arguments equal as JSON values
+/// (white space and key order aside) — and the resent content is empty or the text outside the calls (white space
+/// aside). Call ids are not compared: the tool messages that follow carry the client's ids and are rendered as sent.
+/// </summary>
+internal static class ResentToolCallTurn
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    public static bool Matches(ChatMessage stored, ChatMessage resent, ToolCallParser? parser)
+    {
+        if (parser is null || stored.Role != "assistant" || resent.Role != "assistant" || stored.ToolCalls is not null || resent.ToolCalls is not { Count: > 0 } calls)
+        {
+            return false;
+        }
+
+        var parse = parser.Parse(stored.Content);
+        if (parse.Calls.Count != calls.Count || !string.IsNullOrWhiteSpace(resent.Content) && !SameText(resent.Content, parse.Content ?? ""))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < calls.Count; i++)
+        {
+            if (!string.Equals(parse.Calls[i].Name, calls[i].Name, StringComparison.Ordinal) || !SameJson(parse.Calls[i].Arguments, calls[i].Arguments))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // A streamed reply's content is the text before the calls as it came, the whole reply's is trimmed and joined.
+    private static bool SameText(string a, string b) =>
+        a.Where(c => !char.IsWhiteSpace(c)).SequenceEqual(b.Where(c => !char.IsWhiteSpace(c)));
+
+    private static bool SameJson(string a, string b)
+    {
+        try
+        {
+            using var left = JsonDocument.Parse(a, Options);
+            using var right = JsonDocument.Parse(b, Options);
+            return JsonElement.DeepEquals(left.RootElement, right.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
