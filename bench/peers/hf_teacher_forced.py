@@ -140,7 +140,11 @@ def reference(args):
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32, "auto": "auto"}[args.dtype]
     t0 = time.perf_counter()
     model = AutoModelForCausalLM.from_pretrained(args.model_dir, dtype=dtype, attn_implementation=args.attn).to(device).eval()
-    log(f"loaded {args.model_dir} as {next(model.parameters()).dtype} on {device} in {time.perf_counter() - t0:.1f} s")
+    loaded = next(model.parameters()).dtype
+    log(f"loaded {args.model_dir} as {loaded} on {device} in {time.perf_counter() - t0:.1f} s")
+    # transformers before 4.56 ignores dtype= (it wanted torch_dtype=) and loads fp32: refuse rather than compare that.
+    if dtype != "auto" and loaded != dtype:
+        raise SystemExit(f"asked for {dtype} but transformers loaded {loaded}; this script needs transformers >= 4.56")
     x = torch.tensor([ids], dtype=torch.long, device=device)
     with torch.inference_mode():
         t0 = time.perf_counter()
@@ -171,6 +175,8 @@ def compare(args):
     if ours.shape != theirs.shape:
         raise SystemExit(f"shapes differ: ours {tuple(ours.shape)}, theirs {tuple(theirs.shape)}")
     n = ours.shape[0]
+    # NaN compares false and sorts anywhere: a NaN or inf anywhere fails the comparison outright.
+    bad = {name: int((~torch.isfinite(t)).any(dim=1).sum()) for name, t in (("ours", ours), ("theirs", theirs))}
     cos, agree, eligible, max_abs, worst = [], 0, 0, 0.0, []
     for start in range(0, n, 64):
         a = ours[start:start + 64].double()
@@ -188,7 +194,9 @@ def compare(args):
     ranked = sorted(cos)
     p1 = ranked[int(math.floor(0.01 * (n - 1)))]
     top1 = agree / eligible if eligible else float("nan")
-    cos_pass, top1_pass = ranked[0] >= args.min_cosine, eligible > 0 and top1 >= args.min_top1
+    finite = bad["ours"] == 0 and bad["theirs"] == 0
+    cos_pass = finite and all(c >= args.min_cosine for c in cos)
+    top1_pass = finite and eligible > 0 and top1 >= args.min_top1
     result = {
         "positions": n, "vocab": args.vocab, "margin": args.margin,
         "cosine_min": ranked[0], "cosine_p1": p1, "cosine_mean": sum(cos) / n,
@@ -196,6 +204,7 @@ def compare(args):
         "top1_agreement": top1, "top1_positions": eligible, "top1_agree": agree,
         "max_abs_delta": max_abs,
         "cosine_pass": cos_pass, "top1_pass": top1_pass,
+        "positions_not_finite": bad,
         "disagreements": [{"position": p, "ours": o, "theirs": t, "their_margin": m} for p, o, t, m in worst[:20]],
         "ours": args.ours, "theirs": args.theirs,
     }
@@ -211,6 +220,7 @@ def compare(args):
         f"| top-1 agreement where their top-1/top-2 margin > {args.margin} | {top1:.2%} ({agree} of {eligible} positions) | >= {args.min_top1:.0%} | {verdict(top1_pass)} |",
         f"| positions with margin > {args.margin} | {eligible} of {n} | | |",
         f"| max abs logit difference | {max_abs:.4f} | | |",
+        f"| positions with a NaN or inf logit | ours {bad['ours']}, theirs {bad['theirs']} | 0 | {verdict(finite)} |",
     ]
     if worst:
         lines += ["", "top-1 disagreements (position: ours / theirs, their margin): " + ", ".join(f"{p}: {o} / {t} ({m:.3f})" for p, o, t, m in worst[:10])]

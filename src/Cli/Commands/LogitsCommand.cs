@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json;
 using InferMesh.Engine.Model;
 using InferMesh.Engine.Serving;
-using InferMesh.Engine.Verification;
 
 namespace InferMesh.Cli.Commands;
 
@@ -20,7 +19,7 @@ internal static class LogitsCommand
         var engine = new EngineArguments();
         var ids = new Option<string>("--ids") { Description = "JSON file holding the prompt's token ids as an array of ints", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "file to write the logits to: little-endian float32, [positions × vocab]", Required = true };
-        var chunk = new Option<int?>("--chunk") { Description = "prefill chunk size (default: the whole prompt in one step)" };
+        var chunk = new Option<int>("--chunk") { Description = "prefill chunk size: rows per forward step (the host and the device hold chunk × vocab logits)", DefaultValueFactory = _ => 512 };
         var command = new Command("logits", "teacher-forced logits of every position of a prompt, written as raw float32") { ids, output, chunk };
         engine.AddTo(command);
         command.SetAction(result =>
@@ -34,9 +33,9 @@ internal static class LogitsCommand
                 return 2;
             }
 
-            if (result.GetValue(chunk) is < 1)
+            if (result.GetValue(chunk) is < 1 or > 8192)
             {
-                stderr.WriteLine($"infermesh logits: --chunk must be at least 1 (got {result.GetValue(chunk)}); leave it out to prefill the whole prompt in one step.");
+                stderr.WriteLine($"infermesh logits: --chunk must be in 1..8192 (got {result.GetValue(chunk)}); 512 (the default) keeps the logits buffer at 512 × vocab floats.");
                 return 2;
             }
 
@@ -53,8 +52,8 @@ internal static class LogitsCommand
 
             using var backend = folder.OpenBackend(options);
             using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights);
-            var rows = Math.Min(result.GetValue(chunk) ?? prompt.Length, prompt.Length);
-            using var forced = new TeacherForcedLogits(backend, weights, rows, options.BlockSize, prompt.Length);
+            var rows = Math.Min(result.GetValue(chunk), prompt.Length);
+            using var forced = new TeacherForcing(backend, weights, rows, options.BlockSize, prompt.Length);
             load.Stop();
 
             var path = Path.GetFullPath(result.GetValue(output)!);
@@ -62,7 +61,7 @@ internal static class LogitsCommand
             var run = Stopwatch.StartNew();
             using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                forced.Run(prompt, file);
+                forced.WriteAllLogits(prompt, file);
             }
 
             run.Stop();
