@@ -21,8 +21,10 @@ public sealed record ChunkReusePolicy
     /// Fewest tokens of a reused chunk's context span in Cache-Craft mode whenever any of it is recomputed: a chunk's
     /// first tokens attend across its boundary, and on the trained default model that reach is about 20 tokens whatever
     /// the chunk's length (their share of attention outside the chunk falls from ~0.8 at the first token to ~0.2 by the
-    /// 20th), so a short chunk's share alone would leave part of it stale. Chunks of 134 tokens or more already get at
-    /// least this many from their share (0.15). 0 turns it off.
+    /// 20th), so a short chunk's share alone would leave part of it stale. This sets the span's length only; the span
+    /// is still placed where the chunk's tokens attended most outside it (often, not always, its start). Chunks of 134
+    /// tokens or more already get at least this many from their share (0.15). Tuned on one small trained model; 0
+    /// turns it off.
     /// </summary>
     public int BoundaryTokens { get; init; } = 20;
 

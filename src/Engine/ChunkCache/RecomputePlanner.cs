@@ -18,7 +18,10 @@ namespace InferMesh.Engine.ChunkCache;
 /// </summary>
 public static class RecomputePlanner
 {
-    /// <summary>Bounds of the context share of a reused chunk in Cache-Craft mode.</summary>
+    /// <summary>
+    /// Bounds of the impact-based context share of a reused chunk in Cache-Craft mode; the boundary floor
+    /// (<see cref="ChunkReusePolicy.BoundaryTokens"/>) may lift a short chunk's share above <see cref="MaxShare"/>.
+    /// </summary>
     public const double MinShare = 0.0, MaxShare = 0.15;
 
     /// <summary>Context impact assumed for a chunk never seen after other chunks, before the store has measured any.</summary>
