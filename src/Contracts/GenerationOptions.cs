@@ -45,4 +45,14 @@ public sealed record GenerationOptions
 
     /// <summary>The output must be one JSON object (OpenAI's response_format json_object): decoding masks tokens that would break it.</summary>
     [Id(15)] public bool JsonObjectOutput { get; init; }
+
+    /// <summary>
+    /// The output must be one JSON document valid against this JSON Schema text (OpenAI's response_format
+    /// json_schema): decoding masks tokens that would break it. Compiled on the silo, which refuses unsupported
+    /// keywords as an invalid request naming response_format.json_schema.schema. Null for none.
+    /// </summary>
+    [Id(16)] public string? JsonSchema { get; init; }
+
+    /// <summary>OpenAI's json_schema.strict: object schemas that do not mention additionalProperties allow no extra keys.</summary>
+    [Id(17)] public bool JsonSchemaStrict { get; init; }
 }

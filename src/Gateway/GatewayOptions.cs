@@ -41,6 +41,9 @@ public sealed class GatewayOptions
     /// <summary>Largest JSON schema (a tool's <c>parameters</c>), in bytes of its JSON text.</summary>
     public int MaxToolSchemaBytes { get; set; } = 32_768;
 
+    /// <summary>Largest <c>response_format.json_schema.schema</c>, in bytes of its JSON text (it is compiled per request).</summary>
+    public int MaxResponseSchemaBytes { get; set; } = 65_536;
+
     /// <summary>
     /// How tool calls are read out of replies: <c>auto</c> (the format the model's chat template points to),
     /// <c>hermes</c>, <c>llama3_json</c>, <c>mistral</c>, or <c>none</c> (never: replies are content).

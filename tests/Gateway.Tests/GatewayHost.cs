@@ -53,6 +53,7 @@ public sealed class GatewayHost : IAsyncDisposable
             [$"{GatewayOptions.Section}:ApiKeys:{AliceKey}"] = "alice",
             [$"{GatewayOptions.Section}:ApiKeys:{BobKey}"] = "bob",
             [$"{GatewayOptions.Section}:MaxRequestBodyBytes"] = "65536",
+            [$"{GatewayOptions.Section}:MaxResponseSchemaBytes"] = "16384", // below the body limit, so that limit can be hit
             [$"{GatewayOptions.Section}:MaxTokensLimit"] = "8192",
             [$"{GatewayOptions.Section}:FailoverRetryBudget"] = "00:00:02",
         };

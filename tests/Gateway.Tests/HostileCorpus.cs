@@ -31,6 +31,11 @@ public static class HostileCorpus
 
     public static string AliceChunkId => ChunkKey.ForText(Model, CacheNamespaces.ForTenant("alice"), AliceChunkText).Id;
 
+    private static string JsonSchemaFormat(string name, string schema) =>
+        $$$"""
+        "response_format":{"type":"json_schema","json_schema":{"name":"{{{name}}}","schema":{{{schema}}},"strict":true}}
+        """.Trim();
+
     private static string ChatBody(string fields) => $$"""{"model":"{{Model}}","messages":{{Msgs}}{{(fields.Length > 0 ? "," + fields : "")}}}""";
 
     private static List<HostileRequest> Build()
@@ -145,7 +150,15 @@ public static class HostileCorpus
             new("logit_bias negative token id", "POST", Chat, ChatBody("\"logit_bias\":{\"-3\":1}"), 400, null, "logit_bias"),
             new("logit_bias value is a string", "POST", Chat, ChatBody("\"logit_bias\":{\"5\":\"1\"}"), 400, null, "logit_bias"),
             new("logit_bias is an array", "POST", Chat, ChatBody("\"logit_bias\":[5]"), 400, "invalid_type", "logit_bias"),
-            new("json_schema response format", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}"), 400, "unsupported_parameter", "response_format"),
+            new("json_schema without its json_schema object", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\"}"), 400, "missing_required_parameter", "response_format.json_schema"),
+            new("json_schema without a name", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}"), 400, "missing_required_parameter", "response_format.json_schema.name"),
+            new("json_schema name with a space", "POST", Chat, ChatBody(JsonSchemaFormat("my schema", "{}")), 400, "invalid_value", "response_format.json_schema.name"),
+            new("json_schema name 65 characters", "POST", Chat, ChatBody(JsonSchemaFormat(new string('n', 65), "{}")), 400, "invalid_value", "response_format.json_schema.name"),
+            new("json_schema without a schema", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\"}}"), 400, "missing_required_parameter", "response_format.json_schema.schema"),
+            new("json_schema schema is a string", "POST", Chat, ChatBody(JsonSchemaFormat("s", "\"{}\"")), 400, "invalid_type", "response_format.json_schema.schema"),
+            new("json_schema schema over the size limit", "POST", Chat, ChatBody(JsonSchemaFormat("s", $"{{\"description\":\"{new string('d', 20_000)}\"}}")), 400, "string_above_max_length", "response_format.json_schema.schema"),
+            new("json_schema strict is a string", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\",\"schema\":{},\"strict\":\"yes\"}}"), 400, "invalid_type", "strict"),
+            new("json_schema with an unknown envelope field", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\",\"schema\":{},\"format\":1}}"), 400, "unknown_parameter", "format"),
             new("response_format of an unknown type", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"yaml\"}"), 400, null, "response_format.type"),
             new("response_format is a string", "POST", Chat, ChatBody("\"response_format\":\"json_object\""), 400, "invalid_type", "response_format"),
             new("response_format without a type", "POST", Chat, ChatBody("\"response_format\":{}"), 400, null, "response_format.type"),

@@ -90,8 +90,12 @@ public sealed record SamplingRequest(GenerationOptions Options, bool Stream, boo
             FrequencyPenalty = (float)(fields.Number("frequency_penalty", -2, 2) ?? 0),
             IgnoreEos = fields.Bool("ignore_eos") ?? false,
             LogitBias = ParseLogitBias(fields),
-            JsonObjectOutput = chat && ResponseFormatField.WantsJsonObject(fields),
         };
+        if (chat)
+        {
+            options = ResponseFormatField.Apply(fields, options, limits);
+        }
+
         return new SamplingRequest(options, stream, includeUsage);
     }
 

@@ -50,7 +50,9 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             Segments = ChunkSegments.ToEngine(request),
             ImportedPrefixKey = request.ImportedPrefixKey,
             PromptLogprobs = request.Options.PromptLogprobs,
-            OutputFormat = request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
+            OutputFormat = request.Options.JsonSchema is not null ? OutputFormat.JsonSchema
+                : request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
+            OutputSchema = CompileSchema(request.Options),
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
@@ -77,10 +79,28 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
         }
         catch (ArgumentException ex)
         {
-            // The engine names the request field as the exception's parameter (e.g. logit_bias); the client gets it as param.
-            var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
-            throw new InferenceException(InferenceErrorKind.InvalidRequest, message, ex.ParamName);
+            throw InvalidRequest(ex);
         }
+    }
+
+    /// <summary>response_format json_schema, compiled per request; an unsupported or malformed schema is the client's error.</summary>
+    internal static CompiledJsonSchema? CompileSchema(GenerationOptions options)
+    {
+        try
+        {
+            return options.JsonSchema is { } schema ? CompiledJsonSchema.Compile(schema, options.JsonSchemaStrict) : null;
+        }
+        catch (ArgumentException ex)
+        {
+            throw InvalidRequest(ex);
+        }
+    }
+
+    private static InferenceException InvalidRequest(ArgumentException ex)
+    {
+        // The engine names the request field as the exception's parameter (e.g. logit_bias); the client gets it as param.
+        var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+        return new InferenceException(InferenceErrorKind.InvalidRequest, message, ex.ParamName);
     }
 
     public Task ReleaseSession(string sessionKey)
