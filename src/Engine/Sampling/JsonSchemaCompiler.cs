@@ -199,7 +199,7 @@ internal sealed class JsonSchemaCompiler
             };
             if ((kind & types) != 0)
             {
-                texts.Add(value.ValueKind == JsonValueKind.String ? [(byte)'"', .. KeyBytes(value.GetString()!)] : Encoding.UTF8.GetBytes(value.GetRawText()));
+                texts.Add(value.ValueKind == JsonValueKind.String ? [(byte)'"', .. JsonSchemaText.KeyBytes(value.GetString()!)] : Encoding.UTF8.GetBytes(value.GetRawText()));
             }
         }
 
@@ -209,7 +209,7 @@ internal sealed class JsonSchemaCompiler
         }
 
         texts.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
-        return [.. texts.Distinct(ByteArrayComparer.Instance)];
+        return [.. texts.Distinct(JsonSchemaText.SameBytes)];
     }
 
     private void ReadObject(JsonElement schema, JsonSchemaNode node, string path, int nesting, bool explicitlyObject)
@@ -224,7 +224,7 @@ internal sealed class JsonSchemaCompiler
 
             foreach (var property in listed.EnumerateObject())
             {
-                properties.Add((KeyBytes(property.Name), property.Name, Node(property.Value, $"{path}/properties/{property.Name}", nesting + 1)));
+                properties.Add((JsonSchemaText.KeyBytes(property.Name), property.Name, Node(property.Value, $"{path}/properties/{property.Name}", nesting + 1)));
             }
         }
 
@@ -249,7 +249,7 @@ internal sealed class JsonSchemaCompiler
                     throw Refuse($"{path}/required names '{name}', which is not in properties while additional properties are not allowed; no document could match.");
                 }
 
-                properties.Add((KeyBytes(name), name, node.Additional));
+                properties.Add((JsonSchemaText.KeyBytes(name), name, node.Additional));
             }
         }
 
@@ -392,40 +392,4 @@ internal sealed class JsonSchemaCompiler
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         _ => "null",
     };
-
-    /// <summary>
-    /// A string's canonical JSON spelling without the opening quote, with the closing one: only the quote, the
-    /// backslash and control characters escaped (RFC 8259 §7), everything else raw UTF-8 — the one spelling the cursor
-    /// accepts for a key or an enum string.
-    /// </summary>
-    internal static byte[] KeyBytes(string name)
-    {
-        var text = new StringBuilder(name.Length + 1);
-        foreach (var c in name)
-        {
-            text.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\b' => "\\b",
-                '\f' => "\\f",
-                < ' ' => $"\\u{(int)c:x4}",
-                _ => c.ToString(),
-            });
-        }
-
-        return Encoding.UTF8.GetBytes(text.Append('"').ToString());
-    }
-
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
-    {
-        public static readonly ByteArrayComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj) => obj.Length;
-    }
 }
