@@ -8,7 +8,7 @@ namespace InferMesh.Engine.Sampling;
 /// committing them. <see cref="Feed(byte)"/> answers whether the byte can continue some valid JSON text; strings take
 /// any byte from 0x20 up except an unescaped quote or backslash (UTF-8 passes through), control characters are refused
 /// as the RFC requires. Nesting is limited to <see cref="MaxDepth"/> and whitespace runs to <see cref="MaxWhitespaceRun"/>
-/// bytes, so a model cannot stall in endless indentation or brackets.
+/// bytes, so a model cannot stall in endless indentation or brackets (the schema cursor shares these limits).
 /// </summary>
 public struct JsonCursor
 {
@@ -56,6 +56,29 @@ public struct JsonCursor
 
     /// <summary>The top-level object is complete: only the end of the output may follow.</summary>
     public readonly bool IsComplete => _mode == Mode.Done;
+
+    /// <summary>
+    /// Same state as <paramref name="other"/>: every byte sequence is then accepted by both or by neither, so a token
+    /// mask computed for one serves the other.
+    /// </summary>
+    public readonly bool SameState(in JsonCursor other)
+    {
+        if (_mode != other._mode || _depth != other._depth || _whitespace != other._whitespace
+            || _literal != other._literal || _matched != other._matched || _inKey != other._inKey)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _depth; i++)
+        {
+            if (_containers[i] != other._containers[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Feeds every byte; false (and the cursor left mid-way) as soon as one cannot continue valid JSON.</summary>
     public bool Feed(ReadOnlySpan<byte> bytes)

@@ -148,6 +148,31 @@ public sealed class JsonOutputConstraintTests
         Assert.Fail($"no end of sequence after {Encoding.UTF8.GetString(output.ToArray())}");
     }
 
+    [Fact]
+    public void A_state_seen_before_reuses_its_mask_and_gives_the_same_one()
+    {
+        var cached = new JsonOutputConstraint(Tokens, EndTokens);
+        var ids = Tokenizer.Encode("{\"a\": \"one two three four five\", \"b\": \"six seven\"}").ToArray();
+        for (var step = 0; step < ids.Length; step++)
+        {
+            var fresh = new JsonOutputConstraint(Tokens, EndTokens);
+            foreach (var seen in ids.Take(step))
+            {
+                fresh.Advance(seen);
+            }
+
+            var expected = new float[Tokens.Count];
+            var actual = new float[Tokens.Count];
+            fresh.Mask(expected);
+            cached.Mask(actual);
+            Assert.Equal(expected, actual);
+            cached.Advance(ids[step]);
+        }
+
+        // Inside the strings every word leaves the cursor where the previous one did.
+        Assert.True(cached.MasksComputed < ids.Length, $"{cached.MasksComputed} masks computed for {ids.Length} steps");
+    }
+
     private static float[] RandomLogits(Random random)
     {
         var logits = new float[Tokens.Count];
