@@ -21,10 +21,17 @@ public static class ToolCallFormats
     /// <summary>True when the template's source mentions <c>tools</c> at all: a template that does not cannot show the model any.</summary>
     public static bool TemplateRendersTools(string templateSource) => templateSource.Contains("tools", StringComparison.Ordinal);
 
-    /// <summary>The format the template's text points to, or <see cref="None"/> when it points to none of the known ones.</summary>
+    /// <summary>
+    /// The format the template's text points to, or <see cref="None"/> when it points to none of the known ones. Llama
+    /// 3.1/3.2 templates write <c>&lt;|python_tag|&gt;</c> or ask for <c>"parameters"</c> after "Given the following
+    /// functions"; "parameters" alone is not enough (Command R's templates and JSON schemas in many others have it).
+    /// </summary>
     public static string Detect(string templateSource) =>
         templateSource.Contains("<tool_call>", StringComparison.Ordinal) ? Hermes
         : templateSource.Contains("[TOOL_CALLS]", StringComparison.Ordinal) ? Mistral
-        : templateSource.Contains("<|python_tag|>", StringComparison.Ordinal) || templateSource.Contains("\"parameters\"", StringComparison.Ordinal) ? Llama3Json
+        : templateSource.Contains("<|python_tag|>", StringComparison.Ordinal) || IsLlama31Prompt(templateSource) ? Llama3Json
         : None;
+
+    private static bool IsLlama31Prompt(string templateSource) =>
+        templateSource.Contains("Given the following functions", StringComparison.Ordinal) && templateSource.Contains("\"parameters\"", StringComparison.Ordinal);
 }

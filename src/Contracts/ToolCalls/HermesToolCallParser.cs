@@ -14,7 +14,7 @@ public sealed class HermesToolCallParser : ToolCallParser
 
     public override string Format => ToolCallFormats.Hermes;
 
-    public override ToolCallParse Parse(string text)
+    protected override ToolCallParse ParseCalls(string text)
     {
         var calls = new List<ParsedToolCall>();
         var outside = new StringBuilder();
@@ -43,9 +43,17 @@ public sealed class HermesToolCallParser : ToolCallParser
         return new ToolCallParse(ToolCallParse.ContentOf(outside.ToString()), calls);
     }
 
-    public override int CallStart(string text)
+    public override int CallStart(ReadOnlySpan<char> text, ToolCallScan scan)
     {
-        var open = text.IndexOf(Open, StringComparison.Ordinal);
-        return open >= 0 ? open : PartialMarkerAt(text, Open);
+        if (scan.CallAt >= 0)
+        {
+            return scan.CallAt;
+        }
+
+        // A tag cut off at the end of the last scan was held back there; it completes at most Open.Length - 1 earlier.
+        var from = Math.Max(0, scan.ScannedTo - (Open.Length - 1));
+        var open = text[from..].IndexOf(Open, StringComparison.Ordinal);
+        scan.Looked(from, text.Length);
+        return open >= 0 ? scan.CallAt = from + open : PartialMarkerAt(text, Open);
     }
 }

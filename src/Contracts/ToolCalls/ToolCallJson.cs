@@ -8,25 +8,27 @@ internal static class ToolCallJson
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
 
     /// <summary>
-    /// The call in <paramref name="json"/>, or null when it is not one: not JSON, not an object, no string name, or
-    /// arguments that are neither an object nor JSON text of one. Arguments absent read as <c>{}</c>.
+    /// The call in <paramref name="json"/>, or null when it is not one: not JSON, not an object, no string name, text
+    /// that is not Unicode (a lone surrogate, as a character or as an escape) anywhere in it, or arguments that are neither an object
+    /// nor JSON text of one. Arguments absent read as <c>{}</c>, unless <paramref name="argumentsRequired"/>.
     /// </summary>
-    public static (string Name, string Arguments)? ReadCall(string json, string argumentsKey)
+    public static (string Name, string Arguments)? ReadCall(string json, string argumentsKey, bool argumentsRequired = false)
     {
         try
         {
             using var document = JsonDocument.Parse(json, Options);
-            return ReadCall(document.RootElement, argumentsKey);
+            return ReadCall(document.RootElement, argumentsKey, argumentsRequired);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
+            // ArgumentException: the text itself holds a lone surrogate character, which has no UTF-8 form.
             return null;
         }
     }
 
-    public static (string Name, string Arguments)? ReadCall(JsonElement call, string argumentsKey)
+    public static (string Name, string Arguments)? ReadCall(JsonElement call, string argumentsKey, bool argumentsRequired = false)
     {
-        if (call.ValueKind != JsonValueKind.Object
+        if (call.ValueKind != JsonValueKind.Object || !JsonUnicode.IsValid(call)
             || !call.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } functionName)
         {
             return null;
@@ -34,7 +36,7 @@ internal static class ToolCallJson
 
         if (!call.TryGetProperty(argumentsKey, out var arguments) && !call.TryGetProperty("arguments", out arguments))
         {
-            return (functionName, "{}");
+            return argumentsRequired ? null : (functionName, "{}");
         }
 
         return arguments.ValueKind switch
@@ -50,7 +52,7 @@ internal static class ToolCallJson
         try
         {
             using var document = JsonDocument.Parse(text, Options);
-            return document.RootElement.ValueKind == JsonValueKind.Object;
+            return document.RootElement.ValueKind == JsonValueKind.Object && JsonUnicode.IsValid(document.RootElement);
         }
         catch (JsonException)
         {

@@ -33,13 +33,26 @@ internal sealed partial class TemplateRenderer
         return output.ToString();
     }
 
-    /// <summary>Converts JsonElements and other CLR shapes once up front, so lookups during the render see plain values.</summary>
+    /// <summary>
+    /// Converts JsonElements and other CLR shapes once up front, so lookups during the render see plain values. A value
+    /// that cannot be converted (a JSON string escaping a lone surrogate, which has no string value) is a
+    /// <see cref="TemplateException"/> naming the variable, like any other input the template cannot render.
+    /// </summary>
     private static IReadOnlyDictionary<string, object?> NormalizeVariables(IReadOnlyDictionary<string, object?> variables)
     {
         Dictionary<string, object?>? copy = null;
         foreach (var (name, value) in variables)
         {
-            var normalized = DeepNormalize(value);
+            object? normalized;
+            try
+            {
+                normalized = DeepNormalize(value);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new TemplateException($"variable '{name}' cannot be given to the template: {ex.Message}", 0, ex);
+            }
+
             if (!ReferenceEquals(normalized, value) && copy is null)
             {
                 copy = new Dictionary<string, object?>(variables, StringComparer.Ordinal);

@@ -14,6 +14,11 @@ internal static class MessageToolCalls
             throw new ApiErrorException(ApiError.InvalidType(param, "an array", calls.ValueKind));
         }
 
+        if (calls.GetArrayLength() == 0)
+        {
+            throw new ApiErrorException(ApiError.Invalid($"Invalid '{param}': empty array. Expected an array with minimum length 1, but got an empty array instead. Leave '{param}' out when the message makes no calls.", param, "empty_array"));
+        }
+
         var result = new List<ToolCallInfo>();
         var index = 0;
         foreach (var call in calls.EnumerateArray())
@@ -49,13 +54,21 @@ internal static class MessageToolCalls
 
         var name = StringField(function, "name", $"{path}.function", 64);
         var arguments = StringField(function, "arguments", $"{path}.function", int.MaxValue);
+        bool unicode;
         try
         {
             using var parsed = JsonDocument.Parse(arguments);
+            unicode = JsonUnicode.IsValid(parsed.RootElement);
         }
         catch (JsonException)
         {
             throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.function.arguments': it must be JSON text (the arguments object as a string, e.g. \"{{\\\"city\\\": \\\"Paris\\\"}}\"), as the model's call returned it.", $"{path}.function.arguments", "invalid_value"));
+        }
+
+        if (!unicode)
+        {
+            // The chat template is handed the parsed arguments, and such a string has no value there.
+            throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.function.arguments': a key or string in the JSON text is not valid Unicode (a lone surrogate escape such as \\ud800). Escape characters outside the BMP as surrogate pairs.", $"{path}.function.arguments", "invalid_unicode"));
         }
 
         return new ToolCallInfo(id, name, arguments);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using InferMesh.Contracts;
 using InferMesh.Gateway.Errors;
 
 namespace InferMesh.Gateway.Requests;
@@ -21,6 +22,9 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
         ToolChoiceMode.Function => "[" + Definitions[IndexOf(ChoiceName!)] + "]",
         _ => "[" + string.Join(", ", Definitions) + "]",
     };
+
+    /// <summary>The functions a reply's call may name: the one tool_choice names, else every tool.</summary>
+    public IReadOnlyList<string> CallableNames => Choice == ToolChoiceMode.Function ? [ChoiceName!] : Names;
 
     /// <summary>Whether replies are read for tool calls (not with tool_choice "none").</summary>
     public bool ParsesCalls => Choice != ToolChoiceMode.None;
@@ -165,6 +169,11 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
             if (schema.ValueKind != JsonValueKind.Object)
             {
                 throw new ApiErrorException(ApiError.InvalidType($"{at}.parameters", "an object (a JSON schema)", schema.ValueKind));
+            }
+
+            if (!JsonUnicode.IsValid(schema))
+            {
+                throw new ApiErrorException(ApiError.Invalid($"Invalid '{at}.parameters': a key or string in the schema is not valid Unicode (a lone surrogate escape such as \\ud800). Escape characters outside the BMP as surrogate pairs.", $"{at}.parameters", "invalid_unicode"));
             }
 
             var size = Encoding.UTF8.GetByteCount(schema.GetRawText());

@@ -31,7 +31,7 @@ public static class ChatCompletionWriter
             json.WriteStartArray("choices");
             for (var i = 0; i < choices; i++)
             {
-                var parse = tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i));
+                var parse = tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i), tools.Functions);
                 var calls = parse is { Calls.Count: > 0 } ? tools!.Allowed(parse.Calls) : [];
                 json.WriteStartObject();
                 json.WriteNumber("index", i);

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using InferMesh.Contracts;
 using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Tools;
@@ -10,57 +10,61 @@ namespace InferMesh.Gateway.Responses;
 /// starting) a tool call in the parser's format; from there it is held back. When the choice finishes the held text is
 /// parsed: the calls it makes are returned to be sent as <c>delta.tool_calls</c>, and text that turned out not to be a
 /// call is released as content. Logprobs travel with the content they belong to; those of call text are dropped.
+/// Each delta costs its own length: the text grows in one buffer and the parser scans only what is new.
 /// </summary>
 public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
 {
-    private readonly StringBuilder _text = new();
+    private readonly ArrayBufferWriter<char> _text = new(256);
+    private readonly ToolCallScan _scan = new();
     private readonly List<TokenLogprobInfo> _logprobs = [];
     private int _sent;
+
+    /// <summary>Characters the parser has looked at so far (linear in the reply's length).</summary>
+    internal long CharactersScanned => _scan.CharactersScanned;
 
     /// <summary>Adds a delta's text; returns the content (and its logprobs) that may be sent now.</summary>
     public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text, TokenLogprobInfo? logprob)
     {
-        _text.Append(text);
+        _text.Write(text.AsSpan());
         if (logprob is not null)
         {
             _logprobs.Add(logprob);
         }
 
-        var all = _text.ToString();
-        var safe = parser is null ? all.Length : Math.Max(_sent, parser.CallStart(all));
-        return Release(all, safe);
+        var safe = parser is null ? _text.WrittenCount : Math.Max(_sent, parser.CallStart(_text.WrittenSpan, _scan));
+        return Release(safe);
     }
 
     /// <summary>At the choice's end: the content still held (text that was not a call) and the calls the reply made.</summary>
     public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs, IReadOnlyList<ParsedToolCall> Calls) Finish()
     {
-        var all = _text.ToString();
-        if (parser is null || _sent == all.Length)
+        var length = _text.WrittenCount;
+        if (parser is null || _sent == length)
         {
-            var rest = Release(all, all.Length);
+            var rest = Release(length);
             return (rest.Text, rest.Logprobs, []);
         }
 
-        var parse = parser.Parse(all[_sent..]);
+        var parse = parser.Parse(new string(_text.WrittenSpan[_sent..]), calling.Functions);
         if (parse.Calls.Count == 0)
         {
-            var rest = Release(all, all.Length);
+            var rest = Release(length);
             return (rest.Text, rest.Logprobs, []);
         }
 
-        _sent = all.Length;
+        _sent = length;
         _logprobs.Clear();
         return (parse.Content ?? "", [], calling.Allowed(parse.Calls));
     }
 
-    private (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Release(string all, int upTo)
+    private (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Release(int upTo)
     {
         if (upTo <= _sent)
         {
             return ("", []);
         }
 
-        var text = all[_sent..upTo];
+        var text = new string(_text.WrittenSpan[_sent..upTo]);
         _sent = upTo;
         IReadOnlyList<TokenLogprobInfo> logprobs = [.. _logprobs];
         _logprobs.Clear();

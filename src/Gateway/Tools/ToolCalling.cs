@@ -5,9 +5,11 @@ namespace InferMesh.Gateway.Tools;
 
 /// <summary>
 /// How one request's replies are read for tool calls: which parser (the <see cref="GatewayOptions.ToolCallParser"/>
-/// setting, or with "auto" the format the model's chat template points to) and whether several calls may stand.
+/// setting, or with "auto" the format the model's chat template points to), which functions a call may name
+/// (<paramref name="functions"/>: the request's tools, or the one tool_choice names; null for any name) and whether
+/// several calls may stand. A reply calling a function not among them is content.
 /// </summary>
-public sealed class ToolCalling(string parserSetting, bool parallelToolCalls)
+public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IReadOnlyCollection<string>? functions = null)
 {
     /// <summary>The settings <see cref="GatewayOptions.ToolCallParser"/> accepts.</summary>
     public static readonly IReadOnlyList<string> Settings = ["auto", ToolCallFormats.Hermes, ToolCallFormats.Llama3Json, ToolCallFormats.Mistral, ToolCallFormats.None];
@@ -17,6 +19,9 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls)
 
     /// <summary>The parser for a reply whose template pointed to <paramref name="detectedFormat"/>; null when calls are not looked for.</summary>
     public ToolCallParser? ParserFor(string? detectedFormat) => ToolCallParser.For(ForcedFormat(parserSetting) ?? detectedFormat);
+
+    /// <summary>The names a call may have; null for any.</summary>
+    public IReadOnlyCollection<string>? Functions => functions;
 
     /// <summary>The calls a reply may return: all of them, or with parallel_tool_calls false only the first.</summary>
     public IReadOnlyList<ParsedToolCall> Allowed(IReadOnlyList<ParsedToolCall> calls) => parallelToolCalls || calls.Count <= 1 ? calls : [calls[0]];
