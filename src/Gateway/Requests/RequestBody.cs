@@ -63,6 +63,61 @@ public static class RequestBody
             throw new ApiErrorException(ApiError.Invalid($"The request body must be a JSON object, not {kind.ToString().ToLowerInvariant()}.", null, "invalid_json"));
         }
 
+        if (InvalidFieldName(document.RootElement, "") is { } where)
+        {
+            document.Dispose();
+            var param = where.Length == 0 ? null : where;
+            throw new ApiErrorException(ApiError.Invalid(
+                $"A field name {(param is null ? "at the top level" : $"inside '{param}'")} is not valid Unicode (a lone surrogate escape such as \\ud800); send field names as valid UTF-16.",
+                param,
+                "invalid_unicode"));
+        }
+
         return document;
+    }
+
+    /// <summary>
+    /// The path of the object holding the first field name that cannot be read as a string (a lone surrogate escape:
+    /// System.Text.Json parses it, but reading the name throws), or null when every name reads. Values are checked where
+    /// each field is read, with its own path.
+    /// </summary>
+    private static string? InvalidFieldName(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+
+                    if (InvalidFieldName(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (InvalidFieldName(item, $"{path}[{index++}]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 }
