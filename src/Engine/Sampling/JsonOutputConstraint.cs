@@ -65,14 +65,7 @@ public sealed class JsonOutputConstraint : IOutputConstraint
 
         if (allowed == 0)
         {
-            // No token of this vocabulary continues the JSON (or all were banned): end rather than fail the request.
-            foreach (var id in _endTokens)
-            {
-                if ((uint)id < (uint)logits.Length)
-                {
-                    logits[id] = 0f;
-                }
-            }
+            EndTokenFallback.Apply(logits, _endTokens);
         }
     }
 

@@ -81,14 +81,7 @@ public sealed class JsonSchemaConstraint : IOutputConstraint
 
         if (allowed == 0)
         {
-            // No token of this vocabulary continues the document (or all were banned): end rather than fail the request.
-            foreach (var id in _endTokens)
-            {
-                if ((uint)id < (uint)logits.Length)
-                {
-                    logits[id] = 0f;
-                }
-            }
+            EndTokenFallback.Apply(logits, _endTokens);
         }
     }
 
