@@ -55,4 +55,12 @@ public sealed record GenerationOptions
 
     /// <summary>OpenAI's json_schema.strict: object schemas that do not mention additionalProperties allow no extra keys.</summary>
     [Id(17)] public bool JsonSchemaStrict { get; init; }
+
+    /// <summary>
+    /// <see cref="JsonSchema"/> was built by the gateway from a forced tool_choice (a named function or "required"), not
+    /// sent by the client: the silo compiles it leniently (validation-only keywords such as format or pattern ignored)
+    /// and, when it still cannot follow it (oneOf, allOf, a non-local $ref, ...), decodes unconstrained instead of
+    /// refusing the request.
+    /// </summary>
+    [Id(18)] public bool JsonSchemaFromToolChoice { get; init; }
 }

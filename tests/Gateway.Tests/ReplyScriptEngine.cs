@@ -32,12 +32,16 @@ internal sealed class ReplyScriptEngine(string modelName, string templateFile) :
 
     public int PieceLength { get; set; } = 3;
 
+    /// <summary>The last request as the engine got it (its output constraint included).</summary>
+    public GenerationRequest? LastRequest { get; private set; }
+
     /// <summary>The last request's prompt, decoded.</summary>
     public string LastPrompt => _lastPrompt;
 
     public async IAsyncEnumerable<TokenEvent> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         _lastPrompt = _tokenizer.Decode(request.PromptTokenIds);
+        LastRequest = request;
         var reply = Reply;
         var pieces = Enumerable.Range(0, (reply.Length + PieceLength - 1) / PieceLength)
             .Select(i => reply.Substring(i * PieceLength, Math.Min(PieceLength, reply.Length - i * PieceLength))).ToList();

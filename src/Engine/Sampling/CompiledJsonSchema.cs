@@ -30,8 +30,14 @@ public sealed class CompiledJsonSchema
     /// <summary>Compiles a schema given as JSON text.</summary>
     /// <param name="schemaJson">The schema document (an object).</param>
     /// <param name="strict">OpenAI's <c>strict</c>: object schemas that do not mention additionalProperties allow no extra keys.</param>
+    /// <param name="lenient">
+    /// Ignore keywords that only narrow which values are valid (format, pattern, minimum, maximum, minLength,
+    /// maxLength, multipleOf, minProperties, maxProperties, uniqueItems, ...) instead of refusing them: for function
+    /// tools' parameters schemas, where an argument outside such a bound is the model's error, not the client's.
+    /// Structural keywords the cursor cannot follow (oneOf, allOf, not, if/then, non-local $ref, ...) are refused either way.
+    /// </param>
     /// <exception cref="ArgumentException">The text is not JSON, or the schema is malformed, unsatisfiable or uses unsupported keywords; the message says which and where.</exception>
-    public static CompiledJsonSchema Compile(string schemaJson, bool strict = true)
+    public static CompiledJsonSchema Compile(string schemaJson, bool strict = true, bool lenient = false)
     {
         ArgumentNullException.ThrowIfNull(schemaJson);
         JsonDocument document;
@@ -46,7 +52,7 @@ public sealed class CompiledJsonSchema
 
         using (document)
         {
-            var (nodes, root) = JsonSchemaCompiler.Compile(document.RootElement, strict);
+            var (nodes, root) = JsonSchemaCompiler.Compile(document.RootElement, strict, lenient);
             return new CompiledJsonSchema(nodes, root);
         }
     }

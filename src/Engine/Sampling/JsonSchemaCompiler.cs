@@ -19,29 +19,39 @@ internal sealed class JsonSchemaCompiler
     private static readonly HashSet<string> Annotations =
         ["title", "description", "default", "examples", "$schema", "$id", "$comment", "strict", "$defs", "definitions"];
 
+    /// <summary>
+    /// Keywords that only narrow which values are valid (never which shape a value has): ignored in lenient mode, as a
+    /// function tool's parameters schema describes arguments rather than forbids them.
+    /// </summary>
+    private static readonly HashSet<string> ValidationOnly =
+        ["format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
+         "minProperties", "maxProperties", "uniqueItems", "contentEncoding", "contentMediaType", "deprecated", "readOnly", "writeOnly"];
+
     private static readonly HashSet<string> Keywords =
         ["type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const", "anyOf", "$ref"];
 
     private readonly JsonElement _root;
     private readonly bool _strict;
+    private readonly bool _lenient;
     private readonly List<JsonSchemaNode> _nodes = [new JsonSchemaNode()];
     private readonly Dictionary<string, int> _refs = new(StringComparer.Ordinal);
     private readonly List<string> _unsupported = [];
 
-    private JsonSchemaCompiler(JsonElement root, bool strict)
+    private JsonSchemaCompiler(JsonElement root, bool strict, bool lenient)
     {
         _root = root;
         _strict = strict;
+        _lenient = lenient;
     }
 
-    public static (JsonSchemaNode[] Nodes, int Root) Compile(JsonElement schema, bool strict)
+    public static (JsonSchemaNode[] Nodes, int Root) Compile(JsonElement schema, bool strict, bool lenient = false)
     {
         if (schema.ValueKind != JsonValueKind.Object)
         {
             throw Refuse($"the schema must be a JSON object, not {schema.ValueKind.ToString().ToLowerInvariant()}.");
         }
 
-        var compiler = new JsonSchemaCompiler(schema, strict);
+        var compiler = new JsonSchemaCompiler(schema, strict, lenient);
         var root = compiler.Node(schema, "#", 0);
         if (compiler._unsupported.Count > 0)
         {
@@ -82,7 +92,7 @@ internal sealed class JsonSchemaCompiler
             {
                 keywords.Add(property.Name);
             }
-            else if (!Annotations.Contains(property.Name))
+            else if (!Annotations.Contains(property.Name) && !(_lenient && ValidationOnly.Contains(property.Name)))
             {
                 _unsupported.Add($"'{property.Name}' at {path}");
             }

@@ -61,7 +61,7 @@ public static class ChatCompletionsEndpoint
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var n = request.Sampling.Options.N;
-        var toolCalling = request.Tools is { ParsesCalls: true } tools ? new ToolCalling(options.ToolCallParser, tools.ParallelToolCalls, tools.CallableNames) : null;
+        var toolCalling = request.Tools is { ParsesCalls: true } tools ? new ToolCalling(options.ToolCallParser, tools.ParallelToolCalls, tools.CallableNames, tools.Choice, tools.ChoiceName) : null;
         if (request.Sampling.Stream)
         {
             await ChatCompletionWriter.StreamAsync(context.Response, turnStream, id, created, request.Model, n, request.Sampling.IncludeUsage, toolCalling, cancellationToken);

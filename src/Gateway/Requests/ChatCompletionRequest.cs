@@ -38,6 +38,11 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         var sessionId = fields.String("session_id", 1024);
         var documents = DocumentsField.ParseDocuments(fields.Raw("documents"), limits);
         var tools = ToolsRequest.Parse(fields, limits);
+        if (tools is { Forced: true })
+        {
+            sampling = sampling with { Options = ForceToolChoice(sampling.Options, tools) };
+        }
+
         fields.String("user", 256);
         foreach (var name in Unsupported)
         {
@@ -171,6 +176,19 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             case { } other:
                 throw new ApiErrorException(ApiError.InvalidType(param, "a string or an array of content parts", other.ValueKind));
         }
+    }
+
+    /// <summary>A forced tool_choice is enforced with a JSON schema, so it cannot be combined with a response_format that asks for JSON.</summary>
+    private static GenerationOptions ForceToolChoice(GenerationOptions options, ToolsRequest tools)
+    {
+        if (options.JsonObjectOutput || options.JsonSchema is not null)
+        {
+            throw new ApiErrorException(ApiError.Invalid(
+                "Invalid 'tool_choice': a forced tool call ('required' or a named function) is decoded as JSON for the call, which conflicts with 'response_format'. Send one of them, or use 'tool_choice': 'auto'.",
+                "tool_choice", "invalid_value"));
+        }
+
+        return options with { JsonSchema = InferMesh.Gateway.Tools.ToolChoiceSchema.For(tools), JsonSchemaStrict = false, JsonSchemaFromToolChoice = true };
     }
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";

@@ -9,11 +9,21 @@ namespace InferMesh.Gateway.Requests;
 /// <summary>
 /// A chat request's function tools (<c>tools</c>, <c>tool_choice</c>, <c>parallel_tool_calls</c>), validated.
 /// <see cref="TemplateTools"/> is what the chat template is shown: every tool; none for tool_choice "none"; only the
-/// named one when tool_choice names a function (nothing constrains decoding here, so the model is shown just that one).
+/// named one when tool_choice names a function. A forced tool_choice (a function, or "required") is enforced while
+/// decoding through <see cref="Tools.ToolChoiceSchema"/>, built from <see cref="Parameters"/>.
 /// </summary>
 public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<string> Definitions, ToolChoiceMode Choice, string? ChoiceName, bool ParallelToolCalls)
 {
     private const int MaxNameLength = 64;
+
+    /// <summary>Each tool's <c>parameters</c> schema as JSON text (null where it has none), in the order of <see cref="Names"/>.</summary>
+    public IReadOnlyList<string?> Parameters { get; init; } = [];
+
+    /// <summary>Whether tool_choice forces a call (a named function, or "required").</summary>
+    public bool Forced => Choice is ToolChoiceMode.Function or ToolChoiceMode.Required;
+
+    /// <summary>The named tool's parameters schema text; null when it has none.</summary>
+    public string? ParametersOf(string name) => Parameters.Count == Names.Count ? Parameters[IndexOf(name)] : null;
 
     /// <summary>The JSON array text passed to the template as <c>tools</c>, or null to render without tools.</summary>
     public string? TemplateTools => Choice switch
@@ -48,7 +58,7 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
             throw new ApiErrorException(ApiError.Invalid($"Invalid 'tool_choice': function '{choiceName}' is not among the request's tools ({string.Join(", ", names.Select(n => $"'{n}'"))}).", "tool_choice.function.name", "invalid_value"));
         }
 
-        return new ToolsRequest(names, [.. tools.Select(t => t.Json)], choice, choiceName, parallel);
+        return new ToolsRequest(names, [.. tools.Select(t => t.Json)], choice, choiceName, parallel) { Parameters = [.. tools.Select(t => t.Parameters)] };
     }
 
     private int IndexOf(string name)
@@ -100,7 +110,7 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
         }
     }
 
-    private static List<(string Name, string Json)> ParseTools(JsonElement tools, GatewayOptions limits)
+    private static List<(string Name, string Json, string? Parameters)> ParseTools(JsonElement tools, GatewayOptions limits)
     {
         if (tools.ValueKind != JsonValueKind.Array)
         {
@@ -113,7 +123,7 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
             throw new ApiErrorException(ApiError.Invalid($"Invalid 'tools': array too long. Expected an array with maximum length {limits.MaxTools}, but got an array with length {count} instead.", "tools", "array_above_max_length"));
         }
 
-        var result = new List<(string Name, string Json)>(count);
+        var result = new List<(string Name, string Json, string? Parameters)>(count);
         var index = 0;
         foreach (var tool in tools.EnumerateArray())
         {
@@ -131,7 +141,7 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
     }
 
     /// <summary>One tool, re-written as {"type": "function", "function": {"name", "description"?, "parameters"?}}.</summary>
-    private static (string Name, string Json) ParseTool(JsonElement tool, string path, GatewayOptions limits)
+    private static (string Name, string Json, string? Parameters) ParseTool(JsonElement tool, string path, GatewayOptions limits)
     {
         if (tool.ValueKind != JsonValueKind.Object)
         {
@@ -205,7 +215,7 @@ public sealed record ToolsRequest(IReadOnlyList<string> Names, IReadOnlyList<str
             json.WriteEndObject();
         }
 
-        return (name, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        return (name, Encoding.UTF8.GetString(buffer.WrittenSpan), parameters?.GetRawText());
     }
 
     /// <summary>Runs a field check of a nested object, naming the field with its full path in the error.</summary>

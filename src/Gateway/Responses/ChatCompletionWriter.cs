@@ -10,7 +10,8 @@ namespace InferMesh.Gateway.Responses;
 /// <summary>
 /// Writes a chat turn as OpenAI's <c>chat.completion</c> object or as <c>chat.completion.chunk</c> server-sent events.
 /// With <see cref="ToolCalling"/>, replies are read for tool calls: a reply that makes some answers with
-/// <c>tool_calls</c>, the text outside them as content (or null), and finish_reason "tool_calls".
+/// <c>tool_calls</c>, the text outside them as content (or null), and finish_reason "tool_calls"; a reply decoded
+/// under a forced tool_choice answers with its calls, content null and its own finish_reason (see <see cref="ToolCalling.ForcedCalls"/>).
 /// </summary>
 public static class ChatCompletionWriter
 {
@@ -31,13 +32,14 @@ public static class ChatCompletionWriter
             json.WriteStartArray("choices");
             for (var i = 0; i < choices; i++)
             {
-                var parse = tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i), tools.Functions);
-                var calls = parse is { Calls.Count: > 0 } ? tools!.Allowed(parse.Calls) : [];
+                var forced = tools?.ForcedCalls(all.Text(i));
+                var parse = forced is null ? tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i), tools.Functions) : null;
+                var calls = forced ?? (parse is { Calls.Count: > 0 } ? tools!.Allowed(parse.Calls) : []);
                 json.WriteStartObject();
                 json.WriteNumber("index", i);
                 json.WriteStartObject("message");
                 json.WriteString("role", "assistant");
-                json.WriteString("content", calls.Count > 0 ? parse!.Content : all.Text(i));
+                json.WriteString("content", forced is not null ? null : calls.Count > 0 ? parse!.Content : all.Text(i));
                 json.WriteNull("refusal");
                 if (calls.Count > 0)
                 {
@@ -46,7 +48,7 @@ public static class ChatCompletionWriter
 
                 json.WriteEndObject();
                 WriteLogprobs(json, all.Logprobs(i), turn.Logprobs);
-                json.WriteString("finish_reason", calls.Count > 0 ? "tool_calls" : all.FinishReason(i));
+                json.WriteString("finish_reason", calls.Count > 0 && forced is null ? "tool_calls" : all.FinishReason(i));
                 json.WriteEndObject();
             }
 
@@ -139,7 +141,7 @@ public static class ChatCompletionWriter
             await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], false), cancellationToken);
         }
 
-        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, end.Calls.Count > 0 ? "tool_calls" : delta.FinishReason), cancellationToken);
+        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, end.Calls.Count > 0 && !stream.FinishedForced ? "tool_calls" : delta.FinishReason), cancellationToken);
     }
 
     private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, int CallIndex, ParsedToolCall Call, bool Head) s)

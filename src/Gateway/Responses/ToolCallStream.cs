@@ -10,7 +10,8 @@ namespace InferMesh.Gateway.Responses;
 /// starting) a tool call in the parser's format; from there it is held back. When the choice finishes the held text is
 /// parsed: the calls it makes are returned to be sent as <c>delta.tool_calls</c>, and text that turned out not to be a
 /// call is released as content. Logprobs travel with the content they belong to; those of call text are dropped.
-/// Each delta costs its own length: the text grows in one buffer and the parser scans only what is new.
+/// Each delta costs its own length: the text grows in one buffer and the parser scans only what is new. Under a forced
+/// tool_choice the whole reply is JSON for the calls: nothing is sent as content until the end.
 /// </summary>
 public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
 {
@@ -18,6 +19,9 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
     private readonly ToolCallScan _scan = new();
     private readonly List<TokenLogprobInfo> _logprobs = [];
     private int _sent;
+
+    /// <summary>Whether <see cref="Finish"/> read the reply as a forced tool_choice's calls (they keep the reply's finish_reason).</summary>
+    public bool FinishedForced { get; private set; }
 
     /// <summary>Characters the parser has looked at so far (linear in the reply's length).</summary>
     internal long CharactersScanned => _scan.CharactersScanned;
@@ -31,7 +35,7 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
             _logprobs.Add(logprob);
         }
 
-        var safe = parser is null ? _text.WrittenCount : Math.Max(_sent, parser.CallStart(_text.WrittenSpan, _scan));
+        var safe = calling.Forced ? _sent : parser is null ? _text.WrittenCount : Math.Max(_sent, parser.CallStart(_text.WrittenSpan, _scan));
         return Release(safe);
     }
 
@@ -39,6 +43,14 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
     public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs, IReadOnlyList<ParsedToolCall> Calls) Finish()
     {
         var length = _text.WrittenCount;
+        if (calling.ForcedCalls(new string(_text.WrittenSpan[_sent..])) is { } forced)
+        {
+            FinishedForced = true;
+            _sent = length;
+            _logprobs.Clear();
+            return ("", [], forced);
+        }
+
         if (parser is null || _sent == length)
         {
             var rest = Release(length);

@@ -1,5 +1,6 @@
 using InferMesh.Contracts;
 using InferMesh.Contracts.ToolCalls;
+using InferMesh.Gateway.Requests;
 
 namespace InferMesh.Gateway.Tools;
 
@@ -7,9 +8,11 @@ namespace InferMesh.Gateway.Tools;
 /// How one request's replies are read for tool calls: which parser (the <see cref="GatewayOptions.ToolCallParser"/>
 /// setting, or with "auto" the format the model's chat template points to), which functions a call may name
 /// (<paramref name="functions"/>: the request's tools, or the one tool_choice names; null for any name) and whether
-/// several calls may stand. A reply calling a function not among them is content.
+/// several calls may stand. A reply calling a function not among them is content. With a forced tool_choice
+/// (<paramref name="choice"/> a named function or "required") the reply was decoded under
+/// <see cref="ToolChoiceSchema"/> and is first read as that JSON (<see cref="ForcedCalls"/>).
 /// </summary>
-public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IReadOnlyCollection<string>? functions = null)
+public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IReadOnlyCollection<string>? functions = null, ToolChoiceMode choice = ToolChoiceMode.Auto, string? choiceName = null)
 {
     /// <summary>The settings <see cref="GatewayOptions.ToolCallParser"/> accepts.</summary>
     public static readonly IReadOnlyList<string> Settings = ["auto", ToolCallFormats.Hermes, ToolCallFormats.Llama3Json, ToolCallFormats.Mistral, ToolCallFormats.None];
@@ -22,6 +25,17 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IR
 
     /// <summary>The names a call may have; null for any.</summary>
     public IReadOnlyCollection<string>? Functions => functions;
+
+    /// <summary>Whether tool_choice forces a call: replies are JSON for the call, held back whole while streaming.</summary>
+    public bool Forced => choice is ToolChoiceMode.Function or ToolChoiceMode.Required;
+
+    /// <summary>
+    /// The calls a reply decoded under a forced tool_choice makes; null when tool_choice forces none or the reply is
+    /// not of the forced shape (then it is read like any other reply). Such calls keep the reply's own finish_reason
+    /// ("stop"), as vLLM and OpenAI answer a forced call.
+    /// </summary>
+    public IReadOnlyList<ParsedToolCall>? ForcedCalls(string reply) =>
+        Forced && ForcedToolCalls.Read(reply, choice, choiceName, functions ?? []) is { } calls ? Allowed(calls) : null;
 
     /// <summary>The calls a reply may return: all of them, or with parallel_tool_calls false only the first.</summary>
     public IReadOnlyList<ParsedToolCall> Allowed(IReadOnlyList<ParsedToolCall> calls) => parallelToolCalls || calls.Count <= 1 ? calls : [calls[0]];

@@ -11,6 +11,9 @@ namespace InferMesh.Grains.Sessions;
 /// session's tool-call format, makes the same calls — function names equal and in order, arguments equal as JSON values
 /// (white space and key order aside) — and the resent content is empty or the text outside the calls (white space
 /// aside). Call ids are not compared: the tool messages that follow carry the client's ids and are rendered as sent.
+/// A reply decoded under a forced tool_choice is stored as the JSON it was constrained to, whatever the format: it
+/// matches a resent turn without content whose one call's arguments equal it (a named function), or whose calls equal
+/// its <c>[{"name", "parameters"}]</c> list ("required").
 /// </summary>
 internal static class ResentToolCallTurn
 {
@@ -18,7 +21,17 @@ internal static class ResentToolCallTurn
 
     public static bool Matches(ChatMessage stored, ChatMessage resent, ToolCallParser? parser)
     {
-        if (parser is null || stored.Role != "assistant" || resent.Role != "assistant" || stored.ToolCalls is not null || resent.ToolCalls is not { Count: > 0 } calls)
+        if (stored.Role != "assistant" || resent.Role != "assistant" || stored.ToolCalls is not null || resent.ToolCalls is not { Count: > 0 } calls)
+        {
+            return false;
+        }
+
+        if (string.IsNullOrWhiteSpace(resent.Content) && MatchesForcedReply(stored.Content, calls))
+        {
+            return true;
+        }
+
+        if (parser is null)
         {
             return false;
         }
@@ -38,6 +51,55 @@ internal static class ResentToolCallTurn
         }
 
         return true;
+    }
+
+    /// <summary>The stored reply is one call's arguments object, or a list of {"name", "parameters"} equal to the calls.</summary>
+    private static bool MatchesForcedReply(string stored, IReadOnlyList<ToolCallInfo> calls)
+    {
+        try
+        {
+            using var reply = JsonDocument.Parse(stored, Options);
+            var root = reply.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                return calls.Count == 1 && SameJson(root, calls[0].Arguments);
+            }
+
+            if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() != calls.Count)
+            {
+                return false;
+            }
+
+            var i = 0;
+            foreach (var item in root.EnumerateArray())
+            {
+                var call = calls[i++];
+                if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("name", out var name) || !name.ValueEquals(call.Name)
+                    || !item.TryGetProperty("parameters", out var parameters) || !SameJson(parameters, call.Arguments))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool SameJson(JsonElement stored, string arguments)
+    {
+        try
+        {
+            using var other = JsonDocument.Parse(arguments, Options);
+            return JsonElement.DeepEquals(stored, other.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     // A streamed reply's content is the text before the calls as it came, the whole reply's is trimmed and joined.

@@ -5,6 +5,7 @@ using InferMesh.Engine.Serving;
 using InferMesh.Grains.ChunkCache;
 using InferMesh.Grains.Engines;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -18,7 +19,7 @@ namespace InferMesh.Grains.Shards;
 /// </summary>
 [Reentrant]
 [ShardPlacement]
-public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo, IOptions<ServingOptions> options) : Grain, IModelShardGrain
+public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo, IOptions<ServingOptions> options, ILogger<ModelShardGrain> logger) : Grain, IModelShardGrain
 {
     private LocalEngine? _engine;
 
@@ -38,6 +39,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             throw new InferenceException(InferenceErrorKind.Overloaded, $"model '{engine.ModelName}' on {Engine.Device} has {engine.Stats.WaitingSequences} requests waiting; retry later");
         }
 
+        var schema = CompileSchema(request.Options, logger);
         var generation = new GenerationRequest
         {
             PromptTokenIds = request.PromptTokenIds,
@@ -50,9 +52,9 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             Segments = ChunkSegments.ToEngine(request),
             ImportedPrefixKey = request.ImportedPrefixKey,
             PromptLogprobs = request.Options.PromptLogprobs,
-            OutputFormat = request.Options.JsonSchema is not null ? OutputFormat.JsonSchema
+            OutputFormat = schema is not null ? OutputFormat.JsonSchema
                 : request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
-            OutputSchema = CompileSchema(request.Options),
+            OutputSchema = schema,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
@@ -83,12 +85,28 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
         }
     }
 
-    /// <summary>response_format json_schema, compiled per request; an unsupported or malformed schema is the client's error.</summary>
-    internal static CompiledJsonSchema? CompileSchema(GenerationOptions options)
+    /// <summary>
+    /// response_format json_schema, compiled per request; an unsupported or malformed schema is the client's error. A
+    /// schema the gateway built from a forced tool_choice is compiled leniently, and one that still cannot be followed
+    /// is dropped (logged): the reply is then decoded unconstrained, as before tool_choice was enforced.
+    /// </summary>
+    internal static CompiledJsonSchema? CompileSchema(GenerationOptions options, ILogger logger)
     {
+        if (options.JsonSchema is not { } schema)
+        {
+            return null;
+        }
+
         try
         {
-            return options.JsonSchema is { } schema ? CompiledJsonSchema.Compile(schema, options.JsonSchemaStrict) : null;
+            return options.JsonSchemaFromToolChoice
+                ? CompiledJsonSchema.Compile(schema, strict: false, lenient: true)
+                : CompiledJsonSchema.Compile(schema, options.JsonSchemaStrict);
+        }
+        catch (ArgumentException ex) when (options.JsonSchemaFromToolChoice)
+        {
+            logger.LogInformation("tool_choice not enforced: the tools' parameters schemas cannot be followed while decoding ({Reason})", ex.Message);
+            return null;
         }
         catch (ArgumentException ex)
         {
