@@ -161,6 +161,8 @@ public static class HostileCorpus
             new("json_schema schema over the size limit", "POST", Chat, ChatBody(JsonSchemaFormat("s", $"{{\"description\":\"{new string('d', 20_000)}\"}}")), 400, "string_above_max_length", "response_format.json_schema.schema"),
             new("json_schema strict is a string", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\",\"schema\":{},\"strict\":\"yes\"}}"), 400, "invalid_type", "strict"),
             new("json_schema with an unknown envelope field", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\",\"schema\":{},\"format\":1}}"), 400, "unknown_parameter", "format"),
+            new("json_schema with a lone surrogate escape in an enum", "POST", Chat, ChatBody(JsonSchemaFormat("s", "{\"enum\":[\"\\ud800\"]}")), 400, "invalid_unicode", "response_format.json_schema.schema"),
+            new("json_schema with a lone surrogate escape in required", "POST", Chat, ChatBody(JsonSchemaFormat("s", "{\"type\":\"object\",\"required\":[\"\\udc00\"]}")), 400, "invalid_unicode", "response_format.json_schema.schema"),
             new("response_format of an unknown type", "POST", Chat, ChatBody("\"response_format\":{\"type\":\"yaml\"}"), 400, null, "response_format.type"),
             new("response_format is a string", "POST", Chat, ChatBody("\"response_format\":\"json_object\""), 400, "invalid_type", "response_format"),
             new("response_format without a type", "POST", Chat, ChatBody("\"response_format\":{}"), 400, null, "response_format.type"),

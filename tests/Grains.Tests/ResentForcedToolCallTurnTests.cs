@@ -20,13 +20,27 @@ public sealed class ResentForcedToolCallTurnTests
     [Theory]
     [InlineData(ToolCallFormats.Hermes)]
     [InlineData(ToolCallFormats.None)]
-    public void A_named_function_reply_matches_its_one_call_resent_with_equal_arguments(string format)
+    public void A_named_function_reply_names_no_function_so_a_resent_call_is_not_matched_to_it(string format)
     {
+        // The stored arguments object would equal a call to any function with these arguments (delete_account too),
+        // so the resent turn is a divergence, never silently taken as the stored one.
         var stored = new ChatMessage("assistant", "{\"city\": \"Paris\",\n \"days\": 2}");
+        var resent = Resent("", ("delete_account", "{\"days\":2,\"city\":\"Paris\"}"));
 
-        var added = TurnPrompt.NewMessages([User, stored], [User, Resent("", ("get_weather", "{\"days\":2,\"city\":\"Paris\"}")), Result], ToolCallParser.For(format));
+        var added = TurnPrompt.NewMessages([User, stored], [User, resent, Result], ToolCallParser.For(format));
 
-        Assert.Equal([Result], added);
+        Assert.Equal([User, resent, Result], added);
+    }
+
+    [Fact]
+    public void A_stored_reply_with_a_lone_surrogate_escape_is_no_match_and_no_error()
+    {
+        var stored = new ChatMessage("assistant", "[{\"name\": \"get_weather\", \"parameters\": {\"city\": \"\\ud800\"}}]");
+        var resent = Resent("", ("get_weather", "{\"city\":\"x\"}"));
+
+        var added = TurnPrompt.NewMessages([User, stored], [User, resent, Result], ToolCallParser.For(ToolCallFormats.Hermes));
+
+        Assert.Equal([User, resent, Result], added);
     }
 
     [Fact]

@@ -52,8 +52,16 @@ public sealed class CompiledJsonSchema
 
         using (document)
         {
-            var (nodes, root) = JsonSchemaCompiler.Compile(document.RootElement, strict, lenient);
-            return new CompiledJsonSchema(nodes, root);
+            try
+            {
+                var (nodes, root) = JsonSchemaCompiler.Compile(document.RootElement, strict, lenient);
+                return new CompiledJsonSchema(nodes, root);
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json parses a lone surrogate escape ("\ud800") but cannot read it as a string.
+                throw JsonSchemaCompiler.Refuse($"a string or key in the schema is not valid Unicode ({e.Message}).");
+            }
         }
     }
 }

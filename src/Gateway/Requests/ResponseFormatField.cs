@@ -86,6 +86,12 @@ public static class ResponseFormatField
             throw new ApiErrorException(ApiError.InvalidType($"{param}.schema", "a JSON Schema object", schema.ValueKind));
         }
 
+        if (!JsonUnicode.IsValid(schema))
+        {
+            throw new ApiErrorException(ApiError.Invalid(
+                $"Invalid '{param}.schema': a string or key in it is not valid Unicode (a lone surrogate escape such as \\ud800).", $"{param}.schema", "invalid_unicode"));
+        }
+
         var text = schema.GetRawText();
         if (Encoding.UTF8.GetByteCount(text) > limits.MaxResponseSchemaBytes)
         {

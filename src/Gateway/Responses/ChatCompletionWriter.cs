@@ -48,7 +48,7 @@ public static class ChatCompletionWriter
 
                 json.WriteEndObject();
                 WriteLogprobs(json, all.Logprobs(i), turn.Logprobs);
-                json.WriteString("finish_reason", calls.Count > 0 && forced is null ? "tool_calls" : all.FinishReason(i));
+                json.WriteString("finish_reason", tools is null ? all.FinishReason(i) : tools.FinishReason(calls.Count, forced is not null, all.FinishReason(i)));
                 json.WriteEndObject();
             }
 
@@ -141,7 +141,7 @@ public static class ChatCompletionWriter
             await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], false), cancellationToken);
         }
 
-        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, end.Calls.Count > 0 && !stream.FinishedForced ? "tool_calls" : delta.FinishReason), cancellationToken);
+        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, stream.FinishReason(end.Calls.Count, delta.FinishReason)), cancellationToken);
     }
 
     private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, int CallIndex, ParsedToolCall Call, bool Head) s)

@@ -23,6 +23,9 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
     /// <summary>Whether <see cref="Finish"/> read the reply as a forced tool_choice's calls (they keep the reply's finish_reason).</summary>
     public bool FinishedForced { get; private set; }
 
+    /// <summary>The choice's finish_reason once <see cref="Finish"/> returned <paramref name="calls"/> calls (see <see cref="ToolCalling.FinishReason"/>).</summary>
+    public string FinishReason(int calls, string replyReason) => calling.FinishReason(calls, FinishedForced, replyReason);
+
     /// <summary>Characters the parser has looked at so far (linear in the reply's length).</summary>
     internal long CharactersScanned => _scan.CharactersScanned;
 

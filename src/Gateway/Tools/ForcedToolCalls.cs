@@ -56,8 +56,9 @@ public static class ForcedToolCalls
 
             return calls;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a lone surrogate escape, which JSON parses but no string holds; not a call.
             return null;
         }
     }

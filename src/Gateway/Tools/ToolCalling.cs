@@ -31,11 +31,21 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IR
 
     /// <summary>
     /// The calls a reply decoded under a forced tool_choice makes; null when tool_choice forces none or the reply is
-    /// not of the forced shape (then it is read like any other reply). Such calls keep the reply's own finish_reason
-    /// ("stop"), as vLLM and OpenAI answer a forced call.
+    /// not of the forced shape (then it is read like any other reply). See <see cref="FinishReason"/> for the reason.
     /// </summary>
     public IReadOnlyList<ParsedToolCall>? ForcedCalls(string reply) =>
         Forced && ForcedToolCalls.Read(reply, choice, choiceName, functions ?? []) is { } calls ? Allowed(calls) : null;
+
+    /// <summary>
+    /// The finish_reason of a reply with <paramref name="calls"/> calls, as vLLM's serving_chat answers: "tool_calls"
+    /// when the model's own call format was read, and under "required" when the reply stopped on its own; a named
+    /// function keeps the reply's reason ("stop", as OpenAI answers a forced function).
+    /// </summary>
+    public string FinishReason(int calls, bool readAsForced, string replyReason) =>
+        calls == 0 ? replyReason
+        : !readAsForced ? "tool_calls"
+        : choice == ToolChoiceMode.Required && replyReason == "stop" ? "tool_calls"
+        : replyReason;
 
     /// <summary>The calls a reply may return: all of them, or with parallel_tool_calls false only the first.</summary>
     public IReadOnlyList<ParsedToolCall> Allowed(IReadOnlyList<ParsedToolCall> calls) => parallelToolCalls || calls.Count <= 1 ? calls : [calls[0]];

@@ -11,9 +11,11 @@ namespace InferMesh.Grains.Sessions;
 /// session's tool-call format, makes the same calls — function names equal and in order, arguments equal as JSON values
 /// (white space and key order aside) — and the resent content is empty or the text outside the calls (white space
 /// aside). Call ids are not compared: the tool messages that follow carry the client's ids and are rendered as sent.
-/// A reply decoded under a forced tool_choice is stored as the JSON it was constrained to, whatever the format: it
-/// matches a resent turn without content whose one call's arguments equal it (a named function), or whose calls equal
-/// its <c>[{"name", "parameters"}]</c> list ("required").
+/// A reply decoded under tool_choice "required" is stored as the <c>[{"name", "parameters"}]</c> list it was constrained
+/// to, whatever the format: it matches a resent turn without content whose calls equal that list. A named function's
+/// reply is stored as its bare arguments object, which names no function: it is not matched (any call with those
+/// arguments would match, so a client could slip a different function into the history), and such a session's resent
+/// turn is appended as a divergence.
 /// </summary>
 internal static class ResentToolCallTurn
 {
@@ -53,18 +55,13 @@ internal static class ResentToolCallTurn
         return true;
     }
 
-    /// <summary>The stored reply is one call's arguments object, or a list of {"name", "parameters"} equal to the calls.</summary>
+    /// <summary>The stored reply is a list of {"name", "parameters"} equal to the calls.</summary>
     private static bool MatchesForcedReply(string stored, IReadOnlyList<ToolCallInfo> calls)
     {
         try
         {
             using var reply = JsonDocument.Parse(stored, Options);
             var root = reply.RootElement;
-            if (root.ValueKind == JsonValueKind.Object)
-            {
-                return calls.Count == 1 && SameJson(root, calls[0].Arguments);
-            }
-
             if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() != calls.Count)
             {
                 return false;
@@ -83,8 +80,9 @@ internal static class ResentToolCallTurn
 
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a lone surrogate escape, which JSON parses but DeepEquals cannot read.
             return false;
         }
     }
@@ -96,8 +94,9 @@ internal static class ResentToolCallTurn
             using var other = JsonDocument.Parse(arguments, Options);
             return JsonElement.DeepEquals(stored, other.RootElement);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a lone surrogate escape, which JSON parses but DeepEquals cannot read.
             return false;
         }
     }
@@ -114,8 +113,9 @@ internal static class ResentToolCallTurn
             using var right = JsonDocument.Parse(b, Options);
             return JsonElement.DeepEquals(left.RootElement, right.RootElement);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a lone surrogate escape, which JSON parses but DeepEquals cannot read.
             return false;
         }
     }

@@ -50,7 +50,7 @@ public sealed class ForcedToolChoiceEngineTests(ToolTemplateGateway gateway) : I
 
         var completion = (await Client().CompleteChatAsync([new UserChatMessage("Hi")], options, Ct)).Value;
 
-        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
         Assert.NotEmpty(completion.ToolCalls);
         Assert.All(completion.ToolCalls, call => Assert.True(
             Valid(call.FunctionName == "get_weather" ? WeatherParameters : TimeParameters, call.FunctionArguments.ToString()),

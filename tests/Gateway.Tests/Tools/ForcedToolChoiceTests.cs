@@ -63,6 +63,18 @@ public sealed class ForcedToolChoiceTests(ToolGateway gateway) : IClassFixture<T
     }
 
     [Fact]
+    public async Task A_required_reply_naming_a_lone_surrogate_is_content_not_an_error()
+    {
+        // Decoded unconstrained (a silo that could not follow the schema): the reply's name is no string at all.
+        gateway.Engine.Reply = """[{"name": "\ud800", "parameters": {}}]""";
+
+        var choice = (await PostAsync(Body(Required))).GetProperty("choices")[0];
+
+        Assert.False(choice.GetProperty("message").TryGetProperty("tool_calls", out _));
+        Assert.Equal(gateway.Engine.Reply, choice.GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task Required_constrains_the_reply_to_a_list_of_calls_and_each_item_is_a_call()
     {
         gateway.Engine.Reply = """[{"name": "get_weather", "parameters": {"city": "Paris"}}, {"name": "get_time", "parameters": {}}]""";
@@ -76,7 +88,8 @@ public sealed class ForcedToolChoiceTests(ToolGateway gateway) : IClassFixture<T
         var calls = choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray().ToList();
         Assert.Equal(["get_weather", "get_time"], calls.Select(c => c.GetProperty("function").GetProperty("name").GetString()));
         Assert.Equal("Paris", JsonDocument.Parse(calls[0].GetProperty("function").GetProperty("arguments").GetString()!).RootElement.GetProperty("city").GetString());
-        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        // vLLM answers "tool_calls" under "required" (and "stop" for a named function).
+        Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
     }
 
     [Fact]

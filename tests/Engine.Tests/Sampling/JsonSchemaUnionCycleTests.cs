@@ -1,0 +1,33 @@
+using InferMesh.Engine.Sampling;
+
+namespace InferMesh.Engine.Tests.Sampling;
+
+/// <summary>The compiler's check that no anyOf lists itself must stay linear: nested unions reached through $ref used to cost exponential time.</summary>
+public sealed class JsonSchemaUnionCycleTests
+{
+    [Fact]
+    public async Task Thirteen_levels_of_ten_way_unions_through_refs_compile_at_once()
+    {
+        // u0..u11 each an anyOf of ten $refs to the next level, u12 a string: 10^12 paths through the unions, 2.9 KB.
+        var defs = string.Join(",", Enumerable.Range(0, 12).Select(k =>
+            $$"""
+            "u{{k}}": {"anyOf": [{{string.Join(",", Enumerable.Repeat($$"""{"$ref": "#/$defs/u{{k + 1}}"}""", 10))}}]}
+            """));
+        var schema = "{\"$defs\": {" + defs + ", \"u12\": {\"type\": \"string\"}}, \"$ref\": \"#/$defs/u0\"}";
+
+        var compile = Task.Run(() => CompiledJsonSchema.Compile(schema, strict: false), TestContext.Current.CancellationToken);
+        var finished = await Task.WhenAny(compile, Task.Delay(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken));
+
+        Assert.Same(compile, finished);
+        var cursor = new JsonSchemaCursor(await compile);
+        Assert.True(cursor.Feed("\"text\""u8));
+    }
+
+    [Fact]
+    public void A_lone_surrogate_escape_in_the_schema_is_refused_as_an_argument_error()
+    {
+        var error = Assert.Throws<ArgumentException>(() => CompiledJsonSchema.Compile("""{"enum": ["\ud800"]}"""));
+
+        Assert.Contains("Unicode", error.Message, StringComparison.Ordinal);
+    }
+}
