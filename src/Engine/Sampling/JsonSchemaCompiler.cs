@@ -352,50 +352,8 @@ internal sealed class JsonSchemaCompiler
         }
 
         root = final[root];
-        for (var i = 0; i < _nodes.Count; i++)
-        {
-            if (_nodes[i].Branches is not null && UnionReaches(i, i))
-            {
-                throw Refuse("an anyOf lists itself among its branches (through $ref), which describes no value.");
-            }
-        }
-
+        FinishableSchema.Check(_nodes, root);
         return [.. _nodes];
-    }
-
-    /// <summary>
-    /// Whether <paramref name="target"/> is reachable from <paramref name="from"/> through union branches alone. A
-    /// search with a visited set: linear in the union edges (a recursive walk without one grew exponentially with
-    /// nested $ref'd unions, so a 3 KB schema could stall a shard).
-    /// </summary>
-    private bool UnionReaches(int from, int target)
-    {
-        var visited = new bool[_nodes.Count];
-        var pending = new Stack<int>();
-        pending.Push(from);
-        while (pending.Count > 0)
-        {
-            if (_nodes[pending.Pop()].Branches is not { } branches)
-            {
-                continue;
-            }
-
-            foreach (var branch in branches)
-            {
-                if (branch == target)
-                {
-                    return true;
-                }
-
-                if (!visited[branch])
-                {
-                    visited[branch] = true;
-                    pending.Push(branch);
-                }
-            }
-        }
-
-        return false;
     }
 
     private int Add(JsonSchemaNode node)

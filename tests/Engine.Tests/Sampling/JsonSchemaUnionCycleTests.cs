@@ -30,4 +30,22 @@ public sealed class JsonSchemaUnionCycleTests
 
         Assert.Contains("Unicode", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"$defs": {"t": {"type": "object", "properties": {"c": {"$ref": "#/$defs/t"}}, "required": ["c"], "additionalProperties": false}}, "$ref": "#/$defs/t"}""")]
+    [InlineData("""{"$defs": {"a": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/a"}}}, "type": "object", "properties": {"x": {"$ref": "#/$defs/a"}}}""")]
+    public void A_schema_whose_documents_never_end_is_refused(string schema)
+    {
+        var error = Assert.Throws<ArgumentException>(() => CompiledJsonSchema.Compile(schema, strict: false));
+
+        Assert.Contains("finite", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Optional_recursion_is_finishable_and_compiles()
+    {
+        var schema = CompiledJsonSchema.Compile("""{"$defs": {"t": {"type": "object", "properties": {"c": {"$ref": "#/$defs/t"}}, "additionalProperties": false}}, "$ref": "#/$defs/t"}""");
+
+        Assert.True(new JsonSchemaCursor(schema).Feed("""{"c": {"c": {}}}"""u8));
+    }
 }
