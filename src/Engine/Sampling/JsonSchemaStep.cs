@@ -35,6 +35,13 @@ internal sealed class JsonSchemaStep(JsonSchemaNode[] nodes)
 
                 return b >= 0x20;
             case M.Escape:
+                // A listed key matches only in its canonical spelling, so "\u0061" or "\/" could spell one of them as
+                // an additional key and slip past its schema: in objects that list keys, keys take no such escapes.
+                if (s.InKey && b is (byte)'u' or (byte)'/' && _nodes[f[s.Depth - 1].Node].Keys.Length > 0)
+                {
+                    return false;
+                }
+
                 if (s.InKey && !KeyByte(ref s, f, b, closing: false))
                 {
                     return false;

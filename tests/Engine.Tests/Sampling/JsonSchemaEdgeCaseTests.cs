@@ -2,8 +2,8 @@ using InferMesh.Engine.Sampling;
 
 namespace InferMesh.Engine.Tests.Sampling;
 
-/// <summary>The compiler's check that no anyOf lists itself must stay linear: nested unions reached through $ref used to cost exponential time.</summary>
-public sealed class JsonSchemaUnionCycleTests
+/// <summary>Schemas that once hung the compiler, dead-ended decoding, failed as 500s or let a listed key slip past its schema.</summary>
+public sealed class JsonSchemaEdgeCaseTests
 {
     [Fact]
     public async Task Thirteen_levels_of_ten_way_unions_through_refs_compile_at_once()
@@ -47,5 +47,14 @@ public sealed class JsonSchemaUnionCycleTests
         var schema = CompiledJsonSchema.Compile("""{"$defs": {"t": {"type": "object", "properties": {"c": {"$ref": "#/$defs/t"}}, "additionalProperties": false}}, "$ref": "#/$defs/t"}""");
 
         Assert.True(new JsonSchemaCursor(schema).Feed("""{"c": {"c": {}}}"""u8));
+    }
+
+    [Fact]
+    public void A_listed_key_cannot_be_spelled_with_escapes_to_slip_past_its_schema()
+    {
+        var schema = CompiledJsonSchema.Compile("""{"type": "object", "properties": {"a": {"type": "integer"}}}""", strict: false);
+
+        Assert.False(new JsonSchemaCursor(schema).Feed("""{"\u0061": "not an integer"}"""u8));
+        Assert.True(new JsonSchemaCursor(schema).Feed("""{"a": 1, "b": "extra"}"""u8));
     }
 }
