@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using InferMesh.Gateway.Requests;
 
 namespace InferMesh.Gateway.Tools;
@@ -11,7 +12,10 @@ namespace InferMesh.Gateway.Tools;
 /// none), the reply being the call's arguments; for "required", an array (at least one item, at most one without
 /// parallel_tool_calls) of <c>{"name": one of the tools, "parameters": that tool's parameters}</c>. With more tools
 /// than <see cref="MaxBranches"/> (the decoding cursor follows that many anyOf branches), the names become an enum
-/// and the parameters any object. The silo compiles it leniently and drops it when it cannot be followed.
+/// and the parameters any object. Each tool's parameters go under the root's <c>$defs</c> as <c>tool{i}</c>, their
+/// own <c>$defs</c>/<c>definitions</c> beside them as <c>tool{i}__X</c> with every local <c>$ref</c> rewritten, since a
+/// <c>$ref</c> resolves against the root of the whole schema (Pydantic-made tool schemas use <c>$defs</c>). The silo
+/// compiles it leniently and drops it when it cannot be followed.
 /// </summary>
 public static class ToolChoiceSchema
 {
@@ -48,15 +52,21 @@ public static class ToolChoiceSchema
             json.WritePropertyName("items");
             if (tools.Names.Count <= MaxBranches)
             {
+                var defs = new JsonObject();
                 json.WriteStartObject();
                 json.WriteStartArray("anyOf");
+                var index = 0;
                 foreach (var name in tools.Names)
                 {
-                    WriteCall(json, w => w.WriteString("const", name), tools.ParametersOf(name) ?? AnyObject);
+                    var key = $"tool{index++}";
+                    defs[key] = Hoist(JsonNode.Parse(tools.ParametersOf(name) ?? AnyObject)!, key, defs);
+                    WriteCall(json, w => w.WriteString("const", name), $$"""{"$ref":"#/$defs/{{key}}"}""");
                 }
 
                 json.WriteEndArray();
                 json.WriteEndObject();
+                json.WritePropertyName("$defs");
+                defs.WriteTo(json);
             }
             else
             {
@@ -76,6 +86,74 @@ public static class ToolChoiceSchema
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Moves <paramref name="schema"/>'s own definitions into <paramref name="defs"/> as <c>{key}__X</c> and points its
+    /// local <c>$ref</c>s there (<c>#</c> becomes <c>#/$defs/{key}</c>); other references are left as they are.
+    /// </summary>
+    private static JsonNode Hoist(JsonNode schema, string key, JsonObject defs)
+    {
+        if (schema is JsonObject root)
+        {
+            foreach (var section in new[] { "$defs", "definitions" })
+            {
+                if (root[section] is JsonObject own)
+                {
+                    root.Remove(section);
+                    foreach (var (name, definition) in own.ToArray())
+                    {
+                        own.Remove(name);
+                        defs[$"{key}__{name}"] = definition;
+                    }
+                }
+            }
+        }
+
+        Rewrite(schema, key);
+        foreach (var (name, definition) in defs.ToArray())
+        {
+            if (name.StartsWith($"{key}__", StringComparison.Ordinal) && definition is not null)
+            {
+                Rewrite(definition, key);
+            }
+        }
+
+        return schema;
+    }
+
+    private static void Rewrite(JsonNode node, string key)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, value) in obj.ToArray())
+                {
+                    if (name == "$ref" && value is JsonValue reference && reference.TryGetValue<string>(out var target))
+                    {
+                        obj["$ref"] = target == "#" ? $"#/$defs/{key}"
+                            : target.StartsWith("#/$defs/", StringComparison.Ordinal) ? $"#/$defs/{key}__{target["#/$defs/".Length..]}"
+                            : target.StartsWith("#/definitions/", StringComparison.Ordinal) ? $"#/$defs/{key}__{target["#/definitions/".Length..]}"
+                            : target;
+                    }
+                    else if (value is not null)
+                    {
+                        Rewrite(value, key);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    if (item is not null)
+                    {
+                        Rewrite(item, key);
+                    }
+                }
+
+                break;
+        }
     }
 
     /// <summary><c>{"type": "object", "properties": {"name": …, "parameters": …}, "required": [both], "additionalProperties": false}</c>.</summary>

@@ -63,6 +63,19 @@ public sealed class ForcedToolChoiceTests(ToolGateway gateway) : IClassFixture<T
     }
 
     [Fact]
+    public async Task Required_follows_tools_whose_parameters_use_their_own_defs()
+    {
+        // Pydantic writes nested models as $defs; in the combined schema they move to the root with the refs rewritten.
+        const string OrderTool = """{"type":"function","function":{"name":"order","parameters":{"$defs":{"Item":{"type":"object","properties":{"sku":{"type":"string"},"qty":{"type":"integer"}},"required":["sku","qty"],"additionalProperties":false}},"type":"object","properties":{"items":{"type":"array","items":{"$ref":"#/$defs/Item"}}},"required":["items"]}}}""";
+        gateway.Engine.Reply = """[{"name": "order", "parameters": {"items": [{"sku": "a1", "qty": 2}]}}]""";
+
+        await PostAsync(Body(Required, $"[{OrderTool},{TimeTool}]"));
+
+        Assert.True(new JsonSchemaCursor(Constraint()).Feed("""[{"name": "order", "parameters": {"items": [{"sku": "a1", "qty": 2}]}}]"""u8));
+        Assert.False(new JsonSchemaCursor(Constraint()).Feed("""[{"name": "order", "parameters": {"items": [{"sku": "a1", "qty": "two"""u8));
+    }
+
+    [Fact]
     public async Task A_required_reply_naming_a_lone_surrogate_is_content_not_an_error()
     {
         // Decoded unconstrained (a silo that could not follow the schema): the reply's name is no string at all.
