@@ -34,19 +34,9 @@ public sealed class JsonResponseFormatTests(RealEngineGateway gateway) : IClassF
     public async Task Streamed_json_object_reply_is_json_too()
     {
         var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 40, ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat() };
-        var text = new StringBuilder();
-        ChatFinishReason? finish = null;
-        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("Stream a JSON object.")], options, Ct))
-        {
-            foreach (var part in update.ContentUpdate)
-            {
-                text.Append(part.Text);
-            }
+        var (text, finish) = await StreamAsync("Stream a JSON object.", options);
 
-            finish ??= update.FinishReason;
-        }
-
-        AssertJsonReply(text.ToString(), finish ?? throw new InvalidOperationException("no finish reason"));
+        AssertJsonReply(text, finish);
     }
 
     [Fact]
@@ -123,19 +113,9 @@ public sealed class JsonResponseFormatTests(RealEngineGateway gateway) : IClassF
             MaxOutputTokenCount = 120,
             ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("cat", BinaryData.FromString(CatSchema), jsonSchemaIsStrict: true),
         };
-        var text = new StringBuilder();
-        ChatFinishReason? finish = null;
-        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("Stream a cat.")], options, Ct))
-        {
-            foreach (var part in update.ContentUpdate)
-            {
-                text.Append(part.Text);
-            }
+        var (text, finish) = await StreamAsync("Stream a cat.", options);
 
-            finish ??= update.FinishReason;
-        }
-
-        AssertCatReply(text.ToString(), finish ?? throw new InvalidOperationException("no finish reason"));
+        AssertCatReply(text, finish);
     }
 
     [Theory]
@@ -199,6 +179,24 @@ public sealed class JsonResponseFormatTests(RealEngineGateway gateway) : IClassF
         {
             Assert.Equal(ChatFinishReason.Length, finish);
         }
+    }
+
+    /// <summary>The streamed reply's text and finish reason.</summary>
+    private async Task<(string Text, ChatFinishReason Finish)> StreamAsync(string prompt, ChatCompletionOptions options)
+    {
+        var text = new StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage(prompt)], options, Ct))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+
+            finish ??= update.FinishReason;
+        }
+
+        return (text.ToString(), finish ?? throw new InvalidOperationException("no finish reason"));
     }
 
     private ChatClient Client() => new(RealEngineGateway.Model, new ApiKeyCredential(GatewayHost.AliceKey), new OpenAIClientOptions
