@@ -356,6 +356,8 @@ public sealed partial class InferenceEngine
             }
         }
 
+        // Stats first: a caller that reads them as soon as the final event arrives must see this request counted.
+        PublishStats();
         active.Output.Writer.TryWrite(new TokenEvent
         {
             TextDelta = tail,
@@ -367,7 +369,6 @@ public sealed partial class InferenceEngine
             Error = error,
         });
         active.Output.Writer.TryComplete();
-        PublishStats();
     }
 
     private void PublishStats()

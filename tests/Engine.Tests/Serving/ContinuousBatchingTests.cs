@@ -52,6 +52,27 @@ public sealed class ContinuousBatchingTests
     }
 
     [Fact]
+    public async Task Stats_count_a_request_by_the_time_its_final_event_arrives()
+    {
+        // Callers (load reports, the cluster's prefill accounting) read the stats as soon as a reply ends.
+        await using var engine = InferenceEngine.Load(RepoPaths.Golden("tiny-llama"), new EngineOptions { Threads = 2, EnablePrefixCaching = false });
+        for (var i = 0; i < 40; i++)
+        {
+            var before = engine.Stats;
+            var request = new GenerationRequest { PromptTokenIds = Enumerable.Range(20 + i, 9).ToArray(), MaxTokens = 2, IgnoreEos = true };
+            await foreach (var e in engine.GenerateAsync(request, TestContext.Current.CancellationToken))
+            {
+                if (e.Finish != FinishReason.None)
+                {
+                    var now = engine.Stats;
+                    Assert.Equal(before.PrefillTokensComputed + 9, now.PrefillTokensComputed);
+                    Assert.Equal(0, now.RunningSequences);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Second_turn_of_a_session_prefills_only_the_new_tokens()
     {
         await using var engine = InferenceEngine.Load(RepoPaths.Golden("tiny-llama"), new EngineOptions { Threads = 2 });
