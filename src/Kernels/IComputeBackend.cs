@@ -73,7 +73,8 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// Rotates each head of x in place by the rotary embedding of its row's position (the rotate-half form of
     /// Hugging Face Llama): angle = position · invFreq[i], cos/sin multiplied by <paramref name="attentionScaling"/>.
-    /// invFreq is F32 [1×headDim/2].
+    /// invFreq is F32 [1×r/2] for a rotary dimension r ≤ headDim: the first r values of each head rotate (pairs i and
+    /// i + r/2) and the rest pass through unchanged (partial rotary, as transformers' Phi-3 / GPT-NeoX q_rot | q_pass).
     /// </summary>
     void Rope(DeviceTensor x, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling);
 

@@ -51,7 +51,8 @@ internal static class LogitsCommand
             }
 
             using var backend = folder.OpenBackend(options);
-            using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights);
+            // The whole prompt is one forward pass, as in transformers: longrope picks its table by this length.
+            using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights, rotaryContextLength: prompt.Length);
             var rows = Math.Min(result.GetValue(chunk), prompt.Length);
             using var forced = new TeacherForcing(backend, weights, rows, options.BlockSize, prompt.Length);
             load.Stop();

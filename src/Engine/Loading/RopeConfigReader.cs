@@ -10,7 +10,7 @@ namespace InferMesh.Engine.Loading;
 /// </summary>
 internal static class RopeConfigReader
 {
-    private static readonly string[] Supported = ["default", "linear", "dynamic", "llama3", "yarn"];
+    private static readonly string[] Supported = ["default", "linear", "dynamic", "llama3", "yarn", "longrope"];
 
     public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings)
     {
@@ -80,6 +80,9 @@ internal static class RopeConfigReader
         {
             "default" => Num("factor") ?? 1,
             "yarn" => Num("factor") ?? ((double)maxPositionEmbeddings / original),
+
+            // Phi-3 configs give no factor: transformers uses max_position_embeddings / original_max_position_embeddings.
+            "longrope" => Num("factor") ?? ((double)maxPositionEmbeddings / original),
             _ => Required("factor", type),
         };
         if (factor <= 0)
@@ -94,6 +97,34 @@ internal static class RopeConfigReader
             throw r.Invalid($"{field}.high_freq_factor", $"({high}) must exceed low_freq_factor ({low}), both positive, for rope type 'llama3'");
         }
 
+        IReadOnlyList<double> Factors(string name)
+        {
+            if (type != "longrope")
+            {
+                return [];
+            }
+
+            if (!p.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array)
+            {
+                throw r.Invalid($"{field}.{name}", "is required for rope type 'longrope' as a list of numbers, one per rotary frequency");
+            }
+
+            var list = new List<double>();
+            foreach (var item in v.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !double.IsFinite(item.GetDouble()) || item.GetDouble() <= 0)
+                {
+                    throw r.Invalid($"{field}.{name}", "must hold positive finite numbers only");
+                }
+
+                list.Add(item.GetDouble());
+            }
+
+            return list;
+        }
+
+        var shortFactor = Factors("short_factor");
+        var longFactor = Factors("long_factor");
         bool truncate = true;
         if (p.TryGetProperty("truncate", out var tr) && tr.ValueKind != JsonValueKind.Null)
         {
@@ -122,6 +153,8 @@ internal static class RopeConfigReader
             AttentionFactor = Num("attention_factor"),
             Truncate = truncate,
             PartialRotaryFactor = Num("partial_rotary_factor") ?? topPartial ?? 1,
+            ShortFactor = shortFactor,
+            LongFactor = longFactor,
         };
     }
 }

@@ -6,7 +6,7 @@ namespace InferMesh.Engine.Loading;
 /// </summary>
 public sealed record RopeScaling
 {
-    /// <summary>default, linear, dynamic, llama3 or yarn.</summary>
+    /// <summary>default, linear, dynamic, llama3, yarn or longrope.</summary>
     public string Type { get; init; } = "default";
 
     public double Theta { get; init; } = 10000;
@@ -32,4 +32,10 @@ public sealed record RopeScaling
     public bool Truncate { get; init; } = true;
 
     public double PartialRotaryFactor { get; init; } = 1;
+
+    /// <summary>longrope: per-frequency divisors for sequences within original_max_position_embeddings.</summary>
+    public IReadOnlyList<double> ShortFactor { get; init; } = [];
+
+    /// <summary>longrope: per-frequency divisors for sequences longer than original_max_position_embeddings.</summary>
+    public IReadOnlyList<double> LongFactor { get; init; } = [];
 }

@@ -39,7 +39,7 @@ public sealed class LlamaModel : IDisposable
             _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize);
         }
 
-        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
+        var (invFreq, scaling) = RotaryFrequencies.ForWeights(weights);
         _ropeScaling = scaling;
         _invFreq = backend.Allocate(1, invFreq.Length, DType.F32);
         backend.Upload(invFreq, _invFreq);

@@ -10,9 +10,10 @@ namespace InferMesh.Engine.Model;
 /// </summary>
 public sealed class LlamaWeights : IDisposable
 {
-    private LlamaWeights(ModelConfig config, int firstLayer, LayerWeights[] layers, DeviceTensor? embedding, DeviceTensor? finalNorm, DeviceTensor? lmHead, bool lmHeadIsEmbedding)
+    private LlamaWeights(ModelConfig config, int rotaryContextLength, int firstLayer, LayerWeights[] layers, DeviceTensor? embedding, DeviceTensor? finalNorm, DeviceTensor? lmHead, bool lmHeadIsEmbedding)
     {
         Config = config;
+        RotaryContextLength = rotaryContextLength;
         FirstLayer = firstLayer;
         Layers = layers;
         Embedding = embedding;
@@ -26,6 +27,12 @@ public sealed class LlamaWeights : IDisposable
     public ModelConfig Config { get; }
 
     public int FirstLayer { get; }
+
+    /// <summary>
+    /// The longest sequence the weights serve: every forward pass over them (engine, TokenRing members, tools) rotates
+    /// with the frequencies for this context, so keys computed anywhere can be imported anywhere (longrope's table).
+    /// </summary>
+    public int RotaryContextLength { get; }
 
     public IReadOnlyList<LayerWeights> Layers { get; }
 
@@ -41,9 +48,18 @@ public sealed class LlamaWeights : IDisposable
 
     public bool IsLastStage => FirstLayer + Layers.Count == Config.NumHiddenLayers;
 
-    /// <summary>Uploads the weights of layers [firstLayer, firstLayer+layerCount) (all by default) to the backend.</summary>
-    public static LlamaWeights Load(IComputeBackend backend, ModelConfig config, WeightStore store, int firstLayer = 0, int? layerCount = null, IProgress<string>? progress = null)
+    /// <summary>
+    /// Uploads the weights of layers [firstLayer, firstLayer+layerCount) (all by default) to the backend, to serve
+    /// sequences of up to <paramref name="rotaryContextLength"/> tokens (default: max_position_embeddings).
+    /// </summary>
+    public static LlamaWeights Load(IComputeBackend backend, ModelConfig config, WeightStore store, int firstLayer = 0, int? layerCount = null, IProgress<string>? progress = null, int? rotaryContextLength = null)
     {
+        var context = rotaryContextLength ?? config.MaxPositionEmbeddings;
+        if (context <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rotaryContextLength), $"the context length must be positive (got {context}).");
+        }
+
         var count = layerCount ?? config.NumHiddenLayers - firstLayer;
         if (firstLayer < 0 || count < 1 || firstLayer + count > config.NumHiddenLayers)
         {
@@ -100,7 +116,7 @@ public sealed class LlamaWeights : IDisposable
             }
         }
 
-        return new LlamaWeights(config, firstLayer, layers, firstLayer == 0 ? embedding : null, finalNorm, lmHead, tied);
+        return new LlamaWeights(config, context, firstLayer, layers, firstLayer == 0 ? embedding : null, finalNorm, lmHead, tied);
     }
 
     private static DeviceTensor Upload(IComputeBackend backend, WeightStore store, string name)

@@ -18,19 +18,21 @@ public static class RotaryFrequencies
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config) => Compute(config, config.MaxPositionEmbeddings);
 
     /// <summary>
-    /// The frequencies as transformers holds them for a checkpoint saved in bf16/fp16: a model cast with
-    /// <c>model.to(dtype)</c> casts its <c>inv_freq</c> buffer too, so the rotation angles use frequencies rounded to
-    /// that dtype (measured: with float32 frequencies the bf16 golden model drifts by up to 10 logits at position
-    /// 1000; rounded, it matches within 7e-5). fp32 checkpoints keep float32 frequencies.
+    /// The frequencies as transformers holds them for a checkpoint saved in bf16/fp16, for an engine whose sequences
+    /// reach at most <paramref name="contextLength"/> tokens: a model cast with <c>model.to(dtype)</c> casts its
+    /// <c>inv_freq</c> buffer too, so the rotation angles use frequencies rounded to that dtype (measured: with float32
+    /// frequencies the bf16 golden model drifts by up to 10 logits at position 1000; rounded, it matches within 7e-5).
+    /// fp32 checkpoints keep float32 frequencies. longrope's long table is computed in float32 during the forward pass
+    /// (transformers' longrope_frequency_update), so it stays unrounded.
     /// </summary>
-    public static (float[] InvFreq, float AttentionScaling) ForCheckpoint(ModelConfig config)
+    public static (float[] InvFreq, float AttentionScaling) ForCheckpoint(ModelConfig config, int contextLength)
     {
-        if (config.Rope.PartialRotaryFactor != 1)
+        var (inv, scaling) = Compute(config, contextLength);
+        if (UsesLongFactors(config, contextLength))
         {
-            throw new ModelLoadException($"{config.Path}: partial_rotary_factor {config.Rope.PartialRotaryFactor} is not supported (InferMesh's Llama-family forward pass rotates the whole head).");
+            return (inv, scaling);
         }
 
-        var (inv, scaling) = Compute(config);
         for (var i = 0; i < inv.Length; i++)
         {
             inv[i] = config.TorchDtype switch
@@ -44,9 +46,23 @@ public static class RotaryFrequencies
         return (inv, scaling);
     }
 
+    /// <summary>The frequencies every forward pass over <paramref name="weights"/> rotates with.</summary>
+    public static (float[] InvFreq, float AttentionScaling) ForWeights(LlamaWeights weights) => ForCheckpoint(weights.Config, weights.RotaryContextLength);
+
+    /// <summary>
+    /// Whether a longrope model rotates with its long factors. transformers picks the table per forward pass (long when
+    /// max(position_ids) + 1 exceeds original_max_position_embeddings), which would rotate a sequence's cached keys with
+    /// the short table and its later queries with the long one. The engine picks once for all sequences: long when its
+    /// context can exceed the original window, so every key and query of every sequence shares one table. An engine
+    /// limited to the original window therefore equals transformers exactly; a longer one equals it for sequences
+    /// beyond the window (and, for shorter ones, differs by the table choice — limit the context to get short factors).
+    /// </summary>
+    public static bool UsesLongFactors(ModelConfig config, int contextLength) =>
+        config.Rope.Type == "longrope" && contextLength > (config.Rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
+
     /// <summary>
     /// Frequencies for a forward pass whose longest sequence is <paramref name="sequenceLength"/> tokens (transformers
-    /// passes max(position_ids) + 1). Only dynamic NTK scaling depends on it; every other type ignores it.
+    /// passes max(position_ids) + 1). Only dynamic NTK scaling and longrope depend on it; every other type ignores it.
     /// With <c>partial_rotary_factor</c> p the rotary dimension is int(head_dim·p) and fewer frequencies come back.
     /// </summary>
     public static (float[] InvFreq, float AttentionScaling) Compute(ModelConfig config, int sequenceLength)
@@ -65,7 +81,8 @@ public static class RotaryFrequencies
             "dynamic" => (Dynamic(config, rope, dim, sequenceLength), 1f),
             "llama3" => (Llama3(config, rope, dim), 1f),
             "yarn" => Yarn(config, rope, dim),
-            _ => throw new ModelLoadException($"{config.Path}: rope type '{rope.Type}' is not supported (supported: default, linear, dynamic, llama3, yarn)."),
+            "longrope" => LongRope(config, rope, dim, sequenceLength),
+            _ => throw new ModelLoadException($"{config.Path}: rope type '{rope.Type}' is not supported (supported: default, linear, dynamic, llama3, yarn, longrope)."),
         };
     }
 
@@ -174,6 +191,32 @@ public static class RotaryFrequencies
             var ramp = Math.Clamp((i - lowF) / rampSpan, 0f, 1f);
             var extrapolationFactor = 1f - ramp;
             inv[i] = (interpolation * (1f - extrapolationFactor)) + (extrapolation * extrapolationFactor);
+        }
+
+        return (inv, (float)attention);
+    }
+
+    /// <summary>
+    /// LongRoPE (https://arxiv.org/abs/2402.13753) as Phi-3 uses it: inv_freq = 1 / (ext · base^(2i/d)) with ext the
+    /// long factors for sequences longer than original_max_position_embeddings and the short ones otherwise; cos/sin
+    /// are scaled by attention_factor, default sqrt(1 + ln(factor) / ln(original)) (transformers'
+    /// _compute_longrope_parameters).
+    /// </summary>
+    private static (float[], float) LongRope(ModelConfig config, RopeScaling rope, int dim, int sequenceLength)
+    {
+        var original = rope.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings;
+        var factors = sequenceLength > original ? rope.LongFactor : rope.ShortFactor;
+        if (rope.ShortFactor.Count != dim / 2 || rope.LongFactor.Count != dim / 2)
+        {
+            throw new ModelLoadException($"{config.Path}: longrope short_factor ({rope.ShortFactor.Count}) and long_factor ({rope.LongFactor.Count}) must each hold rotary dimension / 2 = {dim / 2} numbers.");
+        }
+
+        var attention = rope.AttentionFactor ?? (rope.Factor <= 1 ? 1.0 : Math.Sqrt(1 + (Math.Log(rope.Factor) / Math.Log(original))));
+        var b = (float)rope.Theta;
+        var inv = new float[dim / 2];
+        for (var i = 0; i < inv.Length; i++)
+        {
+            inv[i] = 1f / ((float)factors[i] * MathF.Pow(b, (2 * i) / (float)dim));
         }
 
         return (inv, (float)attention);

@@ -54,7 +54,7 @@ public sealed class RingMember : IDisposable
         backend.Upload(tokenIds.ToArray(), Ids);
         Positions = Own(backend.Allocate(rows, 1, DType.I32));
         backend.Upload(positions.ToArray(), Positions);
-        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
+        var (invFreq, scaling) = RotaryFrequencies.ForWeights(weights);
         InvFreq = Own(backend.Allocate(1, invFreq.Length, DType.F32));
         backend.Upload(invFreq, InvFreq);
         RopeScaling = scaling;

@@ -44,7 +44,7 @@ public sealed class RingStepProfiler(IComputeBackend backend, LlamaWeights weigh
                 backend.MergeAttention(merged, mergedLse, output, lse);
             }, repeats);
 
-            var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(c);
+            var (invFreq, scaling) = RotaryFrequencies.ForWeights(weights);
             var frequencies = Own(backend.Allocate(1, invFreq.Length, DType.F32));
             backend.Upload(invFreq, frequencies);
             var x = Own(backend.Allocate(rows, c.HiddenSize));

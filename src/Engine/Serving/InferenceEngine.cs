@@ -53,8 +53,15 @@ public sealed partial class InferenceEngine : IInferenceEngine
         try
         {
             progress?.Report($"loading {folder.Name} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}) onto {_backend.DeviceName}");
-            _weights = LlamaWeights.Load(_backend, config, folder.Weights, progress: progress);
             MaxContextLength = Math.Min(options.MaxContextLength ?? config.MaxPositionEmbeddings, config.MaxPositionEmbeddings);
+            if (config.Rope.Type == "longrope")
+            {
+                progress?.Report(RotaryFrequencies.UsesLongFactors(config, MaxContextLength)
+                    ? $"longrope: long factors for every sequence (context {MaxContextLength} > original {config.Rope.OriginalMaxPositionEmbeddings}); a context of at most {config.Rope.OriginalMaxPositionEmbeddings} uses the short ones"
+                    : $"longrope: short factors (context {MaxContextLength} within the original {config.Rope.OriginalMaxPositionEmbeddings})");
+            }
+
+            _weights = LlamaWeights.Load(_backend, config, folder.Weights, progress: progress, rotaryContextLength: MaxContextLength);
             var maxBlocksPerSequence = (MaxContextLength + options.BlockSize - 1) / options.BlockSize;
             var maxTokens = Math.Max(options.MaxBatchTokens, options.MaxSequences);
             var logitRows = options.MaxSequences + SchedulerOptions.PromptLogitRows;

@@ -46,7 +46,9 @@ public static class ReferenceCheck
             {
                 tol = tolerance ?? ToleranceFor(folder.Config.TorchDtype, backend.ActivationType);
                 exactTokens = backend.ActivationType == DType.F32;
-                using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights);
+                // The same rotary context as the engine below gets (longrope's table).
+                var context = Math.Min(options.MaxContextLength ?? folder.Config.MaxPositionEmbeddings, folder.Config.MaxPositionEmbeddings);
+                using var weights = LlamaWeights.Load(backend, folder.Config, folder.Weights, rotaryContextLength: context);
                 var longest = reference.Prompts.Count == 0 ? 1 : reference.Prompts.Max(p => p.Ids.Count);
                 using var tf = new TeacherForcing(backend, weights, teacherChunk, options.BlockSize, Math.Max(longest, 16));
                 foreach (var p in reference.Prompts)

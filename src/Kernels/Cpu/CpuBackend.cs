@@ -217,8 +217,20 @@ public sealed class CpuBackend : IComputeBackend
         }
 
         CpuTensor p = I32(positions, nameof(positions), xs.Rows, 1);
-        CpuTensor f = F32(invFreq, nameof(invFreq), 1, headDim / 2);
+        CpuTensor f = RotaryFrequencies(invFreq, headDim);
         _rope.Run(xs, headDim, p, f, attentionScaling);
+    }
+
+    /// <summary>invFreq [1 × r/2] for a rotary dimension r ≤ headDim (partial rotary rotates the first r of each head).</summary>
+    private static CpuTensor RotaryFrequencies(DeviceTensor invFreq, int headDim)
+    {
+        CpuTensor f = F32(invFreq, nameof(invFreq), 1);
+        if (f.Cols < 1 || f.Cols > headDim / 2)
+        {
+            throw new ArgumentException($"invFreq is {f} but must hold 1 to headDim/2 = {headDim / 2} frequencies (rotary dimension / 2).", nameof(invFreq));
+        }
+
+        return f;
     }
 
     public void WriteKv(DeviceTensor keys, DeviceTensor values, DeviceTensor keyCache, DeviceTensor valueCache, DeviceTensor slots)
@@ -249,7 +261,7 @@ public sealed class CpuBackend : IComputeBackend
         }
 
         CpuTensor p = I32(positions, nameof(positions), packed.Rows, 1);
-        CpuTensor f = F32(invFreq, nameof(invFreq), 1, headDim / 2);
+        CpuTensor f = RotaryFrequencies(invFreq, headDim);
         CpuTensor s = I32(slots, nameof(slots), packed.Rows, 1);
         CpuIndexing.CheckSlots(s, kc.Rows);
         _rope.RunPacked(packed, headDim, p, f, attentionScaling, q, kc, vc, s);

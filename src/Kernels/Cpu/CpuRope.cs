@@ -5,8 +5,10 @@ namespace InferMesh.Kernels.Cpu;
 /// (https://github.com/huggingface/transformers/blob/main/src/transformers/models/llama/modeling_llama.py,
 /// LlamaRotaryEmbedding and apply_rotary_pos_emb): angle = position · invFreq[i] as one fp32 multiply,
 /// cos/sin of it (evaluated in double and rounded, within 1 ulp of torch's fp32 cos/sin) times attentionScaling, then
-/// x[i] ← x[i]·cos − x[i+d/2]·sin and x[i+d/2] ← x[i+d/2]·cos + x[i]·sin for every head, rounding each product
-/// separately as torch does. One work item per row; the row's cos/sin table is built once for all its heads (for a
+/// x[i] ← x[i]·cos − x[i+r/2]·sin and x[i+r/2] ← x[i+r/2]·cos + x[i]·sin for every head, rounding each product
+/// separately as torch does, with r = 2·|invFreq| the rotary dimension: r = d for full rotary; for partial rotary
+/// (Phi-4-mini's partial_rotary_factor) values r..d of each head pass through unchanged, as transformers'
+/// cat(rotate(q_rot), q_pass). One work item per row; the row's cos/sin table is built once for all its heads (for a
 /// packed q | k | v row, once for the q and k heads).
 /// </summary>
 internal sealed class CpuRope : ICpuWork
@@ -53,10 +55,10 @@ internal sealed class CpuRope : ICpuWork
 
     public void Execute(int worker, int item)
     {
-        int half = _headDim / 2;
+        int half = _invFreq!.Cols;
         Span<float> cos = _scratch[worker].AsSpan(0, half);
         Span<float> sin = _scratch[worker].AsSpan(half, half);
-        ReadOnlySpan<float> invFreq = _invFreq!.FloatRow(0);
+        ReadOnlySpan<float> invFreq = _invFreq.FloatRow(0);
         float position = _positions!.IntRow(item)[0];
         for (int i = 0; i < half; i++)
         {
@@ -108,10 +110,15 @@ internal sealed class CpuRope : ICpuWork
         }
     }
 
-    /// <summary>destination = source with every head rotated; source and destination may be the same span.</summary>
+    /// <summary>
+    /// destination = source with every head rotated; source and destination may be the same span. Values past the
+    /// rotary dimension are copied when the spans differ (in place they already hold the right values).
+    /// </summary>
     private void Rotate(ReadOnlySpan<float> source, Span<float> destination, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
     {
-        int half = _headDim / 2;
+        int half = cos.Length;
+        int rotary = 2 * half;
+        bool copyPass = rotary < _headDim && !source.Overlaps(destination);
         for (int head = 0; head + _headDim <= source.Length; head += _headDim)
         {
             ReadOnlySpan<float> first = source.Slice(head, half);
@@ -124,6 +131,11 @@ internal sealed class CpuRope : ICpuWork
                 float x2 = second[i];
                 firstOut[i] = (x1 * cos[i]) - (x2 * sin[i]);
                 secondOut[i] = (x2 * cos[i]) + (x1 * sin[i]);
+            }
+
+            if (copyPass)
+            {
+                source.Slice(head + rotary, _headDim - rotary).CopyTo(destination.Slice(head + rotary, _headDim - rotary));
             }
         }
     }

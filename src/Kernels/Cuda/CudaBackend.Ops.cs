@@ -106,8 +106,8 @@ public sealed partial class CudaBackend
         var frequencies = Float(invFreq, nameof(invFreq));
         if (headDim <= 0 || headDim % 2 != 0 || values.Cols % headDim != 0)
             throw new ArgumentException($"headDim {headDim} must be even and divide the columns of x {values}.", nameof(headDim));
-        if (frequencies.ElementCount != headDim / 2)
-            throw new ArgumentException($"invFreq {frequencies} must hold headDim/2 = {headDim / 2} values.", nameof(invFreq));
+        if (frequencies.ElementCount < 1 || frequencies.ElementCount > headDim / 2)
+            throw new ArgumentException($"invFreq {frequencies} must hold 1 to headDim/2 = {headDim / 2} values (rotary dimension / 2).", nameof(invFreq));
         if (rows.ElementCount != values.Rows)
             throw new ArgumentException($"positions {rows} must hold one position per row of x {values}.", nameof(positions));
         if (values.ElementCount == 0)
@@ -152,8 +152,8 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"qkv {packed} must be [{q.Rows}x{q.Cols + 2 * kc.Cols}]: rows of q | k | v for queries {q} and keyCache {kc}.", nameof(qkv));
         if (vc.Rows != kc.Rows || vc.Cols != kc.Cols || vc.DType != kc.DType)
             throw new ArgumentException($"Cache pools {kc} and {vc} must have one shape and type.", nameof(valueCache));
-        if (frequencies.ElementCount != headDim / 2)
-            throw new ArgumentException($"invFreq {frequencies} must hold headDim/2 = {headDim / 2} values.", nameof(invFreq));
+        if (frequencies.ElementCount < 1 || frequencies.ElementCount > headDim / 2)
+            throw new ArgumentException($"invFreq {frequencies} must hold 1 to headDim/2 = {headDim / 2} values (rotary dimension / 2).", nameof(invFreq));
         if (rows.ElementCount != packed.Rows || s.ElementCount != packed.Rows)
             throw new ArgumentException($"positions {rows} and slots {s} must hold one entry per row of qkv {packed}.", nameof(slots));
         if (packed.ElementCount == 0)

@@ -78,9 +78,9 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? rmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, float>? addRmsNorm;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, float>? headRmsNorm;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>? rope;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, int, float>? rope;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>? ropeWriteQkv;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, int, float>? ropeWriteQkv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
@@ -137,9 +137,10 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
 
     public override void Rope(AcceleratorStream stream, CudaTensor x, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling)
     {
-        rope ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, float>(RopeKernel.Run<T, C>);
-        long pairs = x.ElementCount / 2;
-        rope(stream, Elementwise(pairs), Data(x), positions.Ints, invFreq.Floats, x.Rows, x.Cols, headDim, scaling);
+        rope ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, int, int, int, int, float>(RopeKernel.Run<T, C>);
+        int rotaryHalf = (int)invFreq.ElementCount;
+        long pairs = (long)x.Rows * (x.Cols / headDim) * rotaryHalf;
+        rope(stream, Elementwise(pairs), Data(x), positions.Ints, invFreq.Floats, x.Rows, x.Cols, headDim, rotaryHalf, scaling);
     }
 
     public override void WriteKv(AcceleratorStream stream, CudaTensor keys, CudaTensor values, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots)
@@ -150,11 +151,11 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
 
     public override void RopeWriteQkv(AcceleratorStream stream, CudaTensor qkv, int headDim, CudaTensor positions, CudaTensor invFreq, float scaling, CudaTensor queries, CudaTensor keyCache, CudaTensor valueCache, CudaTensor slots)
     {
-        ropeWriteQkv ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, float>(RopeKernel.RunPacked<T, C>);
+        ropeWriteQkv ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, int, float>(RopeKernel.RunPacked<T, C>);
         int heads = queries.Cols / headDim;
         int kvHeads = keyCache.Cols / headDim;
         long pairs = (long)qkv.Rows * (heads + 2 * kvHeads) * (headDim / 2);
-        ropeWriteQkv(stream, Elementwise(pairs), Data(qkv), positions.Ints, invFreq.Floats, Data(queries), Data(keyCache), Data(valueCache), slots.Ints, qkv.Rows, heads, kvHeads, headDim, scaling);
+        ropeWriteQkv(stream, Elementwise(pairs), Data(qkv), positions.Ints, invFreq.Floats, Data(queries), Data(keyCache), Data(valueCache), slots.Ints, qkv.Rows, heads, kvHeads, headDim, (int)invFreq.ElementCount, scaling);
     }
 
     public override void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output)

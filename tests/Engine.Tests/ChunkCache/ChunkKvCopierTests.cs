@@ -20,7 +20,7 @@ public sealed class ChunkKvCopierTests : IDisposable
     public ChunkKvCopierTests()
     {
         _cache = new KvCachePool(_backend, Layers, Blocks, BlockSize, KvWidth);
-        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(_config);
+        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(_config, _config.MaxPositionEmbeddings);
         _scaling = scaling;
         _invFreq = _backend.Allocate(1, invFreq.Length, DType.F32);
         _backend.Upload(invFreq, _invFreq);

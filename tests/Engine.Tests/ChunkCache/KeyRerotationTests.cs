@@ -14,7 +14,7 @@ public sealed class KeyRerotationTests
     public void Rerotating_keys_from_p_to_q_equals_computing_them_at_q(string model, int p, int q)
     {
         var config = ModelConfig.Load(Path.Combine(RepoPaths.Golden(model), "config.json"));
-        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(config);
+        var (invFreq, scaling) = RotaryFrequencies.ForCheckpoint(config, config.MaxPositionEmbeddings);
         using var backend = ComputeDevices.Open("cpu", 1);
         var width = config.NumKeyValueHeads * config.HeadDim;
         var random = new Random(p + q);

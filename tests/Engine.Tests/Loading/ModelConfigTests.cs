@@ -58,8 +58,35 @@ public sealed class ModelConfigTests
     [Fact]
     public void Unsupported_rope_type_is_named()
     {
-        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"longrope\",\"factor\":2.0}}"));
-        Assert.Contains("longrope", e.Message);
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"su\",\"factor\":2.0}}"));
+        Assert.Contains("'su'", e.Message);
+        Assert.Contains("longrope", e.Message); // the supported list
+    }
+
+    [Fact]
+    public void Longrope_without_its_factor_lists_is_refused_naming_the_missing_list()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"longrope\",\"long_factor\":[1.0]}}"));
+        Assert.Contains("short_factor", e.Message);
+    }
+
+    [Fact]
+    public void Phi_4_mini_config_reads_longrope_with_partial_rotary_and_the_ratio_as_factor()
+    {
+        var c = ModelConfig.Load(RepoPaths.Fixture("configs", "phi-4-mini-instruct.json"));
+        Assert.Equal("phi3", c.ModelType);
+        Assert.Equal("longrope", c.Rope.Type);
+        Assert.Equal(0.75, c.Rope.PartialRotaryFactor);
+        Assert.Equal(4096, c.Rope.OriginalMaxPositionEmbeddings);
+        Assert.Equal(32, c.Rope.Factor); // 131072 / 4096: the config gives no factor
+        Assert.Equal(48, c.Rope.ShortFactor.Count);
+        Assert.Equal(47.77, c.Rope.LongFactor[^1]);
+        Assert.True(c.TieWordEmbeddings);
+        Assert.Equal(128, c.HeadDim);
+
+        var (inv, scaling) = InferMesh.Engine.Model.RotaryFrequencies.ForCheckpoint(c, 131072);
+        Assert.Equal(48, inv.Length); // rotary dimension 96 of head_dim 128
+        Assert.Equal(Math.Sqrt(1 + (Math.Log(32) / Math.Log(4096))), scaling, 6);
     }
 
     [Fact]

@@ -7,9 +7,14 @@ namespace InferMesh.Engine.Tests.Model;
 /// </summary>
 internal static class NaiveQwen3
 {
-    /// <summary>Logits at every position of <paramref name="ids"/>.</summary>
-    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta)
+    /// <summary>
+    /// Logits at every position of <paramref name="ids"/>. <paramref name="invFreq"/> overrides the default frequencies
+    /// θ^(−2i/d); fewer than headDim/2 of them rotate only the leading 2·|invFreq| values of each head (partial rotary:
+    /// q_rot | q_pass), and cos/sin are multiplied by <paramref name="attentionScaling"/> (longrope, yarn).
+    /// </summary>
+    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta, double[]? invFreq = null, double attentionScaling = 1)
     {
+        var frequencies = invFreq ?? Enumerable.Range(0, headDim / 2).Select(i => Math.Pow(theta, -2.0 * i / headDim)).ToArray();
         var embed = w["model.embed_tokens.weight"];
         var hidden = (int)embed.Shape[1];
         var vocab = (int)embed.Shape[0];
@@ -24,8 +29,8 @@ internal static class NaiveQwen3
             var v = h.Select(row => Linear(row, w[p + "self_attn.v_proj.weight"].Data, kvHeads * headDim)).ToArray();
             for (var i = 0; i < t; i++)
             {
-                NormHeadsAndRotate(q[i], heads, headDim, w[p + "self_attn.q_norm.weight"].Data, eps, i, theta);
-                NormHeadsAndRotate(k[i], kvHeads, headDim, w[p + "self_attn.k_norm.weight"].Data, eps, i, theta);
+                NormHeadsAndRotate(q[i], heads, headDim, w[p + "self_attn.q_norm.weight"].Data, eps, i, frequencies, attentionScaling);
+                NormHeadsAndRotate(k[i], kvHeads, headDim, w[p + "self_attn.k_norm.weight"].Data, eps, i, frequencies, attentionScaling);
             }
 
             var attention = new double[t][];
@@ -108,19 +113,19 @@ internal static class NaiveQwen3
         return y;
     }
 
-    /// <summary>Each head: RMSNorm with <paramref name="weight"/>, then RoPE at <paramref name="position"/> (x·cos + rotate_half(x)·sin).</summary>
-    private static void NormHeadsAndRotate(double[] row, int count, int headDim, float[] weight, double eps, int position, double theta)
+    /// <summary>Each head: RMSNorm with <paramref name="weight"/>, then RoPE at <paramref name="position"/> (x·cos + rotate_half(x)·sin) over its first 2·|frequencies| values.</summary>
+    private static void NormHeadsAndRotate(double[] row, int count, int headDim, float[] weight, double eps, int position, double[] frequencies, double scaling)
     {
-        var half = headDim / 2;
+        var half = frequencies.Length;
         for (var head = 0; head < count; head++)
         {
             var slice = Norm(row[(head * headDim)..((head + 1) * headDim)], weight, eps);
+            slice.CopyTo(row, head * headDim);
             for (var i = 0; i < half; i++)
             {
-                var angle = position * Math.Pow(theta, -2.0 * i / headDim);
-                var (sin, cos) = Math.SinCos(angle);
-                row[(head * headDim) + i] = (slice[i] * cos) - (slice[i + half] * sin);
-                row[(head * headDim) + i + half] = (slice[i + half] * cos) + (slice[i] * sin);
+                var (sin, cos) = Math.SinCos(position * frequencies[i]);
+                row[(head * headDim) + i] = ((slice[i] * cos) - (slice[i + half] * sin)) * scaling;
+                row[(head * headDim) + i + half] = ((slice[i + half] * cos) + (slice[i] * sin)) * scaling;
             }
         }
     }

@@ -45,6 +45,42 @@ public sealed class Qwen3ForwardTests : IDisposable
         Assert.Equal(expected.Select(row => Array.IndexOf(row, row.Max())), argmax);
     }
 
+    /// <summary>
+    /// Phi-4-mini's rotary scheme on the same small model: longrope (per-frequency divisors, a short table within
+    /// original_max_position_embeddings and a long one beyond, cos/sin times sqrt(1 + ln(factor)/ln(original))) with
+    /// partial_rotary_factor 0.5, so half of each head rotates and half passes through. Weights served up to 8 tokens
+    /// use the short table; up to 256, the long one (the naive forward computes each from the published formula).
+    /// </summary>
+    [Theory]
+    [InlineData(8)]
+    [InlineData(256)]
+    public void Partial_rotary_longrope_logits_match_the_float64_transcription(int servedContext)
+    {
+        double[] shortFactor = [1.0, 1.5, 2.0, 4.0];
+        double[] longFactor = [1.0, 3.0, 9.0, 27.0];
+        var tensors = WriteCheckpoint(_folder, seed: 9, configure: c =>
+        {
+            c["partial_rotary_factor"] = 0.5;
+            c["original_max_position_embeddings"] = 8;
+            c["rope_scaling"] = new JsonObject { ["type"] = "longrope", ["short_factor"] = new JsonArray([.. shortFactor.Select(f => (JsonNode)f)]), ["long_factor"] = new JsonArray([.. longFactor.Select(f => (JsonNode)f)]) };
+        });
+        int[] ids = [3, 17, 90, 4, 4, 55, 12, 81];
+        var factors = servedContext > 8 ? longFactor : shortFactor;
+        var invFreq = factors.Select((f, i) => 1 / (f * Math.Pow(1_000_000.0, 2.0 * i / 8))).ToArray(); // rotary dimension 8 of 16
+        var expected = NaiveQwen3.Logits(tensors, ids, Layers, Heads, KvHeads, HeadDim, 1e-6, 1_000_000.0, invFreq, Math.Sqrt(1 + (Math.Log(256.0 / 8) / Math.Log(8))));
+
+        var config = ModelConfig.Load(Path.Combine(_folder, "config.json"));
+        using var store = WeightStore.Open(_folder);
+        using var backend = ComputeDevices.Open("cpu", 2);
+        using var weights = LlamaWeights.Load(backend, config, store, rotaryContextLength: servedContext);
+        using var tf = new TeacherForcing(backend, weights, 3, 16, 256);
+        var (argmax, last) = tf.Run(ids);
+
+        var maxDelta = last.Select((v, i) => Math.Abs(v - expected[^1][i])).Max();
+        Assert.True(maxDelta < 1e-4, $"max |Δlogit| {maxDelta}");
+        Assert.Equal(expected.Select(row => Array.IndexOf(row, row.Max())), argmax);
+    }
+
     [Fact]
     public void A_qwen3_checkpoint_without_k_norm_is_refused_by_name()
     {
@@ -55,7 +91,7 @@ public sealed class Qwen3ForwardTests : IDisposable
     }
 
     /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>
-    private static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false)
+    private static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false, Action<JsonObject>? configure = null)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(seed);
@@ -119,6 +155,7 @@ public sealed class Qwen3ForwardTests : IDisposable
             ["torch_dtype"] = "float32",
             ["eos_token_id"] = 2,
         };
+        configure?.Invoke(config);
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
         File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(folder, "tokenizer.json"));
         return tensors;

@@ -179,10 +179,60 @@ public sealed class RotaryFrequenciesTests
     }
 
     [Fact]
-    public void Checkpoint_frequencies_refuse_partial_rotary_factor_the_forward_pass_cannot_apply()
+    public void Checkpoint_frequencies_of_a_partial_rotary_model_cover_the_rotary_dimension_only()
     {
-        var e = Assert.Throws<ModelLoadException>(() => RotaryFrequencies.ForCheckpoint(Config(new RopeScaling { Theta = 10000, PartialRotaryFactor = 0.5 }, headDim: 64)));
-        Assert.Contains("partial_rotary_factor", e.Message);
+        var config = Config(new RopeScaling { Theta = 10000, PartialRotaryFactor = 0.75 }, headDim: 64);
+        var (inv, scaling) = RotaryFrequencies.ForCheckpoint(config, config.MaxPositionEmbeddings);
+        AssertClose(DefaultDouble(10000, 48), inv);
+        Assert.Equal(1f, scaling);
+    }
+
+    /// <summary>A Phi-3.5-style longrope config: no factor, so factor = max / original = 32.</summary>
+    private static ModelConfig LongRopeConfig(double[]? shortFactor = null, double? attentionFactor = null, double? factor = null) => Config(new RopeScaling
+    {
+        Type = "longrope", Theta = 10000, OriginalMaxPositionEmbeddings = 4096, Factor = factor ?? 32, AttentionFactor = attentionFactor,
+        ShortFactor = shortFactor ?? Enumerable.Range(0, 16).Select(i => 1.0 + (0.01 * i)).ToArray(),
+        LongFactor = Enumerable.Range(0, 16).Select(i => 1.0 + (3.0 * i)).ToArray(),
+    }, headDim: 32, maxPositions: 131072);
+
+    /// <summary>LongRoPE (arXiv 2402.13753) as Phi-3 applies it: θ_i = 1 / (λ_i · base^(2i/d)).</summary>
+    private static double[] LongRopeDouble(IReadOnlyList<double> factors, int dim) => DefaultDouble(10000, dim).Select((f, i) => f / factors[i]).ToArray();
+
+    [Fact]
+    public void Longrope_uses_the_short_factors_within_the_original_window_and_the_long_ones_beyond()
+    {
+        var config = LongRopeConfig();
+        AssertClose(LongRopeDouble(config.Rope.ShortFactor, 32), RotaryFrequencies.Compute(config, 4096).InvFreq);
+        AssertClose(LongRopeDouble(config.Rope.LongFactor, 32), RotaryFrequencies.Compute(config, 4097).InvFreq);
+    }
+
+    [Fact]
+    public void Longrope_scales_cos_and_sin_by_the_square_root_formula_of_the_context_ratio()
+    {
+        // transformers' _compute_longrope_parameters: sqrt(1 + ln(factor) / ln(original)), for both tables.
+        var expected = (float)Math.Sqrt(1 + (Math.Log(32) / Math.Log(4096)));
+        Assert.Equal(expected, RotaryFrequencies.Compute(LongRopeConfig(), 100).AttentionScaling);
+        Assert.Equal(expected, RotaryFrequencies.Compute(LongRopeConfig(), 100_000).AttentionScaling);
+        Assert.Equal(0.9f, RotaryFrequencies.Compute(LongRopeConfig(attentionFactor: 0.9), 100).AttentionScaling);
+        Assert.Equal(1f, RotaryFrequencies.Compute(LongRopeConfig(factor: 1), 100).AttentionScaling);
+    }
+
+    [Fact]
+    public void An_engine_context_beyond_the_original_window_rotates_every_sequence_with_the_long_factors()
+    {
+        var config = LongRopeConfig();
+        Assert.False(RotaryFrequencies.UsesLongFactors(config, 4096));
+        Assert.True(RotaryFrequencies.UsesLongFactors(config, 4097));
+        AssertClose(LongRopeDouble(config.Rope.LongFactor, 32), RotaryFrequencies.ForCheckpoint(config, 131072).InvFreq);
+        AssertClose(LongRopeDouble(config.Rope.ShortFactor, 32), RotaryFrequencies.ForCheckpoint(config, 2048).InvFreq);
+    }
+
+    [Fact]
+    public void Longrope_factor_lists_of_the_wrong_length_are_refused_naming_the_expected_count()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => RotaryFrequencies.Compute(LongRopeConfig(shortFactor: [1.0, 1.0]), 10));
+        Assert.Contains("short_factor (2)", e.Message);
+        Assert.Contains("16", e.Message);
     }
 
     [Fact]
@@ -191,7 +241,7 @@ public sealed class RotaryFrequenciesTests
         var config = ModelConfig.Load(Path.Combine(RepoPaths.Golden("tiny-llama3-bf16"), "config.json"));
         Assert.Equal("bfloat16", config.TorchDtype);
         var exact = RotaryFrequencies.Compute(config).InvFreq;
-        var rounded = RotaryFrequencies.ForCheckpoint(config).InvFreq;
+        var rounded = RotaryFrequencies.ForCheckpoint(config, config.MaxPositionEmbeddings).InvFreq;
         for (var i = 0; i < exact.Length; i++)
         {
             var bits = BitConverter.SingleToUInt32Bits(rounded[i]);

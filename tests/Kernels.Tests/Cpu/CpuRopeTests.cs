@@ -23,6 +23,38 @@ public sealed class CpuRopeTests
         CpuTestData.Close(NaiveReference.Rope(x, rows, cols, headDim, positions, invFreq, scaling), backend.Floats(tensor), 2e-6, 1e-6);
     }
 
+    [Theory]
+    [InlineData(4, 128, 3, 96)]
+    [InlineData(2, 64, 2, 16)]
+    public void Partial_rotary_rotates_the_leading_values_and_keeps_the_rest(int rows, int headDim, int heads, int rotaryDim)
+    {
+        using var backend = new CpuBackend(threads: 2);
+        int cols = heads * headDim;
+        float[] x = CpuTestData.Random(rows * cols, 42, scale: 2f);
+        int[] positions = Enumerable.Range(0, rows).Select(r => (r * 613) % 9_000).ToArray();
+        float[] invFreq = Enumerable.Range(0, rotaryDim / 2).Select(i => (float)(1.0 / Math.Pow(10_000, 2.0 * i / rotaryDim))).ToArray();
+        DeviceTensor tensor = backend.Tensor(x, rows, cols);
+
+        backend.Rope(tensor, headDim, backend.Ints(positions, rows, 1), backend.Tensor(invFreq, 1, invFreq.Length), 1.19f);
+
+        float[] actual = backend.Floats(tensor);
+        CpuTestData.Close(NaiveReference.Rope(x, rows, cols, headDim, positions, invFreq, 1.19f), actual, 2e-6, 1e-6);
+        for (int at = 0; at < x.Length; at++)
+        {
+            if (at % headDim >= rotaryDim)
+            {
+                Assert.Equal(x[at], actual[at]); // q_pass: not rotated, not scaled
+            }
+        }
+    }
+
+    [Fact]
+    public void Partial_rotary_of_packed_qkv_copies_the_unrotated_values_to_queries_and_cache()
+    {
+        using var backend = new CpuBackend(threads: 2);
+        InferMesh.Kernels.Tests.Cuda.KernelChecks.RopeWriteQkv(backend, 6, 4, 2, 32, 17, rotaryDim: 24);
+    }
+
     [Fact]
     public void Rope_at_position_zero_only_scales()
     {

@@ -70,14 +70,23 @@ internal static class NaiveReference
     /// <summary>HF rotate-half RoPE: q·cos + rotate_half(q)·sin with rotate_half(q) = [-q2, q1], angle = position·invFreq in fp32.</summary>
     public static double[] Rope(float[] x, int rows, int cols, int headDim, int[] positions, float[] invFreq, double scaling)
     {
+        // transformers' partial rotary: q_rot = q[..., :r] gets x·cos + rotate_half(x)·sin, q_pass = q[..., r:] is kept;
+        // r = 2·|invFreq| (= headDim for full rotary).
         var y = new double[rows * cols];
-        int half = headDim / 2;
+        int half = invFreq.Length;
+        int rotary = 2 * half;
         for (int r = 0; r < rows; r++)
         {
             for (int head = 0; head < cols / headDim; head++)
             {
                 for (int i = 0; i < headDim; i++)
                 {
+                    if (i >= rotary)
+                    {
+                        y[(r * cols) + (head * headDim) + i] = x[(r * cols) + (head * headDim) + i];
+                        continue;
+                    }
+
                     int freq = i % half;
                     double angle = (float)positions[r] * invFreq[freq]; // HF multiplies in fp32
                     double cos = Math.Cos(angle) * scaling;

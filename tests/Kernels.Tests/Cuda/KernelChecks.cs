@@ -123,29 +123,37 @@ internal static class KernelChecks
         AssertClose(Download(backend, ty), expected, Tolerance(backend), $"MatMul {rows}x{inFeatures} · [{outFeatures}x{inFeatures}]ᵀ bias={withBias} out={outputType}");
     }
 
-    public static void Rope(IComputeBackend backend, int rows, int heads, int headDim, int maxPosition, int seed)
+    /// <summary>Frequencies for a rotary dimension of <paramref name="rotaryDim"/> (0: the whole head).</summary>
+    private static float[] Frequencies(int headDim, int rotaryDim)
+    {
+        int dim = rotaryDim == 0 ? headDim : rotaryDim;
+        return Enumerable.Range(0, dim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / dim))).ToArray();
+    }
+
+    /// <summary>Rope against the reference; <paramref name="rotaryDim"/> below headDim rotates only that many leading values of each head.</summary>
+    public static void Rope(IComputeBackend backend, int rows, int heads, int headDim, int maxPosition, int seed, int rotaryDim = 0)
     {
         var random = new Random(seed);
         int cols = heads * headDim;
         var x = Bf16Random(random, rows * cols, 2f);
         var positions = Enumerable.Range(0, rows).Select(_ => random.Next(maxPosition)).ToArray();
-        var invFreq = Enumerable.Range(0, headDim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / headDim))).ToArray();
+        var invFreq = Frequencies(headDim, rotaryDim);
         using var tx = Upload(backend, x, rows, cols);
         using var tp = Upload(backend, positions, rows, 1);
-        using var tf = Upload(backend, invFreq, 1, headDim / 2, DType.F32);
+        using var tf = Upload(backend, invFreq, 1, invFreq.Length, DType.F32);
         backend.Rope(tx, headDim, tp, tf, 1.25f);
         var expected = ReferenceMath.Rope(x, rows, cols, headDim, positions, invFreq, 1.25f);
-        AssertClose(Download(backend, tx), expected, Tolerance(backend), $"Rope rows={rows} heads={heads} headDim={headDim}");
+        AssertClose(Download(backend, tx), expected, Tolerance(backend), $"Rope rows={rows} heads={heads} headDim={headDim} rotary={rotaryDim}");
     }
 
     /// <summary>RopeWriteQkv on packed q | k | v rows against Rope of the q and k parts and their scatter to shuffled slots (one skipped).</summary>
-    public static void RopeWriteQkv(IComputeBackend backend, int rows, int heads, int kvHeads, int headDim, int seed)
+    public static void RopeWriteQkv(IComputeBackend backend, int rows, int heads, int kvHeads, int headDim, int seed, int rotaryDim = 0)
     {
         var random = new Random(seed);
         int q = heads * headDim, kv = kvHeads * headDim, width = q + 2 * kv, poolSlots = rows + 11;
         var packed = Bf16Random(random, rows * width, 2f);
         var positions = Enumerable.Range(0, rows).Select(_ => random.Next(131_072)).ToArray();
-        var invFreq = Enumerable.Range(0, headDim / 2).Select(i => (float)(1.0 / Math.Pow(500000.0, 2.0 * i / headDim))).ToArray();
+        var invFreq = Frequencies(headDim, rotaryDim);
         var pool = Enumerable.Range(0, poolSlots).ToArray();
         random.Shuffle(pool);
         var slots = pool.Take(rows).ToArray();
@@ -153,7 +161,7 @@ internal static class KernelChecks
         var before = Bf16Random(random, poolSlots * kv);
         using var tqkv = Upload(backend, packed, rows, width);
         using var tp = Upload(backend, positions, rows, 1);
-        using var tf = Upload(backend, invFreq, 1, headDim / 2, DType.F32);
+        using var tf = Upload(backend, invFreq, 1, invFreq.Length, DType.F32);
         using var ts = Upload(backend, slots, rows, 1);
         using var tq = Poisoned(backend, rows, q);
         using var kc = Upload(backend, before, poolSlots, kv, backend.CacheType);
@@ -173,7 +181,7 @@ internal static class KernelChecks
             Array.Copy(values, r * kv, expectedValues, slots[r] * kv, kv);
         }
 
-        string what = $"RopeWriteQkv rows={rows} heads={heads}/{kvHeads} headDim={headDim}";
+        string what = $"RopeWriteQkv rows={rows} heads={heads}/{kvHeads} headDim={headDim} rotary={rotaryDim}";
         AssertClose(Download(backend, tq), ReferenceMath.Rope(Part(0, q), rows, q, headDim, positions, invFreq, 1.25f), Tolerance(backend), what + " queries");
         AssertClose(Download(backend, kc), expectedKeys, Tolerance(backend), what + " keys");
         Assert.Equal(expectedValues, Download(backend, vc));

@@ -51,8 +51,9 @@ internal static class ReferenceMath
     /// <summary>Rotate-half RoPE with the angle rounded to fp32 first, as transformers computes it.</summary>
     public static float[] Rope(float[] x, int rows, int cols, int headDim, int[] positions, float[] invFreq, float scaling)
     {
+        // Pairs (i, i + r/2) of the first r = 2·|invFreq| values of each head rotate; the rest stay (partial rotary).
         var y = (float[])x.Clone();
-        int half = headDim / 2;
+        int half = invFreq.Length;
         for (int r = 0; r < rows; r++)
         {
             for (int h = 0; h < cols / headDim; h++)

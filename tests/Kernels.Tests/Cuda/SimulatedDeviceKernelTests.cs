@@ -55,6 +55,13 @@ public abstract class SimulatedDeviceKernelTests(DType activationType) : IDispos
     }
 
     [Fact]
+    public void Partial_rotary_rotates_only_the_leading_values_of_each_head()
+    {
+        KernelChecks.Rope(backend, 3, 2, 64, 100_000, 6, rotaryDim: 48);
+        KernelChecks.RopeWriteQkv(backend, 5, 4, 2, 32, 16, rotaryDim: 24);
+    }
+
+    [Fact]
     public void Packed_qkv_is_rotated_and_written_to_the_cache()
     {
         KernelChecks.RopeWriteQkv(backend, 5, 4, 2, 32, 15);
