@@ -120,6 +120,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>output[i] = source[rowIndices[i]].</summary>
     void GatherRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor output);
 
+    /// <summary>
+    /// accumulator[rowIndices[i]] += scales[i] · source[i] for every row i of source (a mixture-of-experts layer adds
+    /// each expert's output to the residual of the tokens routed to it, weighted by the router). source and
+    /// accumulator share one element type and width; rowIndices I32 [n×1] must be distinct; scales F32 [n×1].
+    /// </summary>
+    void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator);
+
     /// <summary>ids[i] = argmax of logits row i (lowest index wins ties).</summary>
     void Argmax(DeviceTensor logits, DeviceTensor ids);
 

@@ -3,12 +3,13 @@ using System.Text.Json;
 namespace InferMesh.Engine.Loading;
 
 /// <summary>
-/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, qwen3, mistral, phi3). Both the older top-level
+/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, qwen3, mistral, phi3, and the
+/// mixture-of-experts mixtral, qwen2_moe, qwen3_moe). Both the older top-level
 /// <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
 /// </summary>
 public sealed record ModelConfig
 {
-    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3"];
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3", "mixtral", "qwen2_moe", "qwen3_moe"];
 
     public required string Path { get; init; }
 
@@ -51,6 +52,9 @@ public sealed record ModelConfig
     /// <summary>RMSNorm over each query and key head before RoPE, weights self_attn.q_norm / k_norm (qwen3).</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>The mixture-of-experts layout, or null for a dense model.</summary>
+    public ExpertConfig? Experts { get; init; }
+
     /// <summary>Sliding attention window, or null for full attention everywhere.</summary>
     public int? SlidingWindow { get; init; }
 
@@ -88,7 +92,7 @@ public sealed record ModelConfig
             return types[layer] == "sliding_attention" ? window : 0;
         }
 
-        if (ModelType is "qwen2" or "qwen3")
+        if (ModelType is "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe")
         {
             // Qwen2Config / Qwen3Config: layer i slides when use_sliding_window and i >= max_window_layers (default 28).
             return layer >= (MaxWindowLayers ?? 28) ? window : 0;
@@ -157,7 +161,7 @@ public sealed record ModelConfig
         var layers = Positive(r, "num_hidden_layers");
 
         // transformers' defaults when the key is absent (LlamaConfig 2048, MistralConfig 4096·32, Qwen2Config 32768).
-        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" => 131072, "qwen2" or "qwen3" => 32768, "phi3" => 4096, _ => 2048 };
+        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" or "mixtral" => 131072, "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe" => 32768, "phi3" => 4096, _ => 2048 };
         if (maxPositions <= 0)
         {
             throw r.Invalid("max_position_embeddings", $"must be positive (got {maxPositions})");
@@ -166,7 +170,8 @@ public sealed record ModelConfig
         var attentionBias = r.OptionalBool("attention_bias") ?? false;
 
         // Only mistral, phi3 and qwen2/qwen3 have a sliding window; qwen2/qwen3 use it only when use_sliding_window is true.
-        int? window = type is "mistral" or "phi3" || (type is "qwen2" or "qwen3" && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
+        var qwen = type is "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe";
+        int? window = type is "mistral" or "mixtral" or "phi3" || (qwen && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
         var layerTypes = r.OptionalStringList("layer_types");
         if (layerTypes is not null)
         {
@@ -196,9 +201,10 @@ public sealed record ModelConfig
             RmsNormEps = (float)(r.OptionalDouble("rms_norm_eps") ?? 1e-6),
             MaxPositionEmbeddings = maxPositions,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
-            QkvBias = type == "qwen2" || (type is "llama" or "qwen3" && attentionBias),
-            OutputBias = type is "llama" or "qwen3" && attentionBias,
-            QkNorm = type == "qwen3",
+            QkvBias = type is "qwen2" or "qwen2_moe" || (type is "llama" or "qwen3" or "qwen3_moe" && attentionBias),
+            OutputBias = type is "llama" or "qwen3" or "qwen3_moe" && attentionBias,
+            QkNorm = type is "qwen3" or "qwen3_moe",
+            Experts = ExpertConfig.Read(r, type, layers),
             MlpBias = type == "llama" && (r.OptionalBool("mlp_bias") ?? false),
             FusedProjections = type == "phi3",
             SlidingWindow = window is > 0 ? window : null,
@@ -234,6 +240,9 @@ public sealed record ModelConfig
                 case "Qwen3ForCausalLM": return "qwen3";
                 case "MistralForCausalLM": return "mistral";
                 case "Phi3ForCausalLM": return "phi3";
+                case "MixtralForCausalLM": return "mixtral";
+                case "Qwen2MoeForCausalLM": return "qwen2_moe";
+                case "Qwen3MoeForCausalLM": return "qwen3_moe";
             }
         }
 

@@ -47,6 +47,16 @@ public sealed class WeightLayout(ModelConfig config)
             }
 
             yield return (p + "post_attention_layernorm.weight", [h], "hidden_size", false);
+            if (config.Experts is { } experts && experts.AppliesTo(i))
+            {
+                foreach (var expected in ExpertTensors(experts, i))
+                {
+                    yield return expected;
+                }
+
+                continue;
+            }
+
             if (config.FusedProjections)
             {
                 yield return (p + "mlp.gate_up_proj.weight", [2 * inter, h], "2·intermediate_size × hidden_size", false);
@@ -70,6 +80,32 @@ public sealed class WeightLayout(ModelConfig config)
         yield return ("lm_head.weight", [v, h], "vocab_size × hidden_size", config.TieWordEmbeddings);
     }
 
+    /// <summary>The router and experts of a mixture-of-experts layer (mixtral: block_sparse_moe.w1/w3/w2; qwen: mlp.*_proj).</summary>
+    private IEnumerable<(string Name, long[] Shape, string Because, bool Optional)> ExpertTensors(ExpertConfig experts, int layer)
+    {
+        long h = config.HiddenSize, e = experts.IntermediateSize;
+        var mixtral = config.ModelType == "mixtral";
+        var p = mixtral ? $"model.layers.{layer}.block_sparse_moe." : $"model.layers.{layer}.mlp.";
+        var size = mixtral ? "intermediate_size" : "moe_intermediate_size";
+        yield return (p + "gate.weight", [experts.Count, h], "experts × hidden_size (router)", false);
+        for (var x = 0; x < experts.Count; x++)
+        {
+            var q = $"{p}experts.{x}.";
+            yield return (q + (mixtral ? "w1.weight" : "gate_proj.weight"), [e, h], $"{size} × hidden_size", false);
+            yield return (q + (mixtral ? "w3.weight" : "up_proj.weight"), [e, h], $"{size} × hidden_size", false);
+            yield return (q + (mixtral ? "w2.weight" : "down_proj.weight"), [h, e], $"hidden_size × {size}", false);
+        }
+
+        if (experts.SharedIntermediateSize > 0)
+        {
+            long s = experts.SharedIntermediateSize;
+            yield return (p + "shared_expert.gate_proj.weight", [s, h], "shared_expert_intermediate_size × hidden_size", false);
+            yield return (p + "shared_expert.up_proj.weight", [s, h], "shared_expert_intermediate_size × hidden_size", false);
+            yield return (p + "shared_expert.down_proj.weight", [h, s], "hidden_size × shared_expert_intermediate_size", false);
+            yield return (p + "shared_expert_gate.weight", [1, h], "1 × hidden_size (shared expert gate)", false);
+        }
+    }
+
     /// <summary>
     /// Checks that every expected tensor is present with exactly the shape the config implies. Reports every problem
     /// (up to a few) at once, each naming the tensor, its file, the shapes and the config fields behind them.
@@ -79,6 +115,11 @@ public sealed class WeightLayout(ModelConfig config)
         const int shown = 8;
         var problems = new List<string>();
         var files = string.Join(", ", store.Files.Select(System.IO.Path.GetFileName));
+        if (config.Experts is not null && store.Names.FirstOrDefault(n => n.EndsWith(".experts.gate_up_proj", StringComparison.Ordinal)) is { } fused)
+        {
+            throw new ModelLoadException($"{store.Directory}: tensor '{fused}' holds all experts of a layer fused (transformers 5's in-memory layout); InferMesh reads the per-expert tensors Hub checkpoints ship (…experts.N.gate_proj.weight / w1.weight). Save the model with a transformers version that writes per-expert weights.");
+        }
+
         foreach (var (name, shape, because, optional) in Expected())
         {
             if (!store.TryGet(name, out var t))

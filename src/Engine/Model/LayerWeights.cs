@@ -28,13 +28,16 @@ public sealed class LayerWeights : IDisposable
 
     public required DeviceTensor PostAttentionNorm { get; init; }  // post_attention_layernorm.weight
 
-    /// <summary>[2·intermediate × hidden]: mlp.gate_proj then mlp.up_proj weights, rows stacked.</summary>
-    public required DeviceTensor GateUpProjection { get; init; }
+    /// <summary>[2·intermediate × hidden]: mlp.gate_proj then mlp.up_proj weights, rows stacked; null in an expert layer.</summary>
+    public DeviceTensor? GateUpProjection { get; init; }
 
     /// <summary>The gate|up biases packed alike, or null.</summary>
     public DeviceTensor? GateUpBias { get; init; }
 
-    public required DeviceTensor DownProjection { get; init; }     // mlp.down_proj.weight
+    public DeviceTensor? DownProjection { get; init; }             // mlp.down_proj.weight; null in an expert layer
+
+    /// <summary>The mixture-of-experts feed-forward that replaces the dense MLP in this layer, or null.</summary>
+    public ExpertLayerWeights? Experts { get; init; }
 
     public DeviceTensor? DownBias { get; init; }
 
@@ -60,5 +63,7 @@ public sealed class LayerWeights : IDisposable
         {
             t?.Dispose();
         }
+
+        Experts?.Dispose();
     }
 }

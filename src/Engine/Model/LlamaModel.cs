@@ -5,7 +5,8 @@ using InferMesh.Kernels;
 namespace InferMesh.Engine.Model;
 
 /// <summary>
-/// The forward pass of the Llama family (llama, qwen2, mistral), driven by config, for one step of a continuous
+/// The forward pass of the Llama family (llama, qwen2, qwen3, mistral, phi3; mixtral and qwen MoE through
+/// <see cref="MixtureOfExperts"/>), driven by config, for one step of a continuous
 /// batch: prefill chunks and decode tokens of many sequences in one flattened batch over a paged KV cache.
 /// Follows transformers' modeling_llama.py: x = embed(ids); per layer x += o_proj(attn(rope(q), rope(k), v)) over
 /// rms_norm(x), then x += down(silu(gate(h))·up(h)) over rms_norm(x); logits = lm_head(norm(x)) of the rows that
@@ -24,6 +25,7 @@ public sealed class LlamaModel : IDisposable
     private readonly LeadingRows _last, _lastNorm, _logits, _argmax;
     private readonly LeadingRows _ids, _positions, _slots, _querySeq, _blockTables, _logitRows;
     private readonly DeviceTensor _invFreq;
+    private readonly MixtureOfExperts? _experts;
     private AttentionBatch? _attentionBatch;
 
     public LlamaModel(IComputeBackend backend, LlamaWeights weights, int blockSize, int maxTokens, int maxSequences, int maxBlocksPerSequence)
@@ -65,6 +67,7 @@ public sealed class LlamaModel : IDisposable
         _querySeq = new(backend.Allocate(maxTokens, 1, DType.I32));
         _blockTables = new(backend.Allocate(maxSequences, maxBlocksPerSequence, DType.I32));
         _logitRows = new(backend.Allocate(maxSequences, 1, DType.I32));
+        _experts = c.Experts is null ? null : new MixtureOfExperts(backend, c, maxTokens);
     }
 
     public ModelConfig Config { get; }
@@ -166,9 +169,21 @@ public sealed class LlamaModel : IDisposable
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
             b.AddRmsNorm(x, o, w.PostAttentionNorm, eps, h);
-            b.MatMul(h, w.GateUpProjection, w.GateUpBias, gateUp);
+            if (w.Experts is { } experts)
+            {
+                // The experts add into the residual themselves; the next layer's norm reads it.
+                _experts!.AddInto(experts, h, x);
+                if (l + 1 < layers.Count)
+                {
+                    b.RmsNorm(x, layers[l + 1].InputNorm, eps, h);
+                }
+
+                continue;
+            }
+
+            b.MatMul(h, w.GateUpProjection!, w.GateUpBias, gateUp);
             b.SwiGlu(gateUp, act);
-            b.MatMul(act, w.DownProjection, w.DownBias, o);
+            b.MatMul(act, w.DownProjection!, w.DownBias, o);
             if (l + 1 < layers.Count)
             {
                 b.AddRmsNorm(x, o, layers[l + 1].InputNorm, eps, h);
@@ -219,5 +234,6 @@ public sealed class LlamaModel : IDisposable
         }
 
         _invFreq.Dispose();
+        _experts?.Dispose();
     }
 }

@@ -4,7 +4,7 @@ using InferMesh.Kernels;
 namespace InferMesh.Engine.Model;
 
 /// <summary>
-/// The weights of a Llama-family model (llama, qwen2, mistral) on one device, as Hugging Face names them.
+/// The weights of a Llama-family model (llama, qwen2, qwen3, mistral, phi3, and their mixture-of-experts kin) on one device, as Hugging Face names them.
 /// A pipeline stage holds a contiguous layer range; only the first stage holds the embedding and only the last the
 /// final norm and LM head.
 /// </summary>
@@ -78,6 +78,7 @@ public sealed class LlamaWeights : IDisposable
             var p = $"model.layers.{firstLayer + i}.";
             string[] qkv = config.FusedProjections ? [p + "self_attn.qkv_proj.weight"] : [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"];
             string[] gateUp = config.FusedProjections ? [p + "mlp.gate_up_proj.weight"] : [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"];
+            var experts = config.Experts?.AppliesTo(firstLayer + i) == true ? ExpertLayerWeights.Load(config, firstLayer + i, packer, Load, store.Contains) : null;
             layers[i] = new LayerWeights
             {
                 InputNorm = Load(p + "input_layernorm.weight"),
@@ -88,10 +89,11 @@ public sealed class LlamaWeights : IDisposable
                 OutputProjection = Load(p + "self_attn.o_proj.weight"),
                 OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
                 PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),
-                GateUpProjection = packer.Weights(gateUp),
-                GateUpBias = packer.Biases(gateUp),
-                DownProjection = Load(p + "mlp.down_proj.weight"),
-                DownBias = LoadOptional(p + "mlp.down_proj.bias"),
+                GateUpProjection = experts is null ? packer.Weights(gateUp) : null,
+                GateUpBias = experts is null ? packer.Biases(gateUp) : null,
+                DownProjection = experts is null ? Load(p + "mlp.down_proj.weight") : null,
+                DownBias = experts is null ? LoadOptional(p + "mlp.down_proj.bias") : null,
+                Experts = experts,
                 SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
             };
             if (progress is not null && ((i + 1) % Math.Max(1, count / 4) == 0 || i + 1 == count))

@@ -90,7 +90,11 @@ public sealed class RingMember : IDisposable
         _inKeyPositions = Pair(1, DType.I32);
         _partialOutput = new(Own(backend.Allocate(maxRows, qWidth)));
         _partialLse = new(Own(backend.Allocate(maxRows, c.NumAttentionHeads, DType.F32)));
+        Experts = c.Experts is null ? null : new MixtureOfExperts(backend, c, rows);
     }
+
+    /// <summary>The expert feed-forward's buffers for this member's rows (mixture-of-experts models), or null.</summary>
+    public MixtureOfExperts? Experts { get; }
 
     public int Index { get; }
 
@@ -115,7 +119,7 @@ public sealed class RingMember : IDisposable
     /// <summary>I32 [Rows×1]: positions of the rows (rotary angles and the causal mask of both queries and keys).</summary>
     public DeviceTensor Positions { get; }
 
-    /// <summary>F32 [1×headDim/2]: the checkpoint's rotary inverse frequencies on this device.</summary>
+    /// <summary>F32 [1×rotaryDim/2]: the checkpoint's rotary inverse frequencies on this device.</summary>
     public DeviceTensor InvFreq { get; }
 
     public float RopeScaling { get; }
@@ -199,6 +203,8 @@ public sealed class RingMember : IDisposable
         {
             t.Dispose();
         }
+
+        Experts?.Dispose();
     }
 
     private DeviceTensor Own(DeviceTensor tensor)

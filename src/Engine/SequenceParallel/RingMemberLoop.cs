@@ -42,9 +42,15 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
             b.Add(m.Hidden, m.Projected);
             b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
-            b.MatMul(m.Normed, w.GateUpProjection, w.GateUpBias, m.GateUp);
+            if (w.Experts is { } experts)
+            {
+                m.Experts!.AddInto(experts, m.Normed, m.Hidden);
+                continue;
+            }
+
+            b.MatMul(m.Normed, w.GateUpProjection!, w.GateUpBias, m.GateUp);
             b.SwiGlu(m.GateUp, m.Gate);
-            b.MatMul(m.Gate, w.DownProjection, w.DownBias, m.Projected);
+            b.MatMul(m.Gate, w.DownProjection!, w.DownBias, m.Projected);
             b.Add(m.Hidden, m.Projected);
         }
 

@@ -18,6 +18,11 @@ public sealed class RingStepProfiler(IComputeBackend backend, LlamaWeights weigh
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 2);
         rows += rows % 2;
         var c = weights.Config;
+        if (weights.Layers[0].GateUpProjection is null)
+        {
+            throw new NotSupportedException($"{c.Path}: the ring step profiler measures a dense MLP; this mixture-of-experts model's per-token cost depends on its routing, which the profiler does not model.");
+        }
+
         var partition = SequencePartition.ZigZag(2 * rows, 2);
         var shape = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, 1f / MathF.Sqrt(c.HeadDim), weights.Layers[0].SlidingWindow, 16);
         var owned = new List<DeviceTensor>();
@@ -64,9 +69,9 @@ public sealed class RingStepProfiler(IComputeBackend backend, LlamaWeights weigh
                 backend.MatMul(output, w.OutputProjection, w.OutputBias, o);
                 backend.Add(x, o);
                 backend.RmsNorm(x, w.PostAttentionNorm, c.RmsNormEps, h);
-                backend.MatMul(h, w.GateUpProjection, w.GateUpBias, gateUp);
+                backend.MatMul(h, w.GateUpProjection!, w.GateUpBias, gateUp);
                 backend.SwiGlu(gateUp, gate);
-                backend.MatMul(gate, w.DownProjection, w.DownBias, o);
+                backend.MatMul(gate, w.DownProjection!, w.DownBias, o);
                 backend.Add(x, o);
             }, repeats);
             return new RingStepMeasurement(rows, attention, layer * c.NumHiddenLayers / rows);

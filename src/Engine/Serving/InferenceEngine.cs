@@ -69,7 +69,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
             var blocks = KvCacheSizing.Blocks(_backend, config, options, maxBlocksPerSequence);
             _cache = new KvCachePool(_backend, config.NumHiddenLayers, blocks, options.BlockSize, config.NumKeyValueHeads * config.HeadDim);
             // Graph-captured decode pads batches with rows that write one reserved block (see DecodeGraphs).
-            var graphs = options.UseGraphs && _backend is IGraphCapture && blocks > 1;
+            // Expert models route on the host mid-step (MixtureOfExperts), which a captured graph cannot replay.
+            var graphs = options.UseGraphs && _backend is IGraphCapture && blocks > 1 && config.Experts is null;
             _allocator = new BlockAllocator(graphs ? blocks - 1 : blocks, options.BlockSize);
             _scheduler = new Scheduler(_allocator, new SchedulerOptions
             {

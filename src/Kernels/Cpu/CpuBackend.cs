@@ -339,6 +339,15 @@ public sealed class CpuBackend : IComputeBackend
         CpuIndexing.GatherRows(s, i, o, "row index", nameof(rowIndices));
     }
 
+    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator)
+    {
+        CpuTensor src = F32(source, nameof(source));
+        CpuTensor i = I32(rowIndices, nameof(rowIndices), src.Rows, 1);
+        CpuTensor w = F32(scales, nameof(scales), src.Rows, 1);
+        CpuTensor acc = F32(accumulator, nameof(accumulator), cols: src.Cols);
+        CpuIndexing.AddScaledRows(src, i, w, acc);
+    }
+
     public void Argmax(DeviceTensor logits, DeviceTensor ids)
     {
         CpuTensor l = F32(logits, nameof(logits));

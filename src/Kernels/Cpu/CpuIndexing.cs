@@ -29,6 +29,36 @@ internal static class CpuIndexing
         }
     }
 
+    /// <summary>
+    /// accumulator[indices[i]] += scales[i] · source[i] after checking every index (in range and distinct, so the result
+    /// does not depend on the order of the rows); each product is rounded before the add, as torch's index_add_ of a
+    /// scaled expert output.
+    /// </summary>
+    public static void AddScaledRows(CpuTensor source, CpuTensor indices, CpuTensor scales, CpuTensor accumulator)
+    {
+        ReadOnlySpan<int> rows = indices.AsIntSpan();
+        var seen = new HashSet<int>();
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)accumulator.Rows || !seen.Add(rows[i]))
+            {
+                throw new ArgumentOutOfRangeException(
+                    "rowIndices", rows[i], $"row index {rows[i]} at row {i} is outside the {accumulator.Rows} rows of {accumulator} or repeats an earlier one.");
+            }
+        }
+
+        for (int i = 0; i < rows.Length; i++)
+        {
+            float scale = scales.FloatRow(i)[0];
+            ReadOnlySpan<float> from = source.FloatRow(i);
+            Span<float> to = accumulator.FloatRow(rows[i]);
+            for (int c = 0; c < from.Length; c++)
+            {
+                to[c] += scale * from[c];
+            }
+        }
+    }
+
     /// <summary>keyCache[slots[t]] = keys[t] and valueCache[slots[t]] = values[t]; negative slots are skipped.</summary>
     public static void ScatterRows(CpuTensor keys, CpuTensor values, CpuTensor keyCache, CpuTensor valueCache, CpuTensor slots)
     {

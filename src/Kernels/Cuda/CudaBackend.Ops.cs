@@ -177,6 +177,22 @@ public sealed partial class CudaBackend
         Kernels(type).SwiGlu(stream, As(g, type, SlotInputA), result);
     }
 
+    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator)
+    {
+        Enter();
+        var src = Float(source, nameof(source));
+        var rows = Index(rowIndices, nameof(rowIndices));
+        var w = Float(scales, nameof(scales));
+        var acc = Float(accumulator, nameof(accumulator));
+        if (rows.ElementCount != src.Rows || w.ElementCount != src.Rows || w.DType != DType.F32)
+            throw new ArgumentException($"rowIndices {rows} and scales {w} (F32) must hold one entry per row of source {src}.", nameof(scales));
+        if (acc.Cols != src.Cols || acc.DType != src.DType)
+            throw new ArgumentException($"accumulator {acc} must have the type and width of source {src}.", nameof(accumulator));
+        if (src.ElementCount == 0)
+            return;
+        Kernels(acc.DType).AddScaledRows(stream, src, rows, w, acc);
+    }
+
     public void Argmax(DeviceTensor logits, DeviceTensor ids)
     {
         Enter();

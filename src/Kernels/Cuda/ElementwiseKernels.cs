@@ -96,6 +96,23 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>accumulator[indices[r]] += scales[r] · source[r]; one thread per element of source (indices are distinct).</summary>
+    public static void AddScaledRows<T, C>(ArrayView<T> source, ArrayView<int> indices, ArrayView<float> scales, ArrayView<T> accumulator, int rows, int cols)
+        where T : unmanaged
+        where C : struct, IElementCodec<T>
+    {
+        C codec = default;
+        int count = rows * cols;
+        int stride = Grid.DimX * Group.DimX;
+        for (int i = Grid.GlobalIndex.X; i < count; i += stride)
+        {
+            int r = i / cols;
+            int c = i - r * cols;
+            long target = (long)indices[r] * cols + c;
+            accumulator[target] = codec.Encode(codec.Decode(accumulator[target]) + scales[r] * codec.Decode(source[i]));
+        }
+    }
+
     /// <summary>Cache rows at slots[r] receive key/value row r; a negative slot skips the row.</summary>
     public static void WriteKv<T, C>(ArrayView<T> keys, ArrayView<T> values, ArrayView<T> keyCache, ArrayView<T> valueCache, ArrayView<int> slots, int rows, int cols)
         where T : unmanaged

@@ -30,6 +30,8 @@ internal abstract class TypedKernelSet
 
     public abstract void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
 
+    public abstract void AddScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor accumulator);
+
     public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols);
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
@@ -82,6 +84,7 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, int, float>? ropeWriteQkv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>? addScaledRows;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
@@ -162,6 +165,12 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         swiGlu ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, int, int>(ElementwiseKernels.SwiGlu<T, C>);
         swiGlu(stream, Elementwise(output.ElementCount), Data(gateUp), Data(output), output.Rows, output.Cols);
+    }
+
+    public override void AddScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor accumulator)
+    {
+        addScaledRows ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>(ElementwiseKernels.AddScaledRows<T, C>);
+        addScaledRows(stream, Elementwise(source.ElementCount), Data(source), indices.Ints, scales.Floats, Data(accumulator), source.Rows, source.Cols);
     }
 
     public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols)

@@ -90,6 +90,8 @@ internal class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y) => Launch(() => inner.MatMul(x, weight, bias, y));
 
+    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator) => Launch(() => inner.AddScaledRows(source, rowIndices, scales, accumulator));
+
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => Launch(() => inner.SiluMul(gate, up, output));
 
     public void Rope(DeviceTensor x, int headDim, DeviceTensor positions, DeviceTensor invFreq, float attentionScaling) =>

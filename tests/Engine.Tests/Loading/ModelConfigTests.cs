@@ -64,6 +64,34 @@ public sealed class ModelConfigTests
     }
 
     [Fact]
+    public void Mixtral_architecture_reads_its_experts_with_every_layer_sparse_and_renormalised()
+    {
+        var c = Parse("{\"architectures\":[\"MixtralForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"num_local_experts\":8,\"num_experts_per_tok\":2}");
+        Assert.Equal("mixtral", c.ModelType);
+        Assert.Equal(8, c.Experts!.Count);
+        Assert.Equal(2, c.Experts.TopK);
+        Assert.Equal(128, c.Experts.IntermediateSize);
+        Assert.True(c.Experts.NormalizeTopK);
+        Assert.True(c.Experts.AppliesTo(0) && c.Experts.AppliesTo(1));
+    }
+
+    [Fact]
+    public void Qwen_moe_layers_follow_decoder_sparse_step_and_mlp_only_layers()
+    {
+        var c = Parse("{\"model_type\":\"qwen3_moe\",\"hidden_size\":64,\"intermediate_size\":128,\"moe_intermediate_size\":32,\"num_hidden_layers\":6,\"num_attention_heads\":4,\"vocab_size\":100,\"num_experts\":16,\"num_experts_per_tok\":4,\"decoder_sparse_step\":2,\"mlp_only_layers\":[3]}");
+        Assert.Equal([1, 5], Enumerable.Range(0, 6).Where(c.Experts!.AppliesTo));
+        Assert.False(c.Experts.NormalizeTopK); // norm_topk_prob defaults to false
+        Assert.True(c.QkNorm);
+    }
+
+    [Fact]
+    public void More_experts_per_token_than_experts_is_refused()
+    {
+        var e = Assert.Throws<ModelLoadException>(() => Parse("{\"model_type\":\"qwen2_moe\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"num_experts\":4,\"num_experts_per_tok\":5}"));
+        Assert.Contains("num_experts_per_tok", e.Message);
+    }
+
+    [Fact]
     public void Longrope_without_its_factor_lists_is_refused_naming_the_missing_list()
     {
         var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"longrope\",\"long_factor\":[1.0]}}"));

@@ -12,7 +12,13 @@ internal static class NaiveQwen3
     /// θ^(−2i/d); fewer than headDim/2 of them rotate only the leading 2·|invFreq| values of each head (partial rotary:
     /// q_rot | q_pass), and cos/sin are multiplied by <paramref name="attentionScaling"/> (longrope, yarn).
     /// </summary>
-    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta, double[]? invFreq = null, double attentionScaling = 1)
+    /// <remarks>
+    /// Also the mixture-of-experts kin (Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock): a layer with mlp.gate.weight
+    /// routes each token to its <paramref name="topK"/> experts by softmax(router), optionally renormalised, plus a
+    /// shared expert scaled by sigmoid(shared_expert_gate) when present; q/k/v biases are used when present and q/k
+    /// norms only when present.
+    /// </remarks>
+    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta, double[]? invFreq = null, double attentionScaling = 1, int topK = 0, bool normalizeTopK = false)
     {
         var frequencies = invFreq ?? Enumerable.Range(0, headDim / 2).Select(i => Math.Pow(theta, -2.0 * i / headDim)).ToArray();
         var embed = w["model.embed_tokens.weight"];
@@ -24,13 +30,13 @@ internal static class NaiveQwen3
         {
             var p = $"model.layers.{l}.";
             var h = x.Select(row => Norm(row, w[p + "input_layernorm.weight"].Data, eps)).ToArray();
-            var q = h.Select(row => Linear(row, w[p + "self_attn.q_proj.weight"].Data, heads * headDim)).ToArray();
-            var k = h.Select(row => Linear(row, w[p + "self_attn.k_proj.weight"].Data, kvHeads * headDim)).ToArray();
-            var v = h.Select(row => Linear(row, w[p + "self_attn.v_proj.weight"].Data, kvHeads * headDim)).ToArray();
+            var q = h.Select(row => Linear(row, w[p + "self_attn.q_proj.weight"].Data, heads * headDim, Bias(w, p + "self_attn.q_proj.bias"))).ToArray();
+            var k = h.Select(row => Linear(row, w[p + "self_attn.k_proj.weight"].Data, kvHeads * headDim, Bias(w, p + "self_attn.k_proj.bias"))).ToArray();
+            var v = h.Select(row => Linear(row, w[p + "self_attn.v_proj.weight"].Data, kvHeads * headDim, Bias(w, p + "self_attn.v_proj.bias"))).ToArray();
             for (var i = 0; i < t; i++)
             {
-                NormHeadsAndRotate(q[i], heads, headDim, w[p + "self_attn.q_norm.weight"].Data, eps, i, frequencies, attentionScaling);
-                NormHeadsAndRotate(k[i], kvHeads, headDim, w[p + "self_attn.k_norm.weight"].Data, eps, i, frequencies, attentionScaling);
+                NormHeadsAndRotate(q[i], heads, headDim, Bias(w, p + "self_attn.q_norm.weight"), eps, i, frequencies, attentionScaling);
+                NormHeadsAndRotate(k[i], kvHeads, headDim, Bias(w, p + "self_attn.k_norm.weight"), eps, i, frequencies, attentionScaling);
             }
 
             var attention = new double[t][];
@@ -74,11 +80,7 @@ internal static class NaiveQwen3
                 }
 
                 var m = Norm(x[i], w[p + "post_attention_layernorm.weight"].Data, eps);
-                var inter = (int)w[p + "mlp.gate_proj.weight"].Shape[0];
-                var gate = Linear(m, w[p + "mlp.gate_proj.weight"].Data, inter);
-                var up = Linear(m, w[p + "mlp.up_proj.weight"].Data, inter);
-                var act = gate.Select((g, j) => g / (1 + Math.Exp(-g)) * up[j]).ToArray();
-                var down = Linear(act, w[p + "mlp.down_proj.weight"].Data, hidden);
+                var down = w.ContainsKey(p + "mlp.gate.weight") ? SparseMlp(w, p + "mlp.", m, hidden, topK, normalizeTopK) : Mlp(w, p + "mlp.", m, hidden);
                 for (var j = 0; j < hidden; j++)
                 {
                     x[i][j] += down[j];
@@ -89,6 +91,52 @@ internal static class NaiveQwen3
         return x.Select(row => Linear(Norm(row, w["model.norm.weight"].Data, eps), embed.Data, vocab)).ToArray();
     }
 
+    private static float[]? Bias(Dictionary<string, (float[] Data, long[] Shape)> w, string name) => w.TryGetValue(name, out var t) ? t.Data : null;
+
+    /// <summary>down(silu(gate(m)) · up(m)) with the weights under <paramref name="prefix"/>.</summary>
+    private static double[] Mlp(Dictionary<string, (float[] Data, long[] Shape)> w, string prefix, double[] m, int hidden)
+    {
+        var inter = (int)w[prefix + "gate_proj.weight"].Shape[0];
+        var gate = Linear(m, w[prefix + "gate_proj.weight"].Data, inter);
+        var up = Linear(m, w[prefix + "up_proj.weight"].Data, inter);
+        var act = gate.Select((g, j) => g / (1 + Math.Exp(-g)) * up[j]).ToArray();
+        return Linear(act, w[prefix + "down_proj.weight"].Data, hidden);
+    }
+
+    /// <summary>Σ over the top-k experts of softmax(router)·expert(m), plus sigmoid(shared gate)·shared(m) if there is one.</summary>
+    private static double[] SparseMlp(Dictionary<string, (float[] Data, long[] Shape)> w, string prefix, double[] m, int hidden, int topK, bool normalize)
+    {
+        var router = w[prefix + "gate.weight"];
+        var logits = Linear(m, router.Data, (int)router.Shape[0]);
+        var max = logits.Max();
+        var probabilities = logits.Select(l => Math.Exp(l - max)).ToArray();
+        var sum = probabilities.Sum();
+        var chosen = probabilities.Select((pr, e) => (P: pr / sum, E: e)).OrderByDescending(c => c.P).ThenBy(c => c.E).Take(topK).ToArray();
+        var total = chosen.Sum(c => c.P);
+        var output = new double[hidden];
+        foreach (var (probability, expert) in chosen)
+        {
+            var y = Mlp(w, $"{prefix}experts.{expert}.", m, hidden);
+            var weight = normalize ? probability / total : probability;
+            for (var j = 0; j < hidden; j++)
+            {
+                output[j] += weight * y[j];
+            }
+        }
+
+        if (w.ContainsKey(prefix + "shared_expert_gate.weight"))
+        {
+            var shared = Mlp(w, prefix + "shared_expert.", m, hidden);
+            var gate = 1 / (1 + Math.Exp(-Linear(m, w[prefix + "shared_expert_gate.weight"].Data, 1)[0]));
+            for (var j = 0; j < hidden; j++)
+            {
+                output[j] += gate * shared[j];
+            }
+        }
+
+        return output;
+    }
+
     private static double[] Norm(double[] x, float[] weight, double eps)
     {
         var inverse = 1 / Math.Sqrt((x.Sum(v => v * v) / x.Length) + eps);
@@ -96,12 +144,12 @@ internal static class NaiveQwen3
     }
 
     /// <summary>y = W·x for W stored [outFeatures × x.Length] row-major (a torch Linear weight).</summary>
-    private static double[] Linear(double[] x, float[] weight, int outFeatures)
+    private static double[] Linear(double[] x, float[] weight, int outFeatures, float[]? bias = null)
     {
         var y = new double[outFeatures];
         for (var o = 0; o < outFeatures; o++)
         {
-            double sum = 0;
+            double sum = bias?[o] ?? 0;
             for (var i = 0; i < x.Length; i++)
             {
                 sum += weight[(o * x.Length) + i] * x[i];
@@ -114,12 +162,13 @@ internal static class NaiveQwen3
     }
 
     /// <summary>Each head: RMSNorm with <paramref name="weight"/>, then RoPE at <paramref name="position"/> (x·cos + rotate_half(x)·sin) over its first 2·|frequencies| values.</summary>
-    private static void NormHeadsAndRotate(double[] row, int count, int headDim, float[] weight, double eps, int position, double[] frequencies, double scaling)
+    private static void NormHeadsAndRotate(double[] row, int count, int headDim, float[]? weight, double eps, int position, double[] frequencies, double scaling)
     {
         var half = frequencies.Length;
         for (var head = 0; head < count; head++)
         {
-            var slice = Norm(row[(head * headDim)..((head + 1) * headDim)], weight, eps);
+            var slice = row[(head * headDim)..((head + 1) * headDim)];
+            slice = weight is null ? slice : Norm(slice, weight, eps);
             slice.CopyTo(row, head * headDim);
             for (var i = 0; i < half; i++)
             {

@@ -55,6 +55,12 @@ public abstract class SimulatedDeviceKernelTests(DType activationType) : IDispos
     }
 
     [Fact]
+    public void Expert_outputs_are_scaled_and_added_to_their_rows()
+    {
+        KernelChecks.AddScaledRows(backend, 5, 13, 24, 18);
+    }
+
+    [Fact]
     public void Partial_rotary_rotates_only_the_leading_values_of_each_head()
     {
         KernelChecks.Rope(backend, 3, 2, 64, 100_000, 6, rotaryDim: 48);
