@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using InferMesh.Engine.Loading;
 using InferMesh.Engine.Model;
+using InferMesh.Engine.Serving;
 using InferMesh.Kernels;
 using static InferMesh.Engine.Tests.Model.GemmaCheckpoint;
 
@@ -110,6 +111,22 @@ public sealed class GemmaForwardTests : IDisposable
         var expected = NaiveGemma.Logits(tensors, Ids, Gemma3Options() with { Prefix = "language_model.model." });
 
         AssertMatches(expected, chunk: 4);
+    }
+
+    [Fact]
+    public async Task A_multimodal_gemma3_folder_loads_into_the_inference_engine_by_its_language_model_prefix()
+    {
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("Gemma3ForConditionalGeneration"),
+            ["model_type"] = "gemma3",
+            ["text_config"] = Gemma3Config(),
+        };
+        Write(_folder, 3, 4, config, seed: 8, prefix: "model.language_model.", extraVisionTensor: true);
+
+        await using var engine = InferenceEngine.Load(_folder, new EngineOptions { Threads = 1 });
+
+        Assert.Equal("gemma3", engine.Folder.Config.ModelType);
     }
 
     [Fact]

@@ -38,6 +38,15 @@ public abstract class SimulatedGemmaKernelTests(DType activationType) : IDisposa
     }
 
     [Fact]
+    public void Decode_and_prefill_attention_run_at_gemmas_head_dim_of_256()
+    {
+        // The CUDA C flash/decode kernels take head_dim 64 or 128; Gemma's 256 goes to the ILGPU kernels.
+        var shape = new AttentionShape(4, 1, 256, 0.0625f, 0, 16);
+        KernelChecks.Attention(backend, PagedLayout.Create([40, 9], [1, 1], 16, new Random(21)), shape, 22);
+        KernelChecks.Attention(backend, PagedLayout.Create([40, 9], [12, 9], 16, new Random(23), shuffleRows: true), shape with { SlidingWindow = 8 }, 24);
+    }
+
+    [Fact]
     public void Attention_with_a_soft_cap_is_refused_not_computed_without_it()
     {
         var shape = new AttentionShape(2, 1, 16, 0.25f, 0, 16, SoftCap: 50f);
