@@ -93,6 +93,26 @@ public interface IComputeBackend : IDisposable
     void SwiGlu(DeviceTensor gateUp, DeviceTensor output);
 
     /// <summary>
+    /// output = gelu_tanh(gate) · up over a fused gate|up projection (layout as <see cref="SwiGlu"/>), with
+    /// gelu_tanh(g) = 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))): torch's gelu(approximate="tanh"), transformers'
+    /// "gelu_pytorch_tanh", the Gemma MLP's activation (GemmaMLP / Gemma2MLP / Gemma3MLP).
+    /// </summary>
+    void GeluTanhGlu(DeviceTensor gateUp, DeviceTensor output);
+
+    /// <summary>x *= factor, elementwise, in place (Gemma's embedding scale √hidden_size).</summary>
+    void Scale(DeviceTensor x, float factor);
+
+    /// <summary>x = tanh(x / cap) · cap, elementwise, in place (Gemma 2's final_logit_softcapping on the logits).</summary>
+    void SoftCap(DeviceTensor x, float cap);
+
+    /// <summary>
+    /// Whether <see cref="PagedAttention"/> and <see cref="BlockAttention"/> implement every feature of
+    /// <paramref name="shape"/> (e.g. <see cref="AttentionShape.SoftCap"/>), so a model can be refused at load rather
+    /// than fail mid-request.
+    /// </summary>
+    bool SupportsAttention(AttentionShape shape) => true;
+
+    /// <summary>
     /// Causal attention of every query row over its sequence's paged KV (see <see cref="AttentionBatch"/>).
     /// output is [T × NumHeads·HeadDim]; lse is F32 [T × NumHeads], the natural log-sum-exp of the scaled scores,
     /// so partial results over disjoint key sets can be merged exactly.

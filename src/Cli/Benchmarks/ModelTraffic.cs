@@ -1,3 +1,4 @@
+using InferMesh.Engine.Loading;
 using InferMesh.Engine.Serving;
 using InferMesh.Kernels;
 
@@ -19,7 +20,7 @@ internal sealed record ModelTraffic(double WeightBytes, double LinearParameters,
         {
             var t = folder.Weights.Get(name);
             var elements = t.Shape.Aggregate(1.0, (a, d) => a * d);
-            var gatheredOnly = name == "model.embed_tokens.weight" && !c.TieWordEmbeddings;
+            var gatheredOnly = name == TextWeightPrefix.Resolve(c, folder.Weights) + "embed_tokens.weight" && !c.TieWordEmbeddings;
             if (!gatheredOnly)
             {
                 weights += elements * weightBytes;

@@ -8,9 +8,17 @@ namespace InferMesh.Engine.ChunkCache;
 /// the device work does not grow with the number or length of chunks: one index upload per batch, then per layer two
 /// gathers and one scatter (plus one re-rotation when placing), whatever the chunks. Nothing here synchronises with the
 /// device except the downloads of a move to host memory. Staging tensors grow on demand and are kept.
+/// Keys are re-rotated with the frequencies of their own layer (<paramref name="layerInvFreq"/>): Gemma 3's sliding-window
+/// layers rotate with other frequencies than its global ones.
 /// </summary>
-public sealed class ChunkKvCopier(IComputeBackend backend, ChunkArena arena, KvCachePool cache, DeviceTensor invFreq, int headDim) : IDisposable
+public sealed class ChunkKvCopier(IComputeBackend backend, ChunkArena arena, KvCachePool cache, Func<int, DeviceTensor> layerInvFreq, int headDim) : IDisposable
 {
+    /// <summary>A copier for models whose layers all rotate with <paramref name="invFreq"/>.</summary>
+    public ChunkKvCopier(IComputeBackend backend, ChunkArena arena, KvCachePool cache, DeviceTensor invFreq, int headDim)
+        : this(backend, arena, cache, _ => invFreq, headDim)
+    {
+    }
+
     /// <summary>Rows staged at once when moving whole chunks to or from the host (layers are grouped to fit).</summary>
     private const int HostMoveRows = 16384;
 
@@ -97,7 +105,7 @@ public sealed class ChunkKvCopier(IComputeBackend backend, ChunkArena arena, KvC
             backend.GatherRows(arena.Values, rows, values);
             if (rotate)
             {
-                backend.Rope(keys, headDim, deltas, invFreq, 1f);
+                backend.Rope(keys, headDim, deltas, layerInvFreq(l), 1f);
             }
 
             backend.WriteKv(keys, values, cache.Keys(l), cache.Values(l), slotsView);

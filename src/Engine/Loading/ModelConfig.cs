@@ -3,13 +3,13 @@ using System.Text.Json;
 namespace InferMesh.Engine.Loading;
 
 /// <summary>
-/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, qwen3, mistral, phi3, and the
-/// mixture-of-experts mixtral, qwen2_moe, qwen3_moe). Both the older top-level
-/// <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
+/// The parts of a Hugging Face config.json the Llama family needs (llama, qwen2, qwen3, mistral, phi3, Gemma 1/2/3 with
+/// the settings <see cref="GemmaConfigReader"/> adds, and the mixture-of-experts mixtral, qwen2_moe, qwen3_moe). Both the
+/// older top-level <c>rope_theta</c>/<c>rope_scaling</c> and transformers 5's <c>rope_parameters</c> are accepted.
 /// </summary>
 public sealed record ModelConfig
 {
-    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3", "mixtral", "qwen2_moe", "qwen3_moe"];
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "gemma3", "mixtral", "qwen2_moe", "qwen3_moe"];
 
     public required string Path { get; init; }
 
@@ -76,6 +76,35 @@ public sealed record ModelConfig
 
     public RopeScaling Rope { get; init; } = new();
 
+    /// <summary>Rotary parameters of sliding-window layers when they differ from <see cref="Rope"/> (Gemma 3's local rope), else null.</summary>
+    public RopeScaling? SlidingRope { get; init; }
+
+    /// <summary>Norm weights are stored as w and applied as (1 + w), computed in fp32 (GemmaRMSNorm); the loader adds the 1.</summary>
+    public bool NormWeightsAreOffsets { get; init; }
+
+    /// <summary>Embedding rows are multiplied by this (Gemma: √hidden_size in the checkpoint's dtype), or null.</summary>
+    public float? EmbeddingScale { get; init; }
+
+    public MlpActivation Activation { get; init; } = MlpActivation.Silu;
+
+    /// <summary>
+    /// Gemma 2/3 layers: x += post_attention_layernorm(attn(input_layernorm(x))); x += post_feedforward_layernorm(mlp(pre_feedforward_layernorm(x))).
+    /// Otherwise post_attention_layernorm is the norm before the MLP.
+    /// </summary>
+    public bool SandwichNorms { get; init; }
+
+    /// <summary>Attention score scale (Gemma 2/3: query_pre_attn_scalar^-0.5), or null for 1/√head_dim.</summary>
+    public float? AttentionScale { get; init; }
+
+    /// <summary>Gemma 2's attn_logit_softcapping: scores become tanh(s/cap)·cap; null for none.</summary>
+    public float? AttentionSoftCap { get; init; }
+
+    /// <summary>final_logit_softcapping: logits become tanh(l/cap)·cap; null for none.</summary>
+    public float? FinalLogitSoftCap { get; init; }
+
+    /// <summary>Prefixes of the text model's tensors (embed_tokens, layers, norm), tried in order: "model." except for Gemma 3's multimodal checkpoints.</summary>
+    public IReadOnlyList<string> WeightPrefixes { get; init; } = ["model."];
+
     /// <summary>
     /// The window a layer attends with, 0 for full attention. As in transformers' sliding_window_overlay, a query at
     /// position i sees keys at positions j with i - window &lt; j ≤ i (the window counts the query's own position).
@@ -131,14 +160,22 @@ public sealed record ModelConfig
 
     private static ModelConfig Parse(ConfigReader r)
     {
+        var path = r.Path;
         var type = r.OptionalString("model_type") ?? ArchitectureType(r) ?? throw r.Missing("model_type");
         if (!SupportedTypes.Contains(type))
         {
             throw r.Invalid("model_type", $"is '{type}', which InferMesh does not run; supported: {string.Join(", ", SupportedTypes)}");
         }
 
-        // The kernels implement SiLU·up only; another activation would run and produce garbage.
-        var act = r.OptionalString("hidden_act") ?? "silu";
+        var gemma = GemmaConfigReader.IsGemma(type);
+        if (gemma)
+        {
+            r = GemmaConfigReader.WithDefaults(r, type);
+        }
+
+        // The Llama kernels implement SiLU·up; another activation would run and produce garbage. Gemma reads
+        // hidden_activation instead (transformers ignores Gemma 1's hidden_act "gelu": GemmaMLP in modeling_gemma.py).
+        var act = gemma ? "silu" : r.OptionalString("hidden_act") ?? "silu";
         if (act is not ("silu" or "swish"))
         {
             throw r.Invalid("hidden_act", $"is '{act}'; InferMesh's Llama-family MLP computes silu(gate)·up only");
@@ -171,8 +208,8 @@ public sealed record ModelConfig
 
         // Only mistral, phi3 and qwen2/qwen3 have a sliding window; qwen2/qwen3 use it only when use_sliding_window is true.
         var qwen = type is "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe";
-        int? window = type is "mistral" or "mixtral" or "phi3" || (qwen && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
-        var layerTypes = r.OptionalStringList("layer_types");
+        int? window = type is "mistral" or "mixtral" or "phi3" or "gemma2" or "gemma3_text" or "gemma3" || (qwen && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
+        var layerTypes = r.OptionalStringList("layer_types") ?? (gemma ? GemmaConfigReader.DefaultLayerTypes(r, type, layers) : null);
         if (layerTypes is not null)
         {
             if (layerTypes.Count != layers)
@@ -187,9 +224,9 @@ public sealed record ModelConfig
         }
 
         var bos = r.IntOrList("bos_token_id");
-        return new ModelConfig
+        var config = new ModelConfig
         {
-            Path = r.Path,
+            Path = path,
             ModelType = type,
             HiddenSize = hidden,
             IntermediateSize = Positive(r, "intermediate_size"),
@@ -214,8 +251,9 @@ public sealed record ModelConfig
             BosTokenIds = bos,
             BosTokenId = bos is [var first, ..] ? first : null,
             TorchDtype = r.OptionalString("torch_dtype") ?? r.OptionalString("dtype"),
-            Rope = RopeConfigReader.Read(r, maxPositions),
+            Rope = type is "gemma3_text" or "gemma3" ? new RopeScaling() : RopeConfigReader.Read(r, maxPositions),
         };
+        return gemma ? GemmaConfigReader.Complete(r, config) : config;
     }
 
     private static int Positive(ConfigReader r, string name)
@@ -243,6 +281,10 @@ public sealed record ModelConfig
                 case "MixtralForCausalLM": return "mixtral";
                 case "Qwen2MoeForCausalLM": return "qwen2_moe";
                 case "Qwen3MoeForCausalLM": return "qwen3_moe";
+                case "GemmaForCausalLM": return "gemma";
+                case "Gemma2ForCausalLM": return "gemma2";
+                case "Gemma3ForCausalLM": return "gemma3_text";
+                case "Gemma3ForConditionalGeneration": return "gemma3";
             }
         }
 

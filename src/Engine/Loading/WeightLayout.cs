@@ -6,15 +6,15 @@ namespace InferMesh.Engine.Loading;
 /// </summary>
 public sealed class WeightLayout(ModelConfig config)
 {
-    /// <summary>Expected (name, shape, the config fields the shape comes from, optional) tuples.</summary>
-    public IEnumerable<(string Name, long[] Shape, string Because, bool Optional)> Expected()
+    /// <summary>Expected (name, shape, the config fields the shape comes from, optional) tuples; <paramref name="prefix"/> as <see cref="TextWeightPrefix"/> resolves it.</summary>
+    public IEnumerable<(string Name, long[] Shape, string Because, bool Optional)> Expected(string prefix = "model.")
     {
         long h = config.HiddenSize, v = config.VocabSize, inter = config.IntermediateSize;
         long q = (long)config.NumAttentionHeads * config.HeadDim, kv = (long)config.NumKeyValueHeads * config.HeadDim;
-        yield return ("model.embed_tokens.weight", [v, h], "vocab_size × hidden_size", false);
+        yield return (prefix + "embed_tokens.weight", [v, h], "vocab_size × hidden_size", false);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
-            var p = $"model.layers.{i}.";
+            var p = $"{prefix}layers.{i}.";
             yield return (p + "input_layernorm.weight", [h], "hidden_size", false);
             if (config.FusedProjections)
             {
@@ -36,8 +36,8 @@ public sealed class WeightLayout(ModelConfig config)
 
             if (config.QkNorm)
             {
-                yield return (p + "self_attn.q_norm.weight", [config.HeadDim], "head_dim (qwen3 q_norm)", false);
-                yield return (p + "self_attn.k_norm.weight", [config.HeadDim], "head_dim (qwen3 k_norm)", false);
+                yield return (p + "self_attn.q_norm.weight", [config.HeadDim], "head_dim (q_norm)", false);
+                yield return (p + "self_attn.k_norm.weight", [config.HeadDim], "head_dim (k_norm)", false);
             }
 
             yield return (p + "self_attn.o_proj.weight", [h, q], "hidden_size × num_attention_heads·head_dim", false);
@@ -47,6 +47,12 @@ public sealed class WeightLayout(ModelConfig config)
             }
 
             yield return (p + "post_attention_layernorm.weight", [h], "hidden_size", false);
+            if (config.SandwichNorms)
+            {
+                yield return (p + "pre_feedforward_layernorm.weight", [h], "hidden_size (Gemma 2/3)", false);
+                yield return (p + "post_feedforward_layernorm.weight", [h], "hidden_size (Gemma 2/3)", false);
+            }
+
             if (config.Experts is { } experts && experts.AppliesTo(i))
             {
                 foreach (var expected in ExpertTensors(experts, i))
@@ -76,7 +82,7 @@ public sealed class WeightLayout(ModelConfig config)
             }
         }
 
-        yield return ("model.norm.weight", [h], "hidden_size", false);
+        yield return (prefix + "norm.weight", [h], "hidden_size", false);
         yield return ("lm_head.weight", [v, h], "vocab_size × hidden_size", config.TieWordEmbeddings);
     }
 
@@ -120,7 +126,7 @@ public sealed class WeightLayout(ModelConfig config)
             throw new ModelLoadException($"{store.Directory}: tensor '{fused}' holds all experts of a layer fused (transformers 5's in-memory layout); InferMesh reads the per-expert tensors Hub checkpoints ship (…experts.N.gate_proj.weight / w1.weight). Save the model with a transformers version that writes per-expert weights.");
         }
 
-        foreach (var (name, shape, because, optional) in Expected())
+        foreach (var (name, shape, because, optional) in Expected(TextWeightPrefix.Resolve(config, store)))
         {
             if (!store.TryGet(name, out var t))
             {

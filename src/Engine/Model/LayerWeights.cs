@@ -26,7 +26,14 @@ public sealed class LayerWeights : IDisposable
 
     public DeviceTensor? OutputBias { get; init; }
 
-    public required DeviceTensor PostAttentionNorm { get; init; }  // post_attention_layernorm.weight
+    /// <summary>The norm before the MLP: post_attention_layernorm.weight, or pre_feedforward_layernorm.weight with <see cref="ModelConfig.SandwichNorms"/>.</summary>
+    public required DeviceTensor PostAttentionNorm { get; init; }
+
+    /// <summary>Gemma 2/3: post_attention_layernorm.weight, the norm of the attention output before the residual add; else null.</summary>
+    public DeviceTensor? AttentionOutputNorm { get; init; }
+
+    /// <summary>Gemma 2/3: post_feedforward_layernorm.weight, the norm of the MLP output before the residual add; else null.</summary>
+    public DeviceTensor? MlpOutputNorm { get; init; }
 
     /// <summary>[2·intermediate × hidden]: mlp.gate_proj then mlp.up_proj weights, rows stacked; null in an expert layer.</summary>
     public DeviceTensor? GateUpProjection { get; init; }
@@ -59,7 +66,7 @@ public sealed class LayerWeights : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { InputNorm, QkvProjection, QkvBias, QueryNorm, KeyNorm, OutputProjection, OutputBias, PostAttentionNorm, GateUpProjection, GateUpBias, DownProjection, DownBias })
+        foreach (var t in new[] { InputNorm, QkvProjection, QkvBias, QueryNorm, KeyNorm, OutputProjection, OutputBias, PostAttentionNorm, AttentionOutputNorm, MlpOutputNorm, GateUpProjection, GateUpBias, DownProjection, DownBias })
         {
             t?.Dispose();
         }

@@ -5,14 +5,19 @@ using InferMesh.Kernels;
 namespace InferMesh.Engine.Model;
 
 /// <summary>
-/// The forward pass of the Llama family (llama, qwen2, qwen3, mistral, phi3; mixtral and qwen MoE through
-/// <see cref="MixtureOfExperts"/>), driven by config, for one step of a continuous
-/// batch: prefill chunks and decode tokens of many sequences in one flattened batch over a paged KV cache.
+/// The forward pass of the Llama family (llama, qwen2, qwen3, mistral, phi3, Gemma 1/2/3 through config flags, and
+/// mixtral / qwen MoE through <see cref="MixtureOfExperts"/>), driven by config, for one step of a continuous batch:
+/// prefill chunks and decode tokens of many sequences in one flattened batch over a paged KV cache.
 /// Follows transformers' modeling_llama.py: x = embed(ids); per layer x += o_proj(attn(rope(q), rope(k), v)) over
 /// rms_norm(x), then x += down(silu(gate(h))·up(h)) over rms_norm(x); logits = lm_head(norm(x)) of the rows that
 /// sample. q/k/v and gate/up run as one packed GEMM each (<see cref="LayerWeights"/>), read apart by RopeWriteQkv and
 /// SwiGlu, so a layer costs 4 GEMMs instead of 7. All buffers are allocated once at the engine's limits; a step
 /// allocates nothing.
+/// Gemma (modeling_gemma.py, modeling_gemma2.py, modeling_gemma3.py) differs only where <see cref="ModelConfig"/> says:
+/// embeddings scaled by √hidden, norms applied as (1 + w) (folded into the weights at load), GELU(tanh) instead of SiLU,
+/// Gemma 2/3's norms of the attention and MLP outputs before each residual add (<see cref="ModelConfig.SandwichNorms"/>),
+/// the attention scale query_pre_attn_scalar^-0.5, soft caps on attention scores (Gemma 2) and logits, and Gemma 3's
+/// separate rotary frequencies for sliding-window layers.
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
@@ -20,6 +25,9 @@ public sealed class LlamaModel : IDisposable
     private readonly LlamaWeights _weights;
     private readonly AttentionShape[] _layerShapes;
     private readonly float _ropeScaling;
+    private readonly DeviceTensor? _slidingInvFreq;
+    private readonly float _slidingRopeScaling;
+    private readonly LeadingRows? _normed;
 
     private readonly LeadingRows _x, _h, _qkv, _q, _attn, _lse, _o, _gateUp, _act;
     private readonly LeadingRows _last, _lastNorm, _logits, _argmax;
@@ -38,13 +46,27 @@ public sealed class LlamaModel : IDisposable
         _layerShapes = new AttentionShape[weights.Layers.Count];
         for (var i = 0; i < _layerShapes.Length; i++)
         {
-            _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize);
+            _layerShapes[i] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, headDim, c.AttentionScale ?? 1f / MathF.Sqrt(headDim), weights.Layers[i].SlidingWindow, blockSize, c.AttentionSoftCap ?? 0f);
+            if (!backend.SupportsAttention(_layerShapes[i]))
+            {
+                throw new ModelLoadException($"{c.Path}: attention logit soft capping ({c.AttentionSoftCap}, Gemma 2's attn_logit_softcapping) is not implemented by the attention kernels of {backend.DeviceName}; run this model on the CPU backend (--device cpu).");
+            }
         }
 
         var (invFreq, scaling) = RotaryFrequencies.ForWeights(weights);
         _ropeScaling = scaling;
         _invFreq = backend.Allocate(1, invFreq.Length, DType.F32);
         backend.Upload(invFreq, _invFreq);
+        if (c.SlidingRope is { } slidingRope)
+        {
+            // Gemma 3: sliding-window layers rotate with their own frequencies (rope_local_base_freq).
+            var (slidingInvFreq, slidingScaling) = RotaryFrequencies.ForCheckpoint(c with { Rope = slidingRope }, weights.RotaryContextLength);
+            _slidingRopeScaling = slidingScaling;
+            _slidingInvFreq = backend.Allocate(1, slidingInvFreq.Length, DType.F32);
+            backend.Upload(slidingInvFreq, _slidingInvFreq);
+        }
+
+        _normed = c.SandwichNorms ? new(backend.Allocate(maxTokens, c.HiddenSize)) : null;
 
         var qWidth = c.NumAttentionHeads * headDim;
         var kvWidth = c.NumKeyValueHeads * headDim;
@@ -72,8 +94,14 @@ public sealed class LlamaModel : IDisposable
 
     public ModelConfig Config { get; }
 
-    /// <summary>The frequencies keys were rotated with (re-rotating cached keys by a position delta needs them).</summary>
+    /// <summary>The frequencies keys were rotated with (re-rotating cached keys by a position delta needs them); see <see cref="InvFreqForLayer"/> for models with per-layer rope.</summary>
     public DeviceTensor InvFreq => _invFreq;
+
+    /// <summary>The frequencies the keys of this stage's layer <paramref name="layer"/> were rotated with.</summary>
+    public DeviceTensor InvFreqForLayer(int layer) => Rotary(_weights.Layers[layer]).InvFreq;
+
+    private (DeviceTensor InvFreq, float Scaling) Rotary(LayerWeights layer) =>
+        _slidingInvFreq is not null && layer.SlidingWindow > 0 ? (_slidingInvFreq, _slidingRopeScaling) : (_invFreq, _ropeScaling);
 
     public LlamaWeights Weights => _weights;
 
@@ -150,6 +178,10 @@ public sealed class LlamaModel : IDisposable
         if (_weights.IsFirstStage)
         {
             b.Embedding(_weights.Embedding!, ids, x);
+            if (Config.EmbeddingScale is { } embeddingScale)
+            {
+                b.Scale(x, embeddingScale);
+            }
         }
 
         var layers = _weights.Layers;
@@ -164,11 +196,12 @@ public sealed class LlamaModel : IDisposable
         {
             var w = layers[l];
             w.ProjectQkv(b, h, qkv, Config);
-            b.RopeWriteQkv(qkv, headDim, positions, _invFreq, _ropeScaling, q, cache.Keys(l), cache.Values(l), slots);
+            var (invFreq, ropeScaling) = Rotary(w);
+            b.RopeWriteQkv(qkv, headDim, positions, invFreq, ropeScaling, q, cache.Keys(l), cache.Values(l), slots);
             b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
-            b.AddRmsNorm(x, o, w.PostAttentionNorm, eps, h);
+            b.AddRmsNorm(x, OutputNorm(o, w.AttentionOutputNorm, t), w.PostAttentionNorm, eps, h);
             if (w.Experts is { } experts)
             {
                 // The experts add into the residual themselves; the next layer's norm reads it.
@@ -182,15 +215,24 @@ public sealed class LlamaModel : IDisposable
             }
 
             b.MatMul(h, w.GateUpProjection!, w.GateUpBias, gateUp);
-            b.SwiGlu(gateUp, act);
-            b.MatMul(act, w.DownProjection!, w.DownBias, o);
-            if (l + 1 < layers.Count)
+            if (Config.Activation == MlpActivation.GeluTanh)
             {
-                b.AddRmsNorm(x, o, layers[l + 1].InputNorm, eps, h);
+                b.GeluTanhGlu(gateUp, act);
             }
             else
             {
-                b.Add(x, o);
+                b.SwiGlu(gateUp, act);
+            }
+
+            b.MatMul(act, w.DownProjection!, w.DownBias, o);
+            var mlpOutput = OutputNorm(o, w.MlpOutputNorm, t);
+            if (l + 1 < layers.Count)
+            {
+                b.AddRmsNorm(x, mlpOutput, layers[l + 1].InputNorm, eps, h);
+            }
+            else
+            {
+                b.Add(x, mlpOutput);
             }
         }
 
@@ -207,7 +249,25 @@ public sealed class LlamaModel : IDisposable
         b.GatherRows(x, rows, last);
         b.RmsNorm(last, _weights.FinalNorm!, eps, lastNorm);
         b.MatMul(lastNorm, _weights.LmHead!, null, logits);
+        if (Config.FinalLogitSoftCap is { } cap)
+        {
+            b.SoftCap(logits, cap);
+        }
+
         return logits;
+    }
+
+    /// <summary>A sublayer's output as it joins the residual: normed first when the layer has that norm (Gemma 2/3), else as is.</summary>
+    private DeviceTensor OutputNorm(DeviceTensor output, DeviceTensor? norm, int rows)
+    {
+        if (norm is null)
+        {
+            return output;
+        }
+
+        var normed = _normed!.Take(rows);
+        _backend.RmsNorm(output, norm, Config.RmsNormEps, normed);
+        return normed;
     }
 
     /// <summary>The logits buffer's first rows (what the last step wrote).</summary>
@@ -235,5 +295,7 @@ public sealed class LlamaModel : IDisposable
 
         _invFreq.Dispose();
         _experts?.Dispose();
+        _slidingInvFreq?.Dispose();
+        _normed?.Dispose();
     }
 }

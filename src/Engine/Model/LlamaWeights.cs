@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using InferMesh.Kernels.Numerics;
 using InferMesh.Engine.Loading;
 using InferMesh.Kernels;
 
@@ -67,28 +69,32 @@ public sealed class LlamaWeights : IDisposable
         }
 
         var last = firstLayer + count == config.NumHiddenLayers;
+        var prefix = TextWeightPrefix.Resolve(config, store);
         DeviceTensor Load(string name) => Upload(backend, store, name);
         DeviceTensor? LoadOptional(string name) => store.Contains(name) ? Upload(backend, store, name) : null;
+        DeviceTensor Norm(string name) => config.NormWeightsAreOffsets ? UploadOffsetNorm(backend, store, name) : Upload(backend, store, name);
 
-        var embedding = firstLayer == 0 || (last && config.TieWordEmbeddings) ? Load("model.embed_tokens.weight") : null;
+        var embedding = firstLayer == 0 || (last && config.TieWordEmbeddings) ? Load(prefix + "embed_tokens.weight") : null;
         var layers = new LayerWeights[count];
         var packer = new ProjectionPacker(backend, store);
         for (var i = 0; i < count; i++)
         {
-            var p = $"model.layers.{firstLayer + i}.";
+            var p = $"{prefix}layers.{firstLayer + i}.";
             string[] qkv = config.FusedProjections ? [p + "self_attn.qkv_proj.weight"] : [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"];
             string[] gateUp = config.FusedProjections ? [p + "mlp.gate_up_proj.weight"] : [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"];
             var experts = config.Experts?.AppliesTo(firstLayer + i) == true ? ExpertLayerWeights.Load(config, firstLayer + i, packer, Load, store.Contains) : null;
             layers[i] = new LayerWeights
             {
-                InputNorm = Load(p + "input_layernorm.weight"),
+                InputNorm = Norm(p + "input_layernorm.weight"),
                 QkvProjection = packer.Weights(qkv),
                 QkvBias = packer.Biases(qkv),
-                QueryNorm = config.QkNorm ? Load(p + "self_attn.q_norm.weight") : null,
-                KeyNorm = config.QkNorm ? Load(p + "self_attn.k_norm.weight") : null,
+                QueryNorm = config.QkNorm ? Norm(p + "self_attn.q_norm.weight") : null,
+                KeyNorm = config.QkNorm ? Norm(p + "self_attn.k_norm.weight") : null,
                 OutputProjection = Load(p + "self_attn.o_proj.weight"),
                 OutputBias = LoadOptional(p + "self_attn.o_proj.bias"),
-                PostAttentionNorm = Load(p + "post_attention_layernorm.weight"),
+                PostAttentionNorm = Norm(p + (config.SandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")),
+                AttentionOutputNorm = config.SandwichNorms ? Norm(p + "post_attention_layernorm.weight") : null,
+                MlpOutputNorm = config.SandwichNorms ? Norm(p + "post_feedforward_layernorm.weight") : null,
                 GateUpProjection = experts is null ? packer.Weights(gateUp) : null,
                 GateUpBias = experts is null ? packer.Biases(gateUp) : null,
                 DownProjection = experts is null ? Load(p + "mlp.down_proj.weight") : null,
@@ -106,10 +112,10 @@ public sealed class LlamaWeights : IDisposable
         var tied = false;
         if (last)
         {
-            finalNorm = Load("model.norm.weight");
+            finalNorm = Norm(prefix + "norm.weight");
             if (config.TieWordEmbeddings)
             {
-                lmHead = embedding ?? Load("model.embed_tokens.weight");
+                lmHead = embedding ?? Load(prefix + "embed_tokens.weight");
                 tied = true;
             }
             else
@@ -128,6 +134,24 @@ public sealed class LlamaWeights : IDisposable
         var rows = shape.Length == 1 ? 1 : checked((int)shape[0]);
         var cols = checked((int)shape[^1]);
         return backend.LoadWeight(tensor.Data, tensor.DType, rows, cols);
+    }
+
+    /// <summary>
+    /// A Gemma norm weight w uploaded as (1 + w): GemmaRMSNorm computes <c>output * (1.0 + self.weight.float())</c>, the
+    /// sum in fp32, so it is formed here in fp32 and handed over as fp32. A backend that stores weights in bf16 rounds the
+    /// sum (relative error ≤ 2^-9 per channel, the size of the bf16 rounding transformers applies to the norm's output).
+    /// </summary>
+    private static DeviceTensor UploadOffsetNorm(IComputeBackend backend, WeightStore store, string name)
+    {
+        var tensor = store.Get(name);
+        var values = new float[checked((int)tensor.Shape.Aggregate(1L, (a, b) => a * b))];
+        FloatConversion.ToSingle(tensor.Data, tensor.DType, values);
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = 1f + values[i];
+        }
+
+        return backend.LoadWeight(MemoryMarshal.AsBytes(values.AsSpan()), DType.F32, 1, values.Length);
     }
 
     public void Dispose()

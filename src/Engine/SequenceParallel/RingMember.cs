@@ -38,6 +38,12 @@ public sealed class RingMember : IDisposable
             throw new ArgumentException($"member {index}: a ring member runs every layer; load all {weights.Config.NumHiddenLayers} layers (LlamaWeights.Load without a layer range).", nameof(weights));
         }
 
+        if (weights.Config.NormWeightsAreOffsets)
+        {
+            // The ring's layer loop (RingMemberLoop) is the Llama family's; Gemma's norms, activation and rope tables live in LlamaModel only.
+            throw new NotSupportedException($"{weights.Config.Path}: TokenRing sequence-parallel prefill does not run {weights.Config.ModelType} models yet; prefill them on one device.");
+        }
+
         Index = index;
         Backend = backend;
         Weights = weights;

@@ -85,7 +85,7 @@ public sealed partial class InferenceEngine : IInferenceEngine
             _samplingWorkspace = new SamplingWorkspace(config.VocabSize);
             var kvWidth = config.NumKeyValueHeads * config.HeadDim;
             _chunkArena = new ChunkArena(_backend, config.NumHiddenLayers, kvWidth, options.BlockSize, options.ChunkStore.DeviceBytes);
-            _chunkCopier = new ChunkKvCopier(_backend, _chunkArena, _cache, _model.InvFreq, config.HeadDim);
+            _chunkCopier = new ChunkKvCopier(_backend, _chunkArena, _cache, _model.InvFreqForLayer, config.HeadDim);
             _chunkStore = new ChunkStore(_chunkCopier, options.ChunkStore);
             _minRecomputeRun = options.ChunkStore.MinRecomputeRun ?? 1;
             _decodeGraphs = graphs ? new DecodeGraphs(_model, (IGraphCapture)_backend, MaxContextLength, options.MaxSequences, padBlock: blocks - 1) : null;

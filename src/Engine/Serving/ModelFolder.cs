@@ -39,7 +39,7 @@ public sealed class ModelFolder : IDisposable
     public ChatTemplate? ChatTemplate => _template.Value;
 
     /// <summary>The type the checkpoint stores its weights in (that of the embedding table), which auto activation types follow.</summary>
-    public DType CheckpointType => Weights.Get("model.embed_tokens.weight").DType;
+    public DType CheckpointType => Weights.Get(TextWeightPrefix.Resolve(Config, Weights) + "embed_tokens.weight").DType;
 
     /// <summary>Opens the backend <paramref name="options"/> name for this checkpoint (its activation type resolved against <see cref="CheckpointType"/>).</summary>
     public IComputeBackend OpenBackend(EngineOptions options) =>

@@ -134,6 +134,11 @@ internal sealed class CpuAttention : ICpuWork
             for (int h = 0; h < heads; h++)
             {
                 Span<float> block = scores.AsSpan(h * KeyBlock, count);
+                if (shape.SoftCap > 0)
+                {
+                    SoftCap(block, shape.SoftCap);
+                }
+
                 float newMax = MathF.Max(runningMax[h], TensorPrimitives.Max<float>(block));
                 if (newMax > runningMax[h] && runningSum[h] > 0f)
                 {
@@ -168,6 +173,14 @@ internal sealed class CpuAttention : ICpuWork
             TensorPrimitives.Divide(accumulators.AsSpan(h * headDim, headDim), runningSum[h], destination);
             _lse!.FloatArray[_lse.Offset + (row * _lse.Cols) + head] = runningMax[h] + MathF.Log(runningSum[h]);
         }
+    }
+
+    /// <summary>Gemma 2's attention logit soft cap on scaled scores: tanh(s / cap) · cap (divide, tanh, multiply, as transformers).</summary>
+    internal static void SoftCap(Span<float> scores, float cap)
+    {
+        TensorPrimitives.Divide(scores, cap, scores);
+        TensorPrimitives.Tanh(scores, scores);
+        TensorPrimitives.Multiply(scores, cap, scores);
     }
 
     private static void Grow(ref float[] buffer, int length)

@@ -279,6 +279,30 @@ public sealed class CpuBackend : IComputeBackend
         _rowOps.SwiGlu(g, o);
     }
 
+    public void GeluTanhGlu(DeviceTensor gateUp, DeviceTensor output)
+    {
+        CpuTensor g = F32(gateUp, nameof(gateUp));
+        CpuTensor o = F32(output, nameof(output), g.Rows);
+        if (g.Cols != 2 * o.Cols)
+        {
+            throw new ArgumentException($"gateUp is {g} but must be [T x 2·{o.Cols}]: gate then up, each as wide as output ({o}).", nameof(gateUp));
+        }
+
+        _rowOps.GeluTanhGlu(g, o);
+    }
+
+    public void Scale(DeviceTensor x, float factor) => _rowOps.Scale(F32(x, nameof(x)), factor);
+
+    public void SoftCap(DeviceTensor x, float cap)
+    {
+        if (!(cap > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cap), cap, "the soft cap must be positive.");
+        }
+
+        _rowOps.SoftCap(F32(x, nameof(x)), cap);
+    }
+
     public void PagedAttention(
         DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output, DeviceTensor lse)
     {

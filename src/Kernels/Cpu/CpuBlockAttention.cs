@@ -67,6 +67,11 @@ internal sealed class CpuBlockAttention : ICpuWork
             int keyPosition = keyPositions.IntRow(j)[0];
             bool visible = keyPosition <= position && (window <= 0 || keyPosition > position - window);
             float score = visible ? CpuDot.Dot(ref query, ref Unsafe.Add(ref keyBase, j * keys.Cols), headDim) * shape.Scale : float.NegativeInfinity;
+            if (visible && shape.SoftCap > 0)
+            {
+                score = MathF.Tanh(score / shape.SoftCap) * shape.SoftCap;
+            }
+
             scores[j] = score;
             max = MathF.Max(max, score);
         }

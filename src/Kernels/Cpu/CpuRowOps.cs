@@ -3,7 +3,8 @@ using System.Numerics.Tensors;
 namespace InferMesh.Kernels.Cpu;
 
 /// <summary>
-/// The row-wise operations (RMSNorm, residual add, SiLU·mul and its fused-projection form SwiGLU, argmax): one work item per row, each row computed with
+/// The row-wise operations (RMSNorm, residual add, SiLU·mul and its fused-projection form SwiGLU, GELU(tanh)·up,
+/// scale, soft cap, argmax): one work item per row, each row computed with
 /// whole-row TensorPrimitives calls so its bits depend only on the row (TensorPrimitives picks scalar or vector code
 /// by length, which is the same for every row of a tensor).
 /// </summary>
@@ -31,6 +32,9 @@ internal sealed class CpuRowOps : ICpuWork
         Add,
         SiluMul,
         SwiGlu,
+        GeluTanhGlu,
+        Scale,
+        SoftCap,
         Argmax,
     }
 
@@ -70,6 +74,27 @@ internal sealed class CpuRowOps : ICpuWork
         Run(Kind.SwiGlu, gateUp, null, output);
     }
 
+    /// <summary>output = gelu_tanh(gate) · up where each row of gateUp is gate | up (Gemma's MLP).</summary>
+    public void GeluTanhGlu(CpuTensor gateUp, CpuTensor output)
+    {
+        EnsureScratch(output.Cols);
+        Run(Kind.GeluTanhGlu, gateUp, null, output);
+    }
+
+    /// <summary>x *= factor in place.</summary>
+    public void Scale(CpuTensor x, float factor)
+    {
+        _eps = factor;
+        Run(Kind.Scale, x, null, null);
+    }
+
+    /// <summary>x = tanh(x / cap) · cap in place, in that order (transformers divides, takes tanh, multiplies).</summary>
+    public void SoftCap(CpuTensor x, float cap)
+    {
+        _eps = cap;
+        Run(Kind.SoftCap, x, null, null);
+    }
+
     public void Argmax(CpuTensor logits, CpuTensor ids) => Run(Kind.Argmax, logits, ids, null);
 
     public void Execute(int worker, int item)
@@ -101,10 +126,54 @@ internal sealed class CpuRowOps : ICpuWork
                     break;
                 }
 
+            case Kind.GeluTanhGlu:
+                {
+                    Span<float> gateUp = _a!.FloatRow(item);
+                    int width = _c!.Cols;
+                    GeluTanhMul(gateUp[..width], gateUp[width..], _c.FloatRow(item), _scratch[worker]);
+                    break;
+                }
+
+            case Kind.Scale:
+                {
+                    Span<float> row = _a!.FloatRow(item);
+                    TensorPrimitives.Multiply(row, _eps, row);
+                    break;
+                }
+
+            case Kind.SoftCap:
+                {
+                    Span<float> row = _a!.FloatRow(item);
+                    TensorPrimitives.Divide(row, _eps, row);
+                    TensorPrimitives.Tanh(row, row);
+                    TensorPrimitives.Multiply(row, _eps, row);
+                    break;
+                }
+
             case Kind.Argmax:
                 _b!.IntRow(item)[0] = IndexOfMax(_a!.FloatRow(item));
                 break;
         }
+    }
+
+    /// <summary>
+    /// output = gelu_tanh(gate) · up for one row, in the order of torch's tanh-approximated GELU (aten GeluKernel):
+    /// 0.5 · g · (1 + tanh(√(2/π) · (g + 0.044715 · g³))), then · up.
+    /// </summary>
+    private static void GeluTanhMul(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output, float[] scratch)
+    {
+        const float beta = 0.7978845608028654f; // √2 · (2/√π) · 0.5 = √(2/π)
+        const float kappa = 0.044715f;
+        Span<float> inner = scratch.AsSpan(0, gate.Length);
+        TensorPrimitives.Multiply(gate, gate, inner);
+        TensorPrimitives.Multiply(inner, gate, inner);
+        TensorPrimitives.MultiplyAdd(inner, kappa, gate, inner);
+        TensorPrimitives.Multiply(inner, beta, inner);
+        TensorPrimitives.Tanh(inner, inner);
+        TensorPrimitives.Add(inner, 1f, inner);
+        TensorPrimitives.Multiply(inner, gate, inner);
+        TensorPrimitives.Multiply(inner, 0.5f, inner);
+        TensorPrimitives.Multiply(inner, up, output);
     }
 
     /// <summary>output = silu(gate) · up for one row: the same TensorPrimitives calls for SiluMul and SwiGlu, so the same bits.</summary>

@@ -26,6 +26,7 @@ public sealed partial class CudaBackend
         Enter();
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(shape);
+        RefuseUnsupported(shape);
         var q = Float(queries, nameof(queries));
         var kc = Float(keyCache, nameof(keyCache));
         var vc = Float(valueCache, nameof(valueCache));

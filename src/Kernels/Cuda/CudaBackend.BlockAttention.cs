@@ -17,6 +17,7 @@ public sealed partial class CudaBackend
     {
         Enter();
         ArgumentNullException.ThrowIfNull(shape);
+        RefuseUnsupported(shape);
         var q = Float(queries, nameof(queries));
         var qp = Index(queryPositions, nameof(queryPositions));
         var k = Float(keys, nameof(keys));

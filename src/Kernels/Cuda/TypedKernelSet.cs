@@ -32,6 +32,12 @@ internal abstract class TypedKernelSet
 
     public abstract void AddScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor accumulator);
 
+    public abstract void GeluTanhGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
+
+    public abstract void Scale(AcceleratorStream stream, CudaTensor x, float factor);
+
+    public abstract void SoftCap(AcceleratorStream stream, CudaTensor x, float cap);
+
     public abstract void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols);
 
     public abstract void NaiveMatMul(AcceleratorStream stream, CudaTensor x, CudaTensor weight, CudaTensor y);
@@ -85,6 +91,9 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, int, float>? ropeWriteQkv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>? addScaledRows;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? geluTanhGlu;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, int, float>? scale;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, int, float>? softCap;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<int>, int, int, int>? argmax;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int>? argmaxFinal;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int>? naiveMatMul;
@@ -171,6 +180,24 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     {
         addScaledRows ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>(ElementwiseKernels.AddScaledRows<T, C>);
         addScaledRows(stream, Elementwise(source.ElementCount), Data(source), indices.Ints, scales.Floats, Data(accumulator), source.Rows, source.Cols);
+    }
+
+    public override void GeluTanhGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output)
+    {
+        geluTanhGlu ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<T>, int, int>(GemmaElementwiseKernels.GeluTanhGlu<T, C>);
+        geluTanhGlu(stream, Elementwise(output.ElementCount), Data(gateUp), Data(output), output.Rows, output.Cols);
+    }
+
+    public override void Scale(AcceleratorStream stream, CudaTensor x, float factor)
+    {
+        scale ??= accelerator.LoadKernel<ArrayView<T>, int, float>(GemmaElementwiseKernels.Scale<T, C>);
+        scale(stream, Elementwise(x.ElementCount), Data(x), checked((int)x.ElementCount), factor);
+    }
+
+    public override void SoftCap(AcceleratorStream stream, CudaTensor x, float cap)
+    {
+        softCap ??= accelerator.LoadKernel<ArrayView<T>, int, float>(GemmaElementwiseKernels.SoftCap<T, C>);
+        softCap(stream, Elementwise(x.ElementCount), Data(x), checked((int)x.ElementCount), cap);
     }
 
     public override void Argmax(AcceleratorStream stream, CudaTensor logits, CudaTensor ids, ArrayView<float> partialValues, ArrayView<int> partialIndices, int chunkCols)

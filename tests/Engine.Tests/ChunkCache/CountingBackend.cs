@@ -105,6 +105,14 @@ internal class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void SwiGlu(DeviceTensor gateUp, DeviceTensor output) => Launch(() => inner.SwiGlu(gateUp, output));
 
+    public void GeluTanhGlu(DeviceTensor gateUp, DeviceTensor output) => Launch(() => inner.GeluTanhGlu(gateUp, output));
+
+    public void Scale(DeviceTensor x, float factor) => Launch(() => inner.Scale(x, factor));
+
+    public void SoftCap(DeviceTensor x, float cap) => Launch(() => inner.SoftCap(x, cap));
+
+    public bool SupportsAttention(AttentionShape shape) => inner.SupportsAttention(shape);
+
     public void PagedAttention(DeviceTensor queries, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output, DeviceTensor lse) =>
         Launch(() => inner.PagedAttention(queries, keyCache, valueCache, batch, shape, output, lse));
 

@@ -50,6 +50,25 @@ public sealed class CpuAttentionTests
     }
 
     [Fact]
+    public void Soft_capped_scores_match_the_double_reference_and_differ_from_uncapped_ones()
+    {
+        // Keys scaled by 2 and a cap of 1.5 put most scores well into tanh's bend, so ignoring the cap would show.
+        var shape = new AttentionShape(4, 2, 16, 0.25f, 0, 4, SoftCap: 1.5f);
+        var data = new PagedAttentionCase(shape, [1, 13, 9], seed: 70);
+        (int[] sequences, int[] positions) = data.AllRows();
+        float[] queries = data.Queries(sequences.Length, 71);
+        using var backend = new CpuBackend(threads: 2);
+
+        (float[] output, float[] lse) = data.Run(backend, queries, sequences, positions);
+
+        (double[] expectedOutput, double[] expectedLse) = data.Reference(queries, sequences, positions);
+        CpuTestData.Close(expectedOutput, output, 2e-6, 1e-5);
+        CpuTestData.Close(expectedLse, lse, 2e-6, 1e-6);
+        (double[] uncapped, _) = NaiveReference.Attention(queries, data.KeyCache, data.ValueCache, sequences, positions, data.BlockTables, shape with { SoftCap = 0 });
+        Assert.True(uncapped.Zip(output, (a, b) => Math.Abs(a - b)).Max() > 1e-2, "the cap should change the result of this case");
+    }
+
+    [Fact]
     public void Lse_merge_of_attention_over_two_key_ranges_equals_attention_over_both()
     {
         // Keys [0, 200] of one sequence: a query at position 99 sees exactly [0, 99]; at position 200 with a window of

@@ -34,6 +34,23 @@ public sealed class CpuBlockAttentionTests
     }
 
     [Fact]
+    public void Soft_capped_scores_match_the_double_reference()
+    {
+        var shape = new AttentionShape(4, 2, 16, 1f, 0, 16, SoftCap: 1.5f);
+        int[] queryPositions = [3, 40, 17, 25];
+        int[] keyPositions = Enumerable.Range(0, 30).Select(i => (i * 7) % 30).ToArray();
+        using var backend = new CpuBackend(threads: 2);
+
+        (float[] output, float[] lse) = Run(backend, shape, queryPositions, keyPositions, seed: 12);
+
+        (double[] expectedOutput, double[] expectedLse) = Reference(shape, queryPositions, keyPositions, seed: 12);
+        CpuTestData.Close(expectedOutput, output, 2e-6, 1e-5);
+        CloseWithInfinities(expectedLse, lse);
+        (double[] uncapped, _) = Reference(shape with { SoftCap = 0 }, queryPositions, keyPositions, seed: 12);
+        Assert.True(uncapped.Zip(output, (a, b) => Math.Abs(a - b)).Max() > 1e-2, "the cap should change the result of this case");
+    }
+
+    [Fact]
     public void A_query_that_sees_no_key_gets_zero_output_and_minus_infinite_lse()
     {
         var shape = new AttentionShape(2, 1, 8, 0.3f, 0, 16);
@@ -139,7 +156,8 @@ public sealed class CpuBlockAttentionTests
             {
                 int kv = h / group;
                 var visible = keyPositions.Where(kp => kp <= p && (shape.SlidingWindow == 0 || kp > p - shape.SlidingWindow)).ToArray();
-                var scores = visible.Select(kp => Enumerable.Range(0, d).Sum(i => (double)queries[(r * shape.QueryWidth) + (h * d) + i] * keyTable[(kp * shape.KvWidth) + (kv * d) + i]) * shape.Scale).ToArray();
+                var scores = visible.Select(kp => Enumerable.Range(0, d).Sum(i => (double)queries[(r * shape.QueryWidth) + (h * d) + i] * keyTable[(kp * shape.KvWidth) + (kv * d) + i]) * shape.Scale)
+                    .Select(s => shape.SoftCap > 0 ? Math.Tanh(s / shape.SoftCap) * shape.SoftCap : s).ToArray();
                 if (scores.Length == 0)
                 {
                     lse[(r * shape.NumHeads) + h] = double.NegativeInfinity;

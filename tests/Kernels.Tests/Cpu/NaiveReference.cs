@@ -128,7 +128,8 @@ internal static class NaiveReference
                         dot += (double)queries[(t * shape.QueryWidth) + (h * d) + i] * keyCache[(slot * shape.KvWidth) + (kvHead * d) + i];
                     }
 
-                    scores.Add((dot * shape.Scale, slot));
+                    double score = dot * shape.Scale;
+                    scores.Add((shape.SoftCap > 0 ? Math.Tanh(score / shape.SoftCap) * shape.SoftCap : score, slot));
                 }
 
                 double max = scores.Max(s => s.Score);
