@@ -52,8 +52,8 @@ public sealed class SessionGrain(
             var raw = turn.Prompt is not null || turn.PromptTokenIds is not null;
             var prompt = turn.PromptTokenIds is { } ids ? TurnPrompt.ForTokenIds(local.Engine.Tokenizer, ids)
                 : turn.Prompt is { } text ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, text)
-                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools, turn.ForcedToolCallFormat)
-                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools, turn.ForcedToolCallFormat);
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools, turn.ForcedToolCallFormat, turn.ChatTemplateKwargs, turn.ForcedReasoningFormat)
+                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools, turn.ForcedToolCallFormat, turn.ChatTemplateKwargs, turn.ForcedReasoningFormat);
             if (prompt.TokenIds.Count == 0)
             {
                 throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", raw ? "prompt" : "messages");
@@ -71,7 +71,7 @@ public sealed class SessionGrain(
             var choices = new Task[Math.Max(1, turn.Options.N)];
             for (var i = 0; i < choices.Length; i++)
             {
-                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat };
+                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat, Reasoning = ReasoningOf(prompt, turn.Options) };
                 var request = new ShardGenerationRequest
                 {
                     PromptTokenIds = prompt.TokenIds,
@@ -180,6 +180,13 @@ public sealed class SessionGrain(
         return local;
     }
 
+    /// <summary>
+    /// A constrained reply (response_format JSON, a forced tool_choice) is JSON from its first token — the constraint
+    /// allows no think block — so it is content, whatever the prompt opened.
+    /// </summary>
+    private static ReplyReasoning ReasoningOf(TurnPrompt prompt, GenerationOptions options) =>
+        options.JsonObjectOutput || options.JsonSchema is not null ? ReplyReasoning.None : prompt.Reasoning;
+
     private int MaxTokensFor(GenerationOptions o, int promptTokens, int contextLength, string promptParam)
     {
         var room = contextLength - promptTokens;
@@ -235,7 +242,7 @@ public sealed class SessionGrain(
         var faithful = string.Equals(local.Engine.Tokenizer.DecodeContinuation(replyIds), replyText, StringComparison.Ordinal);
         var s = state.State;
         s.Model = local.Model;
-        s.Messages = [.. prompt.Conversation, new ChatMessage("assistant", replyText)];
+        s.Messages = [.. prompt.Conversation, reply.AsMessage()];
 
         // When the reply's tokens do not decode to its text (a stop string was cut off), the next turn encodes from
         // scratch instead of extending: the engine then reuses only the common prefix, but the tokens stay right.
