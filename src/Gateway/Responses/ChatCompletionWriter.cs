@@ -147,7 +147,7 @@ public static class ChatCompletionWriter
     /// <summary>Content as far as it is surely not a call; at the choice's end, the held text as calls (or as content).</summary>
     private static async Task WriteWithToolsAsync(ServerSentEvents events, Chunk chunk, ToolCallStream stream, int index, string content, IReadOnlyList<TokenLogprobInfo> contentLogprobs, string? finishReason, CancellationToken cancellationToken)
     {
-        var (text, logprobs) = stream.Add(content, contentLogprobs);
+        var (text, logprobs) = stream.AddWithLogprobs(content, contentLogprobs);
         if (text.Length > 0 || logprobs.Count > 0)
         {
             await events.WriteAsync(WriteContentChunk, (chunk, index, text, logprobs), cancellationToken);

@@ -41,7 +41,7 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
     }
 
     /// <summary>Adds content text with the logprobs of the tokens it came from (several when a reasoning split held some back).</summary>
-    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text, IReadOnlyList<TokenLogprobInfo> logprobs)
+    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) AddWithLogprobs(string text, IReadOnlyList<TokenLogprobInfo> logprobs)
     {
         _logprobs.AddRange(logprobs);
         return Add(text);
