@@ -63,4 +63,11 @@ public sealed record GenerationOptions
     /// refusing the request.
     /// </summary>
     [Id(18)] public bool JsonSchemaFromToolChoice { get; init; }
+
+    /// <summary>
+    /// The output constraint (<see cref="JsonObjectOutput"/>, <see cref="JsonSchema"/>) starts only once the output has
+    /// produced this text — set by the session grain to <c>&lt;/think&gt;</c> when the prompt opened a think block, so
+    /// the reasoning is free and the answer after it is constrained (as vLLM does); null: from the first token.
+    /// </summary>
+    [Id(19)] public string? ConstrainAfter { get; init; }
 }

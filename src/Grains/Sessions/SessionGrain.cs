@@ -67,15 +67,16 @@ public sealed class SessionGrain(
                 ? await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token)
                 : null;
 
+            var options = ConstrainedAfterReasoning(prompt, turn.Options);
             var deltas = Channel.CreateUnbounded<TokenDelta>(new UnboundedChannelOptions { SingleReader = true });
             var choices = new Task[Math.Max(1, turn.Options.N)];
             for (var i = 0; i < choices.Length; i++)
             {
-                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat, Reasoning = ReasoningOf(prompt, turn.Options) };
+                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat, Reasoning = ReasoningOf(prompt, options) };
                 var request = new ShardGenerationRequest
                 {
                     PromptTokenIds = prompt.TokenIds,
-                    Options = i == 0 || turn.Options.Seed is null ? turn.Options : turn.Options with { Seed = turn.Options.Seed + i },
+                    Options = i == 0 || options.Seed is null ? options : options with { Seed = options.Seed + i },
                     MaxTokens = maxTokens,
                     SessionKey = i == 0 && turn.Persist ? Key : null,
                     CacheNamespace = turn.CacheNamespace ?? CacheNamespaces.ForTenant(SessionKeys.Split(Key).Tenant),
@@ -181,11 +182,18 @@ public sealed class SessionGrain(
     }
 
     /// <summary>
-    /// A constrained reply (response_format JSON, a forced tool_choice) is JSON from its first token — the constraint
-    /// allows no think block — so it is content, whatever the prompt opened.
+    /// A constrained reply (response_format JSON, a forced tool_choice) to a prompt that opened a think block (DeepSeek-R1,
+    /// QwQ) reasons freely and is constrained from its <c>&lt;/think&gt;</c> on, as vLLM does. Where the reply would have
+    /// to open the block itself (Qwen3 with thinking on) the constraint holds from the first token, which allows no
+    /// <c>&lt;think&gt;</c>: such a reply does not reason and is all content.
     /// </summary>
+    private static GenerationOptions ConstrainedAfterReasoning(TurnPrompt prompt, GenerationOptions options) =>
+        IsConstrained(options) && prompt.Reasoning == ReplyReasoning.StartsInside ? options with { ConstrainAfter = ReasoningFormats.CloseTag } : options;
+
     private static ReplyReasoning ReasoningOf(TurnPrompt prompt, GenerationOptions options) =>
-        options.JsonObjectOutput || options.JsonSchema is not null ? ReplyReasoning.None : prompt.Reasoning;
+        IsConstrained(options) && options.ConstrainAfter is null ? ReplyReasoning.None : prompt.Reasoning;
+
+    private static bool IsConstrained(GenerationOptions options) => options.JsonObjectOutput || options.JsonSchema is not null;
 
     private int MaxTokensFor(GenerationOptions o, int promptTokens, int contextLength, string promptParam)
     {

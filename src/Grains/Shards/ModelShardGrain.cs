@@ -55,6 +55,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             OutputFormat = schema is not null ? OutputFormat.JsonSchema
                 : request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
             OutputSchema = schema,
+            OutputConstraintAfter = request.Options.ConstrainAfter,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 

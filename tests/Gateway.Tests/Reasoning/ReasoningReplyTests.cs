@@ -92,10 +92,21 @@ public sealed class ReasoningReplyTests(ReasoningGateway gateway) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_json_response_format_reply_is_all_content_even_where_the_prompt_opened_a_think_block()
+    public async Task A_json_response_format_is_enforced_after_the_reasoning_where_the_prompt_opened_a_think_block()
     {
-        var message = await AskAsync(ReasoningGateway.R1Distill, "{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"}");
+        var message = await AskAsync(ReasoningGateway.R1Distill, "Two and two.\n</think>\n\n{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"}");
 
+        Assert.Equal("</think>", gateway.Engine(ReasoningGateway.R1Distill).LastRequest!.OutputConstraintAfter);
+        Assert.Equal("Two and two.", StringOrNull(message, "reasoning_content"));
+        Assert.Equal("{\"answer\": 4}", StringOrNull(message, "content"));
+    }
+
+    [Fact]
+    public async Task A_json_response_format_where_the_reply_would_open_its_own_think_block_is_constrained_from_the_first_token_and_all_content()
+    {
+        var message = await AskAsync(ReasoningGateway.Qwen3, "{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"}");
+
+        Assert.Null(gateway.Engine(ReasoningGateway.Qwen3).LastRequest!.OutputConstraintAfter);
         Assert.False(message.TryGetProperty("reasoning_content", out _));
         Assert.Equal("{\"answer\": 4}", StringOrNull(message, "content"));
     }

@@ -50,4 +50,19 @@ public sealed class ReasoningToolCallTests(ReasoningGateway gateway) : IClassFix
         var call = deltas.FindIndex(d => d.TryGetProperty("tool_calls", out _));
         Assert.True(call > deltas.FindLastIndex(d => d.TryGetProperty("reasoning_content", out _)));
     }
+
+    [Fact]
+    public async Task A_forced_call_after_the_reasoning_of_a_prompt_that_opened_it_is_read_from_the_content()
+    {
+        var engine = gateway.Engine(ReasoningGateway.QwQ);
+        engine.Reply = "Need the weather.\n</think>\n\n{\"city\": \"Paris\"}";
+        var body = ReasoningClient.Body(ReasoningGateway.QwQ, User("Weather in Paris?"), $"\"tools\":[{WeatherTool}],\"tool_choice\":{{\"type\":\"function\",\"function\":{{\"name\":\"get_weather\"}}}}");
+
+        var message = await MessageAsync(gateway.Host, body);
+
+        Assert.Equal("</think>", engine.LastRequest!.OutputConstraintAfter);
+        Assert.Equal("Need the weather.", StringOrNull(message, "reasoning_content"));
+        var call = Assert.Single(message.GetProperty("tool_calls").EnumerateArray());
+        Assert.Equal("{\"city\": \"Paris\"}", call.GetProperty("function").GetProperty("arguments").GetString());
+    }
 }
