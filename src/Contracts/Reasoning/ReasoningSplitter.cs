@@ -8,7 +8,7 @@ namespace InferMesh.Contracts.Reasoning;
 /// after it are dropped too, exactly as Qwen3's chat template strips them when it reads a reply back, so a client
 /// that resends the two parts renders what the raw reply rendered. A tag may arrive split across pieces: text that may
 /// still become a tag (and newlines that may still be trailing) is held back until the next piece decides. Each
-/// character is looked at once. A reply that is whole reads the same through <see cref="Split"/>.
+/// character is looked at most twice (again after a failed tag match). A reply that is whole reads the same through <see cref="Split"/>.
 /// </summary>
 public sealed class ReasoningSplitter
 {
