@@ -70,4 +70,11 @@ public sealed record GenerationOptions
     /// the reasoning is free and the answer after it is constrained (as vLLM does); null: from the first token.
     /// </summary>
     [Id(19)] public string? ConstrainAfter { get; init; }
+
+    /// <summary>
+    /// With <see cref="ConstrainAfter"/>: the reply must first open its reasoning with this text (<c>&lt;think&gt;</c>,
+    /// after white space) or be constrained from its first token — set when the prompt left the reply to open the think
+    /// block itself (Qwen3, SmolLM3 thinking); null when the prompt opened it.
+    /// </summary>
+    [Id(20)] public string? ConstrainAfterOpening { get; init; }
 }

@@ -40,6 +40,12 @@ public sealed record GenerationRequest
     public string? OutputConstraintAfter { get; init; }
 
     /// <summary>
+    /// With <see cref="OutputConstraintAfter"/>: the reply must open its reasoning with this text (<c>&lt;think&gt;</c>,
+    /// after white space) or be constrained from its first token; null when the prompt opened the reasoning.
+    /// </summary>
+    public string? OutputConstraintOpening { get; init; }
+
+    /// <summary>
     /// Optional key of a conversation. When set, the engine keeps this sequence's KV (including a partial last block)
     /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
     /// </summary>

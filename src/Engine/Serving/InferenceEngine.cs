@@ -160,7 +160,8 @@ public sealed partial class InferenceEngine : IInferenceEngine
         };
         if (constraint is not null && request.OutputConstraintAfter is { Length: > 0 } marker)
         {
-            constraint = new DeferredOutputConstraint(constraint, DecodedTokens, System.Text.Encoding.UTF8.GetBytes(marker));
+            var opening = request.OutputConstraintOpening is { Length: > 0 } open ? System.Text.Encoding.UTF8.GetBytes(open) : null;
+            constraint = new DeferredOutputConstraint(constraint, DecodedTokens, System.Text.Encoding.UTF8.GetBytes(marker), opening);
         }
 
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace, constraint);

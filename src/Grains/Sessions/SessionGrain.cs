@@ -182,13 +182,16 @@ public sealed class SessionGrain(
     }
 
     /// <summary>
-    /// A constrained reply (response_format JSON, a forced tool_choice) to a prompt that opened a think block (DeepSeek-R1,
-    /// QwQ) reasons freely and is constrained from its <c>&lt;/think&gt;</c> on, as vLLM does. Where the reply would have
-    /// to open the block itself (Qwen3 with thinking on) the constraint holds from the first token, which allows no
-    /// <c>&lt;think&gt;</c>: such a reply does not reason and is all content.
+    /// A constrained reply (response_format JSON, a forced tool_choice) of a reasoning model reasons freely and is
+    /// constrained from its <c>&lt;/think&gt;</c> on, as vLLM does: at once where the prompt opened the think block
+    /// (DeepSeek-R1 distills, QwQ); where the reply may open it itself (Qwen3, SmolLM3 thinking), the reply either opens
+    /// it first or is constrained from its first token.
     /// </summary>
     private static GenerationOptions ConstrainedAfterReasoning(TurnPrompt prompt, GenerationOptions options) =>
-        IsConstrained(options) && prompt.Reasoning == ReplyReasoning.StartsInside ? options with { ConstrainAfter = ReasoningFormats.CloseTag } : options;
+        !IsConstrained(options) ? options
+        : prompt.Reasoning == ReplyReasoning.StartsInside ? options with { ConstrainAfter = ReasoningFormats.CloseTag }
+        : prompt.Reasoning == ReplyReasoning.MayOpenWithTag ? options with { ConstrainAfter = ReasoningFormats.CloseTag, ConstrainAfterOpening = ReasoningFormats.OpenTag }
+        : options;
 
     private static ReplyReasoning ReasoningOf(TurnPrompt prompt, GenerationOptions options) =>
         IsConstrained(options) && options.ConstrainAfter is null ? ReplyReasoning.None : prompt.Reasoning;

@@ -56,6 +56,7 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
                 : request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
             OutputSchema = schema,
             OutputConstraintAfter = request.Options.ConstrainAfter,
+            OutputConstraintOpening = request.Options.ConstrainAfterOpening,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 

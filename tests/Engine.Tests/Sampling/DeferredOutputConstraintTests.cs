@@ -72,4 +72,65 @@ public sealed class DeferredOutputConstraintTests
     {
         Assert.Throws<ArgumentException>(() => new DeferredOutputConstraint(new JsonOutputConstraint(Tokens, EndTokens), Tokens, Encoding.UTF8.GetBytes("abca")));
     }
+
+    private static DeferredOutputConstraint MayOpen() => new(new JsonOutputConstraint(Tokens, EndTokens), Tokens, Marker, Encoding.UTF8.GetBytes("<think>"));
+
+    private static int Id(string text) => Assert.Single(Tokenizer.Encode(text, addSpecialTokens: false, continuation: true));
+
+    private static bool Allowed(IOutputConstraint constraint, int id)
+    {
+        var logits = new float[Tokens.Count];
+        constraint.Mask(logits);
+        return !float.IsNegativeInfinity(logits[id]);
+    }
+
+    [Fact]
+    public void A_reply_that_may_open_its_reasoning_may_start_with_the_opening_or_with_json_but_not_with_other_text()
+    {
+        var constraint = MayOpen();
+
+        Assert.True(Allowed(constraint, Id("<")));
+        Assert.True(Allowed(constraint, Id("{")));
+        Assert.False(Allowed(constraint, Id("x")));
+        Assert.False(Allowed(constraint, EndTokens[0]));
+    }
+
+    [Fact]
+    public void Once_part_of_the_opening_came_only_the_opening_may_continue()
+    {
+        var constraint = MayOpen();
+
+        Feed(constraint, "\n<");
+
+        var logits = new float[Tokens.Count];
+        constraint.Mask(logits);
+        var allowed = Enumerable.Range(0, Tokens.Count).Where(i => !float.IsNegativeInfinity(logits[i])).Select(i => Encoding.UTF8.GetString(Tokens[i])).ToList();
+        Assert.NotEmpty(allowed);
+        Assert.All(allowed, text => Assert.True(text.Length > 0 && ("think>".StartsWith(text, StringComparison.Ordinal) || text.StartsWith("think>", StringComparison.Ordinal)), text));
+    }
+
+    [Fact]
+    public void A_reply_that_opens_its_reasoning_is_free_until_the_marker_and_constrained_after_it()
+    {
+        var constraint = MayOpen();
+
+        Feed(constraint, " <think>\nHello, I think.");
+        Assert.False(constraint.Started);
+        Assert.Equal(0, Masked(constraint));
+
+        Feed(constraint, "</think>\n\n");
+        Assert.True(constraint.Started);
+        Assert.False(Allowed(constraint, Id("x")));
+    }
+
+    [Fact]
+    public void A_reply_that_answers_at_once_is_constrained_from_its_first_token()
+    {
+        var constraint = MayOpen();
+
+        Feed(constraint, "\n{\"a\": 1}");
+
+        Assert.True(constraint.Started);
+        Assert.True(constraint.IsComplete);
+    }
 }

@@ -102,9 +102,20 @@ public sealed class ReasoningReplyTests(ReasoningGateway gateway) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_json_response_format_where_the_reply_would_open_its_own_think_block_is_constrained_from_the_first_token_and_all_content()
+    public async Task A_json_response_format_lets_a_reply_open_its_own_think_block_before_the_constrained_answer()
     {
-        var message = await AskAsync(ReasoningGateway.Qwen3, "{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"}");
+        var message = await AskAsync(ReasoningGateway.Qwen3, "<think>\nTwo and two.\n</think>\n\n{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"}");
+
+        var request = gateway.Engine(ReasoningGateway.Qwen3).LastRequest!;
+        Assert.Equal(("</think>", "<think>"), (request.OutputConstraintAfter, request.OutputConstraintOpening));
+        Assert.Equal("Two and two.", StringOrNull(message, "reasoning_content"));
+        Assert.Equal("{\"answer\": 4}", StringOrNull(message, "content"));
+    }
+
+    [Fact]
+    public async Task A_json_response_format_with_thinking_disabled_is_constrained_from_the_first_token()
+    {
+        var message = await AskAsync(ReasoningGateway.Qwen3, "{\"answer\": 4}", "\"response_format\":{\"type\":\"json_object\"},\"chat_template_kwargs\":{\"enable_thinking\":false}");
 
         Assert.Null(gateway.Engine(ReasoningGateway.Qwen3).LastRequest!.OutputConstraintAfter);
         Assert.False(message.TryGetProperty("reasoning_content", out _));
