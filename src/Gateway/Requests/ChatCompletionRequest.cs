@@ -121,7 +121,9 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.tool_calls': only assistant messages carry tool calls, not '{role}' messages.", $"{path}.tool_calls", "invalid_value"));
         }
 
-        var reasoning = fields.String("reasoning_content");
+        var reasoning = fields.Raw("reasoning_content") is { } r
+            ? r.ValueKind == JsonValueKind.String ? RequestFields.ReadString(r, $"{path}.reasoning_content") : throw new ApiErrorException(ApiError.InvalidType($"{path}.reasoning_content", "a string", r.ValueKind))
+            : null;
         if (reasoning is not null && role != "assistant")
         {
             throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.reasoning_content': only assistant messages carry reasoning, not '{role}' messages.", $"{path}.reasoning_content", "invalid_value"));

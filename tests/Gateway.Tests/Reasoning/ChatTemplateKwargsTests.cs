@@ -111,4 +111,25 @@ public sealed class ChatTemplateKwargsTests(ReasoningGateway gateway) : IClassFi
 
         Assert.Equal("messages[0].reasoning_content", error.GetProperty("param").GetString());
     }
+
+    [Fact]
+    public async Task Reasoning_content_that_is_not_a_string_is_refused_naming_the_message()
+    {
+        var body = ReasoningClient.Body(ReasoningGateway.Qwen3, $"{User("hi")},{{\"role\":\"assistant\",\"content\":\"4\",\"reasoning_content\":[\"x\"]}},{User("and?")}");
+
+        var error = (await PostAsync(gateway.Host, body, expected: HttpStatusCode.BadRequest)).GetProperty("error");
+
+        Assert.Equal("messages[1].reasoning_content", error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task An_assistant_message_with_reasoning_and_null_content_is_accepted_and_rendered()
+    {
+        gateway.Engine(ReasoningGateway.Qwen3).Reply = "4";
+        var body = ReasoningClient.Body(ReasoningGateway.Qwen3, $"{User("hi")},{{\"role\":\"assistant\",\"content\":null,\"reasoning_content\":\"Thinking.\"}},{User("and?")}");
+
+        await PostAsync(gateway.Host, body);
+
+        Assert.Contains("<|im_start|>assistant\n<|im_end|>", gateway.Engine(ReasoningGateway.Qwen3).LastPrompt);
+    }
 }
