@@ -7,13 +7,13 @@ namespace InferMesh.Grains.Tests;
 /// <summary>
 /// An engine with the golden model's tokenizer and a chat template from tests/fixtures/templates, for building turn
 /// prompts; it never generates. With <paramref name="corpusTemplate"/>, the template is that one of the real-template
-/// corpus (tests/fixtures/templates/real/templates.json) instead.
+/// corpus (tests/fixtures/templates/real/templates.json) instead; with <paramref name="tokenizer"/>, that tokenizer.
 /// </summary>
-internal sealed class TemplateOnlyEngine(string templateFile, string? corpusTemplate = null) : IInferenceEngine
+internal sealed class TemplateOnlyEngine(string templateFile, string? corpusTemplate = null, TextTokenizer? tokenizer = null) : IInferenceEngine
 {
     private static readonly string Templates = Path.Combine(GoldenModel.Directory(), "..", "..", "templates");
 
-    private readonly TextTokenizer _tokenizer = TextTokenizer.Load(Path.Combine(GoldenModel.Directory(), "tokenizer.json"));
+    private readonly TextTokenizer _tokenizer = tokenizer ?? TextTokenizer.Load(Path.Combine(GoldenModel.Directory(), "tokenizer.json"));
     private readonly ChatTemplate _template = ChatTemplate.Parse(corpusTemplate is null ? File.ReadAllText(Path.Combine(Templates, templateFile)) : CorpusText(corpusTemplate));
 
     public string ModelName => "template-only";
