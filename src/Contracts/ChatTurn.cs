@@ -50,4 +50,16 @@ public sealed record ChatTurn
     /// to recognise an assistant turn a client resends as <c>tool_calls</c>.
     /// </summary>
     [Id(9)] public string? ForcedToolCallFormat { get; init; }
+
+    /// <summary>
+    /// Extra variables for the chat template (vLLM's <c>chat_template_kwargs</c>), as the JSON text of an object the
+    /// gateway validated (none of them one the server sets); null for none. E.g. <c>{"enable_thinking": false}</c>.
+    /// </summary>
+    [Id(10)] public string? ChatTemplateKwargs { get; init; }
+
+    /// <summary>
+    /// The reasoning format (a <see cref="ReasoningFormats"/> name) the gateway is set to split replies in, whatever the
+    /// chat template points to; null when the template decides.
+    /// </summary>
+    [Id(11)] public string? ForcedReasoningFormat { get; init; }
 }

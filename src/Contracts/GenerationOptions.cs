@@ -63,4 +63,18 @@ public sealed record GenerationOptions
     /// refusing the request.
     /// </summary>
     [Id(18)] public bool JsonSchemaFromToolChoice { get; init; }
+
+    /// <summary>
+    /// The output constraint (<see cref="JsonObjectOutput"/>, <see cref="JsonSchema"/>) starts only once the output has
+    /// produced this text — set by the session grain to <c>&lt;/think&gt;</c> when the prompt opened a think block, so
+    /// the reasoning is free and the answer after it is constrained (as vLLM does); null: from the first token.
+    /// </summary>
+    [Id(19)] public string? ConstrainAfter { get; init; }
+
+    /// <summary>
+    /// With <see cref="ConstrainAfter"/>: the reply must first open its reasoning with this text (<c>&lt;think&gt;</c>,
+    /// after white space) or be constrained from its first token — set when the prompt left the reply to open the think
+    /// block itself (Qwen3, SmolLM3 thinking); null when the prompt opened it.
+    /// </summary>
+    [Id(20)] public string? ConstrainAfterOpening { get; init; }
 }

@@ -36,4 +36,10 @@ public sealed record TokenDelta
     /// (see <see cref="ToolCallFormats"/>), so the gateway knows how to read calls out of the reply.
     /// </summary>
     [Id(8)] public string? ToolCallFormat { get; init; }
+
+    /// <summary>
+    /// On each choice's first delta: how the reply begins for reasoning (see <see cref="ReplyReasoning"/>), so the
+    /// gateway splits it into <c>reasoning_content</c> and content; <see cref="ReplyReasoning.None"/> keeps it all content.
+    /// </summary>
+    [Id(9)] public ReplyReasoning Reasoning { get; init; }
 }

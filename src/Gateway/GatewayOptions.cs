@@ -50,6 +50,15 @@ public sealed class GatewayOptions
     /// </summary>
     public string ToolCallParser { get; set; } = "auto";
 
+    /// <summary>
+    /// How replies are split into <c>reasoning_content</c> and content: <c>auto</c> (when the model's chat template
+    /// writes or strips <c>&lt;/think&gt;</c>), <c>deepseek_r1</c>, <c>qwen3</c>, or <c>none</c> (never: replies are content).
+    /// </summary>
+    public string ReasoningParser { get; set; } = "auto";
+
+    /// <summary>Largest <c>chat_template_kwargs</c>, in bytes of its JSON text.</summary>
+    public int MaxChatTemplateKwargsBytes { get; set; } = 16_384;
+
     /// <summary>Requests generating at once through this gateway.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
 

@@ -43,7 +43,11 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayHost> StartAsync(IInferenceEngine engine, IReadOnlyDictionary<string, string?>? settings = null)
+    public static Task<GatewayHost> StartAsync(IInferenceEngine engine, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync([engine], settings);
+
+    /// <summary>One silo serving every engine of <paramref name="engines"/> (each its own model); <see cref="Engine"/> is the first.</summary>
+    public static async Task<GatewayHost> StartAsync(IReadOnlyList<IInferenceEngine> engines, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -66,9 +70,13 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.AddServiceDefaults();
         builder.Services.AddInferMeshGatewayServices(builder.Configuration);
 
-        var engines = new LocalEngines();
-        engines.Add(new LocalEngine(engine, "cpu", layerCount: 2));
-        builder.Services.AddSingleton(engines);
+        var local = new LocalEngines();
+        foreach (var engine in engines)
+        {
+            local.Add(new LocalEngine(engine, "cpu", layerCount: 2));
+        }
+
+        builder.Services.AddSingleton(local);
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort, gatewayPort, serviceId: $"gw-test-{siloPort}", clusterId: $"gw-test-{siloPort}")
@@ -80,7 +88,7 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapDefaultEndpoints();
         await app.StartAsync();
         await app.Services.GetRequiredService<LoadReporter>().ReportNowAsync();
-        return new GatewayHost(app, engine, new Uri(app.Urls.First()));
+        return new GatewayHost(app, engines[0], new Uri(app.Urls.First()));
     }
 
     public async ValueTask DisposeAsync()

@@ -9,12 +9,13 @@ namespace InferMesh.Gateway.Tests;
 /// A stand-in engine whose reply text the test sets (<see cref="Reply"/>), sent in pieces of <see cref="PieceLength"/>
 /// characters so streaming is exercised, ending with "stop". It keeps the prompt of its last request as text
 /// (<see cref="LastPrompt"/>: the golden byte-level tokenizer decodes its encodings back exactly), so tests can check
-/// what the chat template rendered. Not the product: it stands in for a model that writes tool calls.
+/// what the chat template rendered. Not the product: it stands in for a model that writes tool calls or reasons.
+/// <paramref name="templateText"/>, when given, is the template itself (a real one from the corpus) instead of the file's.
 /// </summary>
-internal sealed class ReplyScriptEngine(string modelName, string templateFile) : IInferenceEngine
+internal sealed class ReplyScriptEngine(string modelName, string templateFile, string? templateText = null) : IInferenceEngine
 {
     private readonly TextTokenizer _tokenizer = TextTokenizer.Load(Path.Combine(GoldenModel.Directory(), "tokenizer.json"));
-    private readonly ChatTemplate _template = ChatTemplate.Parse(File.ReadAllText(Fixture.TemplatePath(templateFile)));
+    private readonly ChatTemplate _template = ChatTemplate.Parse(templateText ?? File.ReadAllText(Fixture.TemplatePath(templateFile)));
     private volatile string _lastPrompt = "";
 
     public string ModelName => modelName;

@@ -34,6 +34,18 @@ public sealed record GenerationRequest
     public CompiledJsonSchema? OutputSchema { get; init; }
 
     /// <summary>
+    /// When set, the <see cref="OutputFormat"/> constraint starts only after the output has produced this text (a
+    /// reasoning model's <c>&lt;/think&gt;</c>): the reasoning before it is free (see <see cref="DeferredOutputConstraint"/>).
+    /// </summary>
+    public string? OutputConstraintAfter { get; init; }
+
+    /// <summary>
+    /// With <see cref="OutputConstraintAfter"/>: the reply must open its reasoning with this text (<c>&lt;think&gt;</c>,
+    /// after white space) or be constrained from its first token; null when the prompt opened the reasoning.
+    /// </summary>
+    public string? OutputConstraintOpening { get; init; }
+
+    /// <summary>
     /// Optional key of a conversation. When set, the engine keeps this sequence's KV (including a partial last block)
     /// after it finishes, so a later request with the same key whose prompt extends these tokens prefills only the new ones.
     /// </summary>

@@ -166,6 +166,12 @@ public sealed partial class InferenceEngine : IInferenceEngine
                 [.. _folder.EosTokenIds, .. request.StopTokenIds]),
             _ => null,
         };
+        if (constraint is not null && request.OutputConstraintAfter is { Length: > 0 } marker)
+        {
+            var opening = request.OutputConstraintOpening is { Length: > 0 } open ? System.Text.Encoding.UTF8.GetBytes(open) : null;
+            constraint = new DeferredOutputConstraint(constraint, DecodedTokens, System.Text.Encoding.UTF8.GetBytes(marker), opening);
+        }
+
         var sampler = new TokenSampler(request.Sampling, _folder.Config.VocabSize, request.PromptTokenIds, _samplingWorkspace, constraint);
         var active = new ActiveRequest(sequence, request, sampler, Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true, continuation: request.PromptTokenIds.Count > 0), _folder.EosTokenIds);
         Post(() => Admit(active));

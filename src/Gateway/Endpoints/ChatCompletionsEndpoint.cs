@@ -2,6 +2,7 @@ using System.Diagnostics;
 using InferMesh.Contracts;
 using InferMesh.Gateway.Auth;
 using InferMesh.Gateway.Errors;
+using InferMesh.Gateway.Reasoning;
 using InferMesh.Gateway.Requests;
 using InferMesh.Gateway.Responses;
 using InferMesh.Gateway.Serving;
@@ -50,6 +51,8 @@ public static class ChatCompletionsEndpoint
             CacheNamespace = cacheNamespace,
             Tools = request.Tools?.TemplateTools,
             ForcedToolCallFormat = ToolCalling.ForcedFormat(options.ToolCallParser),
+            ChatTemplateKwargs = request.ChatTemplateKwargs,
+            ForcedReasoningFormat = ReasoningParsing.ForcedFormat(options.ReasoningParser),
         };
         var key = sessionId is null ? SessionIds.Ephemeral(tenant) : SessionKeys.Compose(tenant, sessionId);
         await using var turnStream = await services.GetRequiredService<TurnRunner>().StartAsync(key, turn, started, cancellationToken);

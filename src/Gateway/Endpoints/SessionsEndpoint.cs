@@ -38,6 +38,11 @@ public static class SessionsEndpoint
                 json.WriteStartObject();
                 json.WriteString("role", m.Role);
                 json.WriteString("content", m.Content);
+                if (m.ReasoningContent is { } reasoning)
+                {
+                    json.WriteString("reasoning_content", reasoning);
+                }
+
                 json.WriteEndObject();
             }
 

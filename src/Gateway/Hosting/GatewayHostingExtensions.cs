@@ -1,6 +1,7 @@
 using InferMesh.Gateway.Auth;
 using InferMesh.Gateway.Endpoints;
 using InferMesh.Gateway.Errors;
+using InferMesh.Gateway.Reasoning;
 using InferMesh.Gateway.Serving;
 using InferMesh.Gateway.Tools;
 using Microsoft.AspNetCore.Builder;
@@ -50,6 +51,7 @@ public static class GatewayHostingExtensions
         services.Configure<GatewayOptions>(configuration.GetSection(GatewayOptions.Section));
         services.AddOptions<GatewayOptions>()
             .Validate(o => ToolCalling.Settings.Contains(o.ToolCallParser), $"{GatewayOptions.Section}:ToolCallParser must be one of: {string.Join(", ", ToolCalling.Settings)}.")
+            .Validate(o => ReasoningParsing.Settings.Contains(o.ReasoningParser), $"{GatewayOptions.Section}:ReasoningParser must be one of: {string.Join(", ", ReasoningParsing.Settings)}.")
             .ValidateOnStart();
         services.TryAddSingleton<TenantAuthenticator>();
         services.TryAddSingleton<Admission>();

@@ -17,6 +17,9 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
     /// <summary>The request's function tools; null when it has none.</summary>
     public ToolsRequest? Tools { get; init; }
 
+    /// <summary>vLLM's <c>chat_template_kwargs</c> as validated JSON text (see <see cref="ChatTemplateKwargsField"/>); null when absent.</summary>
+    public string? ChatTemplateKwargs { get; init; }
+
     public const int MaxModelNameLength = 256;
 
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
@@ -38,6 +41,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         var sessionId = fields.String("session_id", 1024);
         var documents = DocumentsField.ParseDocuments(fields.Raw("documents"), limits);
         var tools = ToolsRequest.Parse(fields, limits);
+        var chatTemplateKwargs = ChatTemplateKwargsField.Parse(fields, limits);
         if (tools is { Forced: true })
         {
             sampling = sampling with { Options = ForceToolChoice(sampling.Options, tools) };
@@ -61,7 +65,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             throw new ApiErrorException(ApiError.Invalid("Documents are placed before the question: the last message must be a 'user' message when 'documents' is given.", "messages"));
         }
 
-        return new ChatCompletionRequest(model, messages, sampling, sessionId) { Documents = documents, Tools = tools };
+        return new ChatCompletionRequest(model, messages, sampling, sessionId) { Documents = documents, Tools = tools, ChatTemplateKwargs = chatTemplateKwargs };
     }
 
     private static List<ChatMessage> ParseMessages(JsonElement messages, int maxMessages)
@@ -117,8 +121,17 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.tool_calls': only assistant messages carry tool calls, not '{role}' messages.", $"{path}.tool_calls", "invalid_value"));
         }
 
-        // An assistant message that calls tools often has no content (null); it renders as empty text, as vLLM does.
-        var content = toolCalls is { Count: > 0 } && fields.Raw("content") is null ? "" : ParseContent(fields.Raw("content"), $"{path}.content");
+        var reasoning = fields.Raw("reasoning_content") is { } r
+            ? r.ValueKind == JsonValueKind.String ? RequestFields.ReadString(r, $"{path}.reasoning_content") : throw new ApiErrorException(ApiError.InvalidType($"{path}.reasoning_content", "a string", r.ValueKind))
+            : null;
+        if (reasoning is not null && role != "assistant")
+        {
+            throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.reasoning_content': only assistant messages carry reasoning, not '{role}' messages.", $"{path}.reasoning_content", "invalid_value"));
+        }
+
+        // An assistant message that calls tools (or only reasoned: a reply cut off while thinking) often has no
+        // content (null); it renders as empty text, as vLLM does.
+        var content = (toolCalls is { Count: > 0 } || reasoning is not null) && fields.Raw("content") is null ? "" : ParseContent(fields.Raw("content"), $"{path}.content");
         fields.String("name", 256);
         var toolCallId = fields.String("tool_call_id", 256);
         if (role == "tool" && toolCallId is null)
@@ -140,6 +153,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         {
             ToolCalls = toolCalls is { Count: > 0 } ? toolCalls : null,
             ToolCallId = role == "tool" ? toolCallId : null,
+            ReasoningContent = reasoning,
         };
     }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using InferMesh.Contracts;
+using InferMesh.Contracts.Reasoning;
 using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Errors;
 using InferMesh.Gateway.Serving;
@@ -32,14 +34,22 @@ public static class ChatCompletionWriter
             json.WriteStartArray("choices");
             for (var i = 0; i < choices; i++)
             {
-                var forced = tools?.ForcedCalls(all.Text(i));
-                var parse = forced is null ? tools?.ParserFor(all.ToolCallFormat(i))?.Parse(all.Text(i), tools.Functions) : null;
+                // Tool calls are read in the content, after the reasoning.
+                var reasons = all.Reasoning(i) != ReplyReasoning.None;
+                var (reasoning, text) = reasons ? ReasoningSplitter.Split(all.Text(i), all.Reasoning(i)) : (null, all.Text(i));
+                var forced = tools?.ForcedCalls(text);
+                var parse = forced is null ? tools?.ParserFor(all.ToolCallFormat(i))?.Parse(text, tools.Functions) : null;
                 var calls = forced ?? (parse is { Calls.Count: > 0 } ? tools!.Allowed(parse.Calls) : []);
                 json.WriteStartObject();
                 json.WriteNumber("index", i);
                 json.WriteStartObject("message");
                 json.WriteString("role", "assistant");
-                json.WriteString("content", forced is not null ? null : calls.Count > 0 ? parse!.Content : all.Text(i));
+                json.WriteString("content", forced is not null ? null : calls.Count > 0 ? parse!.Content : reasons && text.Length == 0 ? null : text);
+                if (reasons)
+                {
+                    json.WriteString("reasoning_content", reasoning);
+                }
+
                 json.WriteNull("refusal");
                 if (calls.Count > 0)
                 {
@@ -64,6 +74,7 @@ public static class ChatCompletionWriter
     {
         var events = new ServerSentEvents(response);
         var toolStreams = new ToolCallStream?[choices];
+        var reasoningStreams = new ReasoningStream?[choices];
         var usage = new ChoiceAccumulator(choices);
         var chunk = new Chunk(id, created, model, includeUsage, turn.Logprobs);
         for (var i = 0; i < choices; i++)
@@ -81,17 +92,35 @@ public static class ChatCompletionWriter
                     usage.AddUsage(u, delta.Index);
                 }
 
+                if (delta.Reasoning != ReplyReasoning.None)
+                {
+                    reasoningStreams[delta.Index] = new ReasoningStream(delta.Reasoning);
+                }
+
+                // Reasoning goes out as delta.reasoning_content; only what follows it is content (and read for calls).
+                IReadOnlyList<TokenLogprobInfo> logprobs = delta.Logprob is { } lp ? [lp] : [];
+                var content = delta.Text;
+                if (reasoningStreams[delta.Index] is { } reasoningStream)
+                {
+                    var split = reasoningStream.Add(delta.Text, delta.Logprob, delta.FinishReason is not null);
+                    if (split.Reasoning.Length > 0)
+                    {
+                        await events.WriteAsync(WriteReasoningChunk, (chunk, delta.Index, split.Reasoning, split.ReasoningLogprobs), cancellationToken);
+                    }
+
+                    (content, logprobs) = (split.Content, split.ContentLogprobs);
+                }
+
                 if (tools is not null)
                 {
                     var stream = toolStreams[delta.Index] ??= new ToolCallStream(tools.ParserFor(delta.ToolCallFormat), tools);
-                    await WriteWithToolsAsync(events, chunk, stream, delta, cancellationToken);
+                    await WriteWithToolsAsync(events, chunk, stream, delta.Index, content, logprobs, delta.FinishReason, cancellationToken);
                     continue;
                 }
 
-                if (delta.Text.Length > 0 || delta.Logprob is not null)
+                if (content.Length > 0 || logprobs.Count > 0)
                 {
-                    IReadOnlyList<Contracts.TokenLogprobInfo> logprobs = delta.Logprob is { } lp ? [lp] : [];
-                    await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, delta.Text, logprobs), cancellationToken);
+                    await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, content, logprobs), cancellationToken);
                 }
 
                 if (delta.FinishReason is not null)
@@ -116,15 +145,15 @@ public static class ChatCompletionWriter
     }
 
     /// <summary>Content as far as it is surely not a call; at the choice's end, the held text as calls (or as content).</summary>
-    private static async Task WriteWithToolsAsync(ServerSentEvents events, Chunk chunk, ToolCallStream stream, Contracts.TokenDelta delta, CancellationToken cancellationToken)
+    private static async Task WriteWithToolsAsync(ServerSentEvents events, Chunk chunk, ToolCallStream stream, int index, string content, IReadOnlyList<TokenLogprobInfo> contentLogprobs, string? finishReason, CancellationToken cancellationToken)
     {
-        var (text, logprobs) = stream.Add(delta.Text, delta.Logprob);
+        var (text, logprobs) = stream.AddWithLogprobs(content, contentLogprobs);
         if (text.Length > 0 || logprobs.Count > 0)
         {
-            await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, text, logprobs), cancellationToken);
+            await events.WriteAsync(WriteContentChunk, (chunk, index, text, logprobs), cancellationToken);
         }
 
-        if (delta.FinishReason is null)
+        if (finishReason is null)
         {
             return;
         }
@@ -132,16 +161,16 @@ public static class ChatCompletionWriter
         var end = stream.Finish();
         if (end.Text.Length > 0 || end.Logprobs.Count > 0)
         {
-            await events.WriteAsync(WriteContentChunk, (chunk, delta.Index, end.Text, end.Logprobs), cancellationToken);
+            await events.WriteAsync(WriteContentChunk, (chunk, index, end.Text, end.Logprobs), cancellationToken);
         }
 
         for (var k = 0; k < end.Calls.Count; k++)
         {
-            await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], true), cancellationToken);
-            await events.WriteAsync(WriteToolCallChunk, (chunk, delta.Index, k, end.Calls[k], false), cancellationToken);
+            await events.WriteAsync(WriteToolCallChunk, (chunk, index, k, end.Calls[k], true), cancellationToken);
+            await events.WriteAsync(WriteToolCallChunk, (chunk, index, k, end.Calls[k], false), cancellationToken);
         }
 
-        await events.WriteAsync(WriteFinishChunk, (chunk, delta.Index, stream.FinishReason(end.Calls.Count, delta.FinishReason)), cancellationToken);
+        await events.WriteAsync(WriteFinishChunk, (chunk, index, stream.FinishReason(end.Calls.Count, finishReason)), cancellationToken);
     }
 
     private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, int CallIndex, ParsedToolCall Call, bool Head) s)
@@ -173,13 +202,27 @@ public static class ChatCompletionWriter
         s.Chunk.End(json);
     }
 
-    private static void WriteContentChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, string Text, IReadOnlyList<Contracts.TokenLogprobInfo> Logprobs) s)
+    private static void WriteContentChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) s)
     {
         s.Chunk.Begin(json);
         json.WriteStartObject();
         json.WriteNumber("index", s.Index);
         json.WriteStartObject("delta");
         json.WriteString("content", s.Text);
+        json.WriteEndObject();
+        WriteLogprobs(json, s.Logprobs, s.Chunk.Logprobs);
+        json.WriteNull("finish_reason");
+        json.WriteEndObject();
+        s.Chunk.End(json);
+    }
+
+    private static void WriteReasoningChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) s)
+    {
+        s.Chunk.Begin(json);
+        json.WriteStartObject();
+        json.WriteNumber("index", s.Index);
+        json.WriteStartObject("delta");
+        json.WriteString("reasoning_content", s.Text);
         json.WriteEndObject();
         WriteLogprobs(json, s.Logprobs, s.Chunk.Logprobs);
         json.WriteNull("finish_reason");
@@ -210,7 +253,7 @@ public static class ChatCompletionWriter
         json.WriteEndObject();
     }
 
-    private static void WriteLogprobs(Utf8JsonWriter json, IReadOnlyList<Contracts.TokenLogprobInfo> entries, bool requested)
+    private static void WriteLogprobs(Utf8JsonWriter json, IReadOnlyList<TokenLogprobInfo> entries, bool requested)
     {
         if (!requested)
         {

@@ -12,6 +12,7 @@ public sealed class ChoiceAccumulator(int choices)
     private readonly string?[] _promptText = new string?[choices];
     private readonly IReadOnlyList<TokenLogprobInfo>?[] _promptLogprobs = new IReadOnlyList<TokenLogprobInfo>?[choices];
     private readonly string?[] _toolCallFormat = new string?[choices];
+    private readonly ReplyReasoning[] _reasoning = new ReplyReasoning[choices];
 
     public int Choices => choices;
 
@@ -30,6 +31,10 @@ public sealed class ChoiceAccumulator(int choices)
         _promptText[i] ??= delta.PromptText;
         _promptLogprobs[i] ??= delta.PromptLogprobs;
         _toolCallFormat[i] ??= delta.ToolCallFormat;
+        if (delta.Reasoning != ReplyReasoning.None)
+        {
+            _reasoning[i] = delta.Reasoning;
+        }
         _text[i].Append(delta.Text);
         if (delta.Logprob is { } lp)
         {
@@ -59,6 +64,9 @@ public sealed class ChoiceAccumulator(int choices)
 
     /// <summary>The tool-call format the session reported for the choice (null without tools).</summary>
     public string? ToolCallFormat(int index) => _toolCallFormat[index];
+
+    /// <summary>How the choice's reply begins for reasoning (None: it is all content).</summary>
+    public ReplyReasoning Reasoning(int index) => _reasoning[index];
 
     public string FinishReason(int index) => _finish[index] ?? "stop";
 

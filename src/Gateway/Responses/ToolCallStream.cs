@@ -32,12 +32,24 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
     /// <summary>Adds a delta's text; returns the content (and its logprobs) that may be sent now.</summary>
     public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text, TokenLogprobInfo? logprob)
     {
-        _text.Write(text.AsSpan());
         if (logprob is not null)
         {
             _logprobs.Add(logprob);
         }
 
+        return Add(text);
+    }
+
+    /// <summary>Adds content text with the logprobs of the tokens it came from (several when a reasoning split held some back).</summary>
+    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) AddWithLogprobs(string text, IReadOnlyList<TokenLogprobInfo> logprobs)
+    {
+        _logprobs.AddRange(logprobs);
+        return Add(text);
+    }
+
+    private (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text)
+    {
+        _text.Write(text.AsSpan());
         var safe = calling.Forced ? _sent : parser is null ? _text.WrittenCount : Math.Max(_sent, parser.CallStart(_text.WrittenSpan, _scan));
         return Release(safe);
     }

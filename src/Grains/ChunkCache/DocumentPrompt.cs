@@ -20,7 +20,7 @@ internal static class DocumentPrompt
     /// <summary>What follows every document (a blank line), as part of the document's own tokens.</summary>
     public const string Separator = "\n\n";
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents, string? tools = null, string? forcedToolCallFormat = null)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, IReadOnlyList<string> documents, string? tools = null, string? forcedToolCallFormat = null, string? chatTemplateKwargs = null, string? forcedReasoningFormat = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
@@ -28,7 +28,7 @@ internal static class DocumentPrompt
         }
 
         var toolCallFormat = TurnPrompt.ToolCallFormatOf(engine, template, tools);
-        var added = TurnPrompt.NewMessages(state.Messages, incoming, TurnPrompt.HistoryParser(template, forcedToolCallFormat));
+        var (history, added) = TurnPrompt.Resent(state.Messages, incoming, TurnPrompt.HistoryParser(template, forcedToolCallFormat));
         if (added.Count == 0 || added[^1].Role != "user")
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, "documents are placed before the question: the last message must be a new user message", "messages");
@@ -39,7 +39,7 @@ internal static class DocumentPrompt
         string rendered;
         try
         {
-            rendered = template.Render(TurnPrompt.Variables(engine.Tokenizer, [.. state.Messages, .. added.SkipLast(1), question with { Content = marker + question.Content }], tools));
+            rendered = template.Render(TurnPrompt.Variables(engine.Tokenizer, [.. history, .. added.SkipLast(1), question with { Content = marker + question.Content }], tools, chatTemplateKwargs));
         }
         catch (TemplateException ex)
         {
@@ -83,7 +83,8 @@ internal static class DocumentPrompt
         ids.AddRange(tail);
         spans.Add(new PromptSpan(tail.Count, null));
         var text = before + string.Concat(pieces) + after;
-        List<ChatMessage> conversation = [.. state.Messages, .. added.SkipLast(1), question with { Content = string.Concat(pieces) + question.Content }];
-        return new TurnPrompt(ids, text, conversation, reused) { Segments = [.. spans.Where(s => s.Length > 0)], ToolCallFormat = toolCallFormat };
+        List<ChatMessage> conversation = [.. history, .. added.SkipLast(1), question with { Content = string.Concat(pieces) + question.Content }];
+        var reasoning = ReasoningFormats.StartOf(TurnPrompt.ReasoningFormatOf(engine, template, forcedReasoningFormat), text);
+        return new TurnPrompt(ids, text, conversation, reused) { Segments = [.. spans.Where(s => s.Length > 0)], ToolCallFormat = toolCallFormat, Reasoning = reasoning };
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using InferMesh.Contracts;
+using InferMesh.Contracts.Reasoning;
 using InferMesh.Engine.Tokenization;
 
 namespace InferMesh.Grains.Sessions;
@@ -25,6 +26,24 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
     /// <summary>Sent on the choice's first delta (see <see cref="TokenDelta.ToolCallFormat"/>); null without tools.</summary>
     public string? ToolCallFormat { get; init; }
 
+    /// <summary>Sent on the choice's first delta (see <see cref="TokenDelta.Reasoning"/>).</summary>
+    public ReplyReasoning Reasoning { get; init; }
+
+    /// <summary>
+    /// The reply as the session stores it: split into content and <c>reasoning_content</c> as the gateway returned it,
+    /// so the next turn renders the message a client would resend (the stored token ids keep the raw reply).
+    /// </summary>
+    public ChatMessage AsMessage()
+    {
+        if (Reasoning == ReplyReasoning.None)
+        {
+            return new ChatMessage("assistant", Text);
+        }
+
+        var (reasoning, content) = ReasoningSplitter.Split(Text, Reasoning);
+        return new ChatMessage("assistant", content) { ReasoningContent = reasoning };
+    }
+
     public TokenDelta Add(ShardTokenEvent e)
     {
         if (e.TokenId >= 0)
@@ -41,6 +60,7 @@ internal sealed class ChoiceReply(int index, TextTokenizer tokenizer, bool logpr
         return new TokenDelta
         {
             ToolCallFormat = first ? ToolCallFormat : null,
+            Reasoning = first ? Reasoning : ReplyReasoning.None,
             PromptText = echoNow ? echo!.Text : null,
             PromptLogprobs = echoNow && e.PromptLogprobs.Count == echo!.TokenIds.Count ? PromptLogprobsOf(echo.TokenIds, e) : null,
             Index = index,

@@ -52,8 +52,8 @@ public sealed class SessionGrain(
             var raw = turn.Prompt is not null || turn.PromptTokenIds is not null;
             var prompt = turn.PromptTokenIds is { } ids ? TurnPrompt.ForTokenIds(local.Engine.Tokenizer, ids)
                 : turn.Prompt is { } text ? TurnPrompt.ForRawPrompt(local.Engine.Tokenizer, text)
-                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools, turn.ForcedToolCallFormat)
-                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools, turn.ForcedToolCallFormat);
+                : turn.Documents.Count > 0 ? DocumentPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Documents, turn.Tools, turn.ForcedToolCallFormat, turn.ChatTemplateKwargs, turn.ForcedReasoningFormat)
+                : TurnPrompt.ForChat(local.Engine, state.State, turn.Messages, turn.Tools, turn.ForcedToolCallFormat, turn.ChatTemplateKwargs, turn.ForcedReasoningFormat);
             if (prompt.TokenIds.Count == 0)
             {
                 throw new InferenceException(InferenceErrorKind.InvalidRequest, "the prompt encodes to no tokens; send some text", raw ? "prompt" : "messages");
@@ -67,15 +67,16 @@ public sealed class SessionGrain(
                 ? await ring.TryPrefillAsync(local, shardKey, prompt.TokenIds, _kvResident ? state.State.TokenIds : [], stop.Token)
                 : null;
 
+            var options = ConstrainedAfterReasoning(prompt, turn.Options);
             var deltas = Channel.CreateUnbounded<TokenDelta>(new UnboundedChannelOptions { SingleReader = true });
             var choices = new Task[Math.Max(1, turn.Options.N)];
             for (var i = 0; i < choices.Length; i++)
             {
-                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat };
+                var reply = new ChoiceReply(i, local.Engine.Tokenizer, turn.Options.Logprobs, turn.Options.EchoPrompt ? prompt : null) { ToolCallFormat = prompt.ToolCallFormat, Reasoning = ReasoningOf(prompt, options) };
                 var request = new ShardGenerationRequest
                 {
                     PromptTokenIds = prompt.TokenIds,
-                    Options = i == 0 || turn.Options.Seed is null ? turn.Options : turn.Options with { Seed = turn.Options.Seed + i },
+                    Options = i == 0 || options.Seed is null ? options : options with { Seed = options.Seed + i },
                     MaxTokens = maxTokens,
                     SessionKey = i == 0 && turn.Persist ? Key : null,
                     CacheNamespace = turn.CacheNamespace ?? CacheNamespaces.ForTenant(SessionKeys.Split(Key).Tenant),
@@ -180,6 +181,23 @@ public sealed class SessionGrain(
         return local;
     }
 
+    /// <summary>
+    /// A constrained reply (response_format JSON, a forced tool_choice) of a reasoning model reasons freely and is
+    /// constrained from its <c>&lt;/think&gt;</c> on, as vLLM does: at once where the prompt opened the think block
+    /// (DeepSeek-R1 distills, QwQ); where the reply may open it itself (Qwen3, SmolLM3 thinking), the reply either opens
+    /// it first or is constrained from its first token.
+    /// </summary>
+    private static GenerationOptions ConstrainedAfterReasoning(TurnPrompt prompt, GenerationOptions options) =>
+        !IsConstrained(options) ? options
+        : prompt.Reasoning == ReplyReasoning.StartsInside ? options with { ConstrainAfter = ReasoningFormats.CloseTag }
+        : prompt.Reasoning == ReplyReasoning.MayOpenWithTag ? options with { ConstrainAfter = ReasoningFormats.CloseTag, ConstrainAfterOpening = ReasoningFormats.OpenTag }
+        : options;
+
+    private static ReplyReasoning ReasoningOf(TurnPrompt prompt, GenerationOptions options) =>
+        IsConstrained(options) && options.ConstrainAfter is null ? ReplyReasoning.None : prompt.Reasoning;
+
+    private static bool IsConstrained(GenerationOptions options) => options.JsonObjectOutput || options.JsonSchema is not null;
+
     private int MaxTokensFor(GenerationOptions o, int promptTokens, int contextLength, string promptParam)
     {
         var room = contextLength - promptTokens;
@@ -235,7 +253,7 @@ public sealed class SessionGrain(
         var faithful = string.Equals(local.Engine.Tokenizer.DecodeContinuation(replyIds), replyText, StringComparison.Ordinal);
         var s = state.State;
         s.Model = local.Model;
-        s.Messages = [.. prompt.Conversation, new ChatMessage("assistant", replyText)];
+        s.Messages = [.. prompt.Conversation, reply.AsMessage()];
 
         // When the reply's tokens do not decode to its text (a stop string was cut off), the next turn encodes from
         // scratch instead of extending: the engine then reuses only the common prefix, but the tokens stay right.

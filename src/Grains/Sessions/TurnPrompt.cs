@@ -20,6 +20,9 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     /// <summary>With tools: the tool-call format the chat template points to (see <see cref="ToolCallFormats"/>); else null.</summary>
     public string? ToolCallFormat { get; init; }
 
+    /// <summary>How the reply to this prompt begins for reasoning (see <see cref="ReasoningFormats.StartOf"/>); None for raw prompts.</summary>
+    public ReplyReasoning Reasoning { get; init; }
+
     public static TurnPrompt ForRawPrompt(TextTokenizer tokenizer, string prompt) =>
         new(tokenizer.Encode(prompt, addSpecialTokens: true), prompt, [], 0);
 
@@ -37,7 +40,7 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         return new TurnPrompt([.. ids], tokenizer.Decode(ids), [], 0);
     }
 
-    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, string? tools = null, string? forcedToolCallFormat = null)
+    public static TurnPrompt ForChat(IInferenceEngine engine, SessionState state, IReadOnlyList<ChatMessage> incoming, string? tools = null, string? forcedToolCallFormat = null, string? chatTemplateKwargs = null, string? forcedReasoningFormat = null)
     {
         if (engine.ChatTemplate is not { } template)
         {
@@ -46,31 +49,49 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
 
         var toolCallFormat = ToolCallFormatOf(engine, template, tools);
 
-        var added = NewMessages(state.Messages, incoming, HistoryParser(template, forcedToolCallFormat));
+        var (history, added) = Resent(state.Messages, incoming, HistoryParser(template, forcedToolCallFormat));
         if (added.Count == 0)
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, "messages add nothing to the session's history; send at least one new message", "messages");
         }
 
         var tokenizer = engine.Tokenizer;
-        List<ChatMessage> conversation = [.. state.Messages, .. added];
+        List<ChatMessage> conversation = [.. history, .. added];
         string text;
         try
         {
-            text = template.Render(Variables(tokenizer, conversation, tools));
+            text = template.Render(Variables(tokenizer, conversation, tools, chatTemplateKwargs));
         }
         catch (TemplateException ex)
         {
             throw new InferenceException(InferenceErrorKind.InvalidRequest, $"the model's chat template rejected the messages: {ex.Message}", "messages");
         }
 
+        var reasoning = ReasoningFormats.StartOf(ReasoningFormatOf(engine, template, forcedReasoningFormat), text);
         if (state.TokenIds.Count > 0 && state.RenderedText.Length > 0 && text.StartsWith(state.RenderedText, StringComparison.Ordinal))
         {
             var suffix = tokenizer.Encode(text[state.RenderedText.Length..], addSpecialTokens: false, continuation: true);
-            return new TurnPrompt([.. state.TokenIds, .. suffix], text, conversation, state.TokenIds.Count) { ToolCallFormat = toolCallFormat };
+            return new TurnPrompt([.. state.TokenIds, .. suffix], text, conversation, state.TokenIds.Count) { ToolCallFormat = toolCallFormat, Reasoning = reasoning };
         }
 
-        return new TurnPrompt(tokenizer.Encode(text, addSpecialTokens: false), text, conversation, 0) { ToolCallFormat = toolCallFormat };
+        return new TurnPrompt(tokenizer.Encode(text, addSpecialTokens: false), text, conversation, 0) { ToolCallFormat = toolCallFormat, Reasoning = reasoning };
+    }
+
+    /// <summary>
+    /// The reasoning format replies are split in: the gateway's forced one, else the one the template points to — unless
+    /// the tokenizer makes <c>&lt;/think&gt;</c> a special token, which the engine leaves out of reply text, so the
+    /// reply could not be split on it (such a model's replies stay content).
+    /// </summary>
+    internal static string ReasoningFormatOf(IInferenceEngine engine, ChatTemplate template, string? forcedReasoningFormat)
+    {
+        if (forcedReasoningFormat is { } forced)
+        {
+            return forced;
+        }
+
+        var tokenizer = engine.Tokenizer;
+        var hidden = tokenizer.TokenToId(ReasoningFormats.CloseTag) is { } id && tokenizer.IsSpecial(id);
+        return hidden ? ReasoningFormats.None : ReasoningFormats.Detect(template.Source);
     }
 
     /// <summary>
@@ -104,27 +125,39 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
     /// resent message matches its stored one when equal, or when it is the stored reply's tool calls in OpenAI's form
     /// (see <see cref="ResentToolCallTurn"/>, read with <paramref name="toolCallParser"/>); the stored message is kept.
     /// </summary>
-    internal static IReadOnlyList<ChatMessage> NewMessages(IReadOnlyList<ChatMessage> history, IReadOnlyList<ChatMessage> incoming, ToolCallParser? toolCallParser = null)
+    internal static IReadOnlyList<ChatMessage> NewMessages(IReadOnlyList<ChatMessage> history, IReadOnlyList<ChatMessage> incoming, ToolCallParser? toolCallParser = null) =>
+        Resent(history, incoming, toolCallParser).Added;
+
+    /// <summary>
+    /// The history to render and the messages it adds. When the client resent the stored history (see
+    /// <see cref="NewMessages"/>), each stored message is kept, but with the reasoning the client resent (none when it
+    /// sent none back): the prompt is then what the client's own messages render, as Hugging Face's
+    /// apply_chat_template would render them (see <see cref="ResentReasoningTurn"/>).
+    /// </summary>
+    internal static (IReadOnlyList<ChatMessage> History, IReadOnlyList<ChatMessage> Added) Resent(IReadOnlyList<ChatMessage> history, IReadOnlyList<ChatMessage> incoming, ToolCallParser? toolCallParser = null)
     {
         if (history.Count > 0 && incoming.Count >= history.Count)
         {
-            var resent = true;
-            for (var i = 0; i < history.Count && resent; i++)
+            var kept = new List<ChatMessage>(history.Count);
+            for (var i = 0; i < history.Count; i++)
             {
-                resent = history[i] == incoming[i] || ResentToolCallTurn.Matches(history[i], incoming[i], toolCallParser);
+                if (ResentReasoningTurn.Kept(history[i], incoming[i], toolCallParser) is not { } message)
+                {
+                    return (history, incoming);
+                }
+
+                kept.Add(message);
             }
 
-            if (resent)
-            {
-                return [.. incoming.Skip(history.Count)];
-            }
+            return (kept, [.. incoming.Skip(history.Count)]);
         }
 
-        return incoming;
+        return (history, incoming);
     }
 
     // Hugging Face apply_chat_template's variables; the template renders add_generation_prompt's assistant header.
-    internal static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation, string? tools = null)
+    // chat_template_kwargs come on top; the gateway refused any that name a variable set here (checked again, as a 400).
+    internal static Dictionary<string, object?> Variables(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> conversation, string? tools = null, string? chatTemplateKwargs = null)
     {
         var variables = new Dictionary<string, object?>
         {
@@ -136,6 +169,19 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         if (tools is not null)
         {
             variables["tools"] = ParseJson(tools);
+        }
+
+        if (chatTemplateKwargs is not null)
+        {
+            foreach (var kwarg in ParseJson(chatTemplateKwargs).EnumerateObject())
+            {
+                if (ChatTemplateVariables.Reserved.Contains(kwarg.Name))
+                {
+                    throw new InferenceException(InferenceErrorKind.InvalidRequest, $"chat_template_kwargs may not set '{kwarg.Name}': the server sets it", "chat_template_kwargs");
+                }
+
+                variables[kwarg.Name] = kwarg.Value;
+            }
         }
 
         return variables;
@@ -163,6 +209,12 @@ internal sealed record TurnPrompt(IReadOnlyList<int> TokenIds, string Text, IRea
         if (m.ToolCallId is { } id)
         {
             message["tool_call_id"] = id;
+        }
+
+        // Only when there is some: Qwen3's template tests 'reasoning_content is defined and is not none'.
+        if (m.ReasoningContent is { } reasoning)
+        {
+            message["reasoning_content"] = reasoning;
         }
 
         return message;

@@ -55,6 +55,8 @@ public sealed class ModelShardGrain(LocalEngines engines, ILocalSiloDetails silo
             OutputFormat = schema is not null ? OutputFormat.JsonSchema
                 : request.Options.JsonObjectOutput ? OutputFormat.JsonObject : OutputFormat.Text,
             OutputSchema = schema,
+            OutputConstraintAfter = request.Options.ConstrainAfter,
+            OutputConstraintOpening = request.Options.ConstrainAfterOpening,
         };
         using var chunks = ChunkSegments.Track(ServiceProvider.GetRequiredService<ChunkKeyIndex>(), request, generation.Segments, engine.ModelName);
 
