@@ -141,11 +141,13 @@ public interface IComputeBackend : IDisposable
     void GatherRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor output);
 
     /// <summary>
-    /// accumulator[rowIndices[i]] += scales[i] · source[i] for every row i of source (a mixture-of-experts layer adds
-    /// each expert's output to the residual of the tokens routed to it, weighted by the router). source and
-    /// accumulator share one element type and width; rowIndices I32 [n×1] must be distinct; scales F32 [n×1].
+    /// destination[rowIndices[i]] = scales[i] · source[i] (+ destination[rowIndices[i]] when
+    /// <paramref name="accumulate"/>) for every row i of source: a mixture-of-experts layer sums each expert's output,
+    /// weighted by the router, into the rows of the tokens routed to it. The product is rounded to the element type
+    /// before the add, as torch's index_add_ of a scaled expert output. source and destination share one element type
+    /// and width; rowIndices I32 [n×1] must be distinct; scales F32 [n×1].
     /// </summary>
-    void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator);
+    void ScatterScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor destination, bool accumulate);
 
     /// <summary>ids[i] = argmax of logits row i (lowest index wins ties).</summary>
     void Argmax(DeviceTensor logits, DeviceTensor ids);

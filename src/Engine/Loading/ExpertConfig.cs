@@ -40,6 +40,11 @@ public sealed record ExpertConfig
         var mixtral = type == "mixtral";
         var countName = mixtral ? "num_local_experts" : "num_experts";
         var count = r.OptionalInt(countName) ?? (mixtral ? 8 : type == "qwen2_moe" ? 60 : 128);
+        if (count == 0 && !mixtral)
+        {
+            return null; // transformers builds every qwen MoE layer dense when num_experts is 0
+        }
+
         var topK = r.OptionalInt("num_experts_per_tok") ?? (mixtral ? 2 : type == "qwen2_moe" ? 4 : 8);
         if (count < 1 || topK < 1 || topK > count)
         {

@@ -251,7 +251,7 @@ public sealed record ModelConfig
             BosTokenIds = bos,
             BosTokenId = bos is [var first, ..] ? first : null,
             TorchDtype = r.OptionalString("torch_dtype") ?? r.OptionalString("dtype"),
-            Rope = type is "gemma3_text" or "gemma3" ? new RopeScaling() : RopeConfigReader.Read(r, maxPositions),
+            Rope = type is "gemma3_text" or "gemma3" ? new RopeScaling() : RopeConfigReader.Read(r, maxPositions, type),
         };
         return gemma ? GemmaConfigReader.Complete(r, config) : config;
     }

@@ -12,7 +12,7 @@ internal static class RopeConfigReader
 {
     private static readonly string[] Supported = ["default", "linear", "dynamic", "llama3", "yarn", "longrope"];
 
-    public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings)
+    public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings, string? modelType = null)
     {
         // transformers: `rope_parameters = rope_scaling or rope_parameters`, so a non-empty rope_scaling wins.
         var field = r.Has("rope_scaling") && (r.Root.GetProperty("rope_scaling").ValueKind != JsonValueKind.Object || r.Root.GetProperty("rope_scaling").EnumerateObject().Any())
@@ -63,6 +63,13 @@ internal static class RopeConfigReader
             Num(name) ?? throw r.Invalid($"{field}.{name}", $"is required for rope type '{type}' (transformers rejects the config without it)");
 
         var type = Text("rope_type") ?? Text("type") ?? "default";
+
+        // transformers' Phi3Config._rope_scaling_adjustment: phi3 configs naming "su" or "yarn" mean longrope.
+        if (modelType == "phi3" && type is "su" or "yarn")
+        {
+            type = "longrope";
+        }
+
         if (!Supported.Contains(type))
         {
             throw r.Invalid($"{field}.rope_type", $"is '{type}', which InferMesh does not implement; supported: {string.Join(", ", Supported)}");

@@ -77,8 +77,10 @@ public sealed class LlamaModel : IDisposable
         _attn = new(backend.Allocate(maxTokens, qWidth));
         _lse = new(backend.Allocate(maxTokens, c.NumAttentionHeads, DType.F32));
         _o = new(backend.Allocate(maxTokens, c.HiddenSize));
-        _gateUp = new(backend.Allocate(maxTokens, 2 * c.IntermediateSize));
-        _act = new(backend.Allocate(maxTokens, c.IntermediateSize));
+        // A model whose every layer is an expert layer (mixtral) needs no dense MLP buffers; keep a token-sized stub.
+        var denseWidth = c.Experts is { } moe && Enumerable.Range(0, c.NumHiddenLayers).All(moe.AppliesTo) ? 1 : c.IntermediateSize;
+        _gateUp = new(backend.Allocate(maxTokens, 2 * denseWidth));
+        _act = new(backend.Allocate(maxTokens, denseWidth));
         _last = new(backend.Allocate(maxSequences, c.HiddenSize));
         _lastNorm = new(backend.Allocate(maxSequences, c.HiddenSize));
         _logits = new(backend.Allocate(maxSequences, c.VocabSize, DType.F32));
@@ -202,30 +204,28 @@ public sealed class LlamaModel : IDisposable
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
             b.AddRmsNorm(x, OutputNorm(o, w.AttentionOutputNorm, t), w.PostAttentionNorm, eps, h);
+            DeviceTensor feedForward;
             if (w.Experts is { } experts)
             {
-                // The experts add into the residual themselves; the next layer's norm reads it.
-                _experts!.AddInto(experts, h, x);
-                if (l + 1 < layers.Count)
-                {
-                    b.RmsNorm(x, layers[l + 1].InputNorm, eps, h);
-                }
-
-                continue;
-            }
-
-            b.MatMul(h, w.GateUpProjection!, w.GateUpBias, gateUp);
-            if (Config.Activation == MlpActivation.GeluTanh)
-            {
-                b.GeluTanhGlu(gateUp, act);
+                feedForward = _experts!.Compute(experts, h);
             }
             else
             {
-                b.SwiGlu(gateUp, act);
+                b.MatMul(h, w.GateUpProjection!, w.GateUpBias, gateUp);
+                if (Config.Activation == MlpActivation.GeluTanh)
+                {
+                    b.GeluTanhGlu(gateUp, act);
+                }
+                else
+                {
+                    b.SwiGlu(gateUp, act);
+                }
+
+                b.MatMul(act, w.DownProjection!, w.DownBias, o);
+                feedForward = o;
             }
 
-            b.MatMul(act, w.DownProjection!, w.DownBias, o);
-            var mlpOutput = OutputNorm(o, w.MlpOutputNorm, t);
+            var mlpOutput = OutputNorm(feedForward, w.MlpOutputNorm, t);
             if (l + 1 < layers.Count)
             {
                 b.AddRmsNorm(x, mlpOutput, layers[l + 1].InputNorm, eps, h);

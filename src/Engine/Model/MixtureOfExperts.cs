@@ -5,25 +5,30 @@ using InferMesh.Kernels.Numerics;
 namespace InferMesh.Engine.Model;
 
 /// <summary>
-/// The sparse feed-forward of a mixture-of-experts layer, added into the residual stream:
-/// x += Σ_{e ∈ topK(softmax(router(h)))} w_e · down_e(silu(gate_e(h)) · up_e(h)) [+ sigmoid(g·h) · shared(h)],
-/// as transformers' MixtralSparseMoeBlock / Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock compute it (softmax in
-/// float32, top-k, optional renormalisation, weights cast to the activation type). Routing is decided on the host:
-/// the router's logits ([rows × experts], a few KB) come down once per layer, then each chosen expert runs its two
-/// GEMMs over just the rows routed to it (gathered, computed, scaled and added back with <see cref="IComputeBackend.AddScaledRows"/>).
-/// The host round trip makes a step of an expert model uncapturable as a device graph. Buffers are sized once for
-/// <c>maxRows</c>; views of them are cached per row count, so a step allocates nothing.
+/// The sparse feed-forward of a mixture-of-experts layer:
+/// Σ_{e ∈ topK(softmax(router(h)))} w_e · down_e(silu(gate_e(h)) · up_e(h)) [+ sigmoid(g·h) · shared(h)],
+/// as transformers' MixtralSparseMoeBlock / Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock compute it: router logits
+/// in the activation type, softmax in float32, top-k, optional renormalisation, weights cast back to the activation
+/// type, expert outputs summed in expert order into a buffer that the caller then adds to the residual. Routing is
+/// decided on the host: the router's logits ([rows × experts], a few KB) come down once per layer, then each chosen
+/// expert runs its two GEMMs over just the rows routed to it (gathered, computed, and scattered back with
+/// <see cref="IComputeBackend.ScatterScaledRows"/> — written for the rows it reaches first, added for the others, so
+/// the sum needs no zeroing). The host round trip makes a step of an expert model uncapturable as a device graph.
+/// Buffers are sized once for <c>maxRows</c>; views of them are cached per row count, so a step allocates nothing.
 /// </summary>
 public sealed class MixtureOfExperts : IDisposable
 {
     private readonly IComputeBackend _backend;
     private readonly ExpertConfig _experts;
-    private readonly DeviceTensor _logits, _gathered, _gateUp, _act, _out, _rows, _scales, _identity;
+    private readonly DeviceTensor _logits, _gathered, _gateUp, _act, _out, _sum, _rows, _scales, _identity;
     private readonly DeviceTensor? _sharedGateUp, _sharedAct, _sharedOut, _sharedGate;
     private readonly Dictionary<DeviceTensor, DeviceTensor?[]> _views = [];
     private readonly float[] _hostLogits;
     private readonly int[] _counts, _expertRows;
     private readonly float[] _expertScales, _hostShared;
+    private readonly bool[] _reached;
+    private readonly int[] _partRows;
+    private readonly float[] _partScales;
 
     public MixtureOfExperts(IComputeBackend backend, ModelConfig config, int maxRows)
     {
@@ -36,6 +41,7 @@ public sealed class MixtureOfExperts : IDisposable
         _gateUp = backend.Allocate(maxRows, 2 * _experts.IntermediateSize);
         _act = backend.Allocate(maxRows, _experts.IntermediateSize);
         _out = backend.Allocate(maxRows, hidden);
+        _sum = backend.Allocate(maxRows, hidden);
         _rows = backend.Allocate(maxRows, 1, DType.I32);
         _scales = backend.Allocate(maxRows, 1, DType.F32);
         _identity = backend.Allocate(maxRows, 1, DType.I32);
@@ -53,10 +59,13 @@ public sealed class MixtureOfExperts : IDisposable
         _expertRows = new int[e * maxRows];
         _expertScales = new float[e * maxRows];
         _hostShared = new float[maxRows];
+        _reached = new bool[maxRows];
+        _partRows = new int[maxRows];
+        _partScales = new float[maxRows];
     }
 
-    /// <summary>residual += the layer's expert mixture of <paramref name="normed"/> (both [rows × hidden]).</summary>
-    public void AddInto(ExpertLayerWeights weights, DeviceTensor normed, DeviceTensor residual)
+    /// <summary>The layer's expert mixture of <paramref name="normed"/> [rows × hidden], in a buffer valid until the next call.</summary>
+    public DeviceTensor Compute(ExpertLayerWeights weights, DeviceTensor normed)
     {
         var b = _backend;
         var rows = normed.Rows;
@@ -66,7 +75,9 @@ public sealed class MixtureOfExperts : IDisposable
         b.Download(logits, _hostLogits.AsSpan(0, rows * count));
         Route(rows);
 
+        var sum = View(_sum, rows);
         var maxRows = _rows.Rows;
+        Array.Clear(_reached, 0, rows);
         for (var e = 0; e < count; e++)
         {
             var n = _counts[e];
@@ -76,9 +87,7 @@ public sealed class MixtureOfExperts : IDisposable
             }
 
             var expertRows = View(_rows, n);
-            var scales = View(_scales, n);
             b.Upload(_expertRows.AsSpan(e * maxRows, n), expertRows);
-            b.Upload(_expertScales.AsSpan(e * maxRows, n), scales);
             var gathered = View(_gathered, n);
             var gateUp = View(_gateUp, n);
             var act = View(_act, n);
@@ -87,7 +96,15 @@ public sealed class MixtureOfExperts : IDisposable
             b.MatMul(gathered, weights.GateUp[e], null, gateUp);
             b.SwiGlu(gateUp, act);
             b.MatMul(act, weights.Down[e], null, output);
-            b.AddScaledRows(output, expertRows, scales, residual);
+
+            // Rows this expert reaches first are written, the others added to (experts in index order, as transformers'
+            // index_add_ loop), so the buffer's previous contents never leak in.
+            Scatter(output, e * maxRows, n, accumulate: false);
+            Scatter(output, e * maxRows, n, accumulate: true);
+            for (var i = 0; i < n; i++)
+            {
+                _reached[_expertRows[(e * maxRows) + i]] = true;
+            }
         }
 
         if (weights.SharedGateUp is { } sharedGateUp)
@@ -101,13 +118,60 @@ public sealed class MixtureOfExperts : IDisposable
             b.Download(gate, _hostShared.AsSpan(0, rows));
             for (var r = 0; r < rows; r++)
             {
-                _hostShared[r] = ToActivation(1f / (1f + MathF.Exp(-_hostShared[r])));
+                _hostShared[r] = ToActivation(1f / (1f + MathF.Exp(-ToActivation(_hostShared[r]))));
             }
 
             var scales = View(_scales, rows);
             b.Upload(_hostShared.AsSpan(0, rows), scales);
-            b.AddScaledRows(shared, View(_identity, rows), scales, residual);
+            b.ScatterScaledRows(shared, View(_identity, rows), scales, sum, accumulate: true);
         }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Scatters the rows of an expert's output whose token this layer has not reached yet (write) or has (accumulate).
+    /// Uploads are ordered on the backend's stream with the kernels around them, so one index buffer serves both steps.
+    /// </summary>
+    private void Scatter(DeviceTensor output, int at, int n, bool accumulate)
+    {
+        var part = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (_reached[_expertRows[at + i]] == accumulate)
+            {
+                _partRows[part] = i;
+                _partScales[part] = _expertScales[at + i];
+                part++;
+            }
+        }
+
+        if (part == 0)
+        {
+            return;
+        }
+
+        var b = _backend;
+        var sum = View(_sum, _sum.Rows);
+        var rows = View(_rows, part);
+        var scales = View(_scales, part);
+        var source = output;
+        if (part < n)
+        {
+            // Bring the subset's output rows to the front of the gathered buffer (its input is consumed by now).
+            source = View(_gathered, part);
+            b.Upload(_partRows.AsSpan(0, part), rows);
+            b.GatherRows(output, rows, source);
+        }
+
+        for (var j = 0; j < part; j++)
+        {
+            _partRows[j] = _expertRows[at + _partRows[j]];
+        }
+
+        b.Upload(_partRows.AsSpan(0, part), rows);
+        b.Upload(_partScales.AsSpan(0, part), scales);
+        b.ScatterScaledRows(source, rows, scales, sum, accumulate);
     }
 
     /// <summary>Fills each expert's row list and weights from the downloaded router logits.</summary>
@@ -119,15 +183,18 @@ public sealed class MixtureOfExperts : IDisposable
         Array.Clear(_counts);
         Span<int> chosen = stackalloc int[k];
         Span<float> weight = stackalloc float[k];
+        Span<bool> taken = count <= 1024 ? stackalloc bool[count] : new bool[count];
         for (var r = 0; r < rows; r++)
         {
             var row = _hostLogits.AsSpan(r * count, count);
 
-            // softmax in float32, then the k largest (the lower index first on ties).
+            // The gate Linear's output is in the activation type; softmax in float32; then the k largest (the lower index
+            // first on ties; NaN counts as largest, as torch.topk orders it, so a broken row still routes somewhere).
             var max = float.NegativeInfinity;
-            foreach (var v in row)
+            for (var e = 0; e < count; e++)
             {
-                max = MathF.Max(max, v);
+                row[e] = ToActivation(row[e]);
+                max = MathF.Max(max, row[e]);
             }
 
             var sum = 0f;
@@ -142,22 +209,23 @@ public sealed class MixtureOfExperts : IDisposable
                 row[e] /= sum;
             }
 
+            taken.Clear();
             var total = 0f;
             for (var j = 0; j < k; j++)
             {
                 var best = -1;
                 for (var e = 0; e < count; e++)
                 {
-                    if (row[e] >= 0 && (best < 0 || row[e] > row[best]))
+                    if (!taken[e] && (best < 0 || Larger(row[e], row[best])))
                     {
                         best = e;
                     }
                 }
 
+                taken[best] = true;
                 chosen[j] = best;
                 weight[j] = row[best];
                 total += row[best];
-                row[best] = -1; // taken
             }
 
             for (var j = 0; j < k; j++)
@@ -170,6 +238,8 @@ public sealed class MixtureOfExperts : IDisposable
             }
         }
     }
+
+    private static bool Larger(float a, float b) => float.IsNaN(a) ? !float.IsNaN(b) : a > b;
 
     /// <summary>transformers casts the routing weights to the activation type before scaling the expert outputs.</summary>
     private float ToActivation(float value) => _backend.ActivationType switch
@@ -192,7 +262,7 @@ public sealed class MixtureOfExperts : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { _logits, _gathered, _gateUp, _act, _out, _rows, _scales, _identity, _sharedGateUp, _sharedAct, _sharedOut, _sharedGate })
+        foreach (var t in new[] { _logits, _gathered, _gateUp, _act, _out, _sum, _rows, _scales, _identity, _sharedGateUp, _sharedAct, _sharedOut, _sharedGate })
         {
             t?.Dispose();
         }

@@ -44,7 +44,7 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
             if (w.Experts is { } experts)
             {
-                m.Experts!.AddInto(experts, m.Normed, m.Hidden);
+                b.Add(m.Hidden, m.Experts!.Compute(experts, m.Normed));
                 continue;
             }
 

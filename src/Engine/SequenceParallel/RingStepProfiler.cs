@@ -18,7 +18,7 @@ public sealed class RingStepProfiler(IComputeBackend backend, LlamaWeights weigh
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 2);
         rows += rows % 2;
         var c = weights.Config;
-        if (weights.Layers[0].GateUpProjection is null)
+        if (weights.Layers.Any(layer => layer.GateUpProjection is null))
         {
             throw new NotSupportedException($"{c.Path}: the ring step profiler measures a dense MLP; this mixture-of-experts model's per-token cost depends on its routing, which the profiler does not model.");
         }

@@ -363,13 +363,13 @@ public sealed class CpuBackend : IComputeBackend
         CpuIndexing.GatherRows(s, i, o, "row index", nameof(rowIndices));
     }
 
-    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator)
+    public void ScatterScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor destination, bool accumulate)
     {
         CpuTensor src = F32(source, nameof(source));
         CpuTensor i = I32(rowIndices, nameof(rowIndices), src.Rows, 1);
         CpuTensor w = F32(scales, nameof(scales), src.Rows, 1);
-        CpuTensor acc = F32(accumulator, nameof(accumulator), cols: src.Cols);
-        CpuIndexing.AddScaledRows(src, i, w, acc);
+        CpuTensor dst = F32(destination, nameof(destination), cols: src.Cols);
+        CpuIndexing.ScatterScaledRows(src, i, w, dst, accumulate);
     }
 
     public void Argmax(DeviceTensor logits, DeviceTensor ids)

@@ -30,31 +30,40 @@ internal static class CpuIndexing
     }
 
     /// <summary>
-    /// accumulator[indices[i]] += scales[i] · source[i] after checking every index (in range and distinct, so the result
-    /// does not depend on the order of the rows); each product is rounded before the add, as torch's index_add_ of a
-    /// scaled expert output.
+    /// destination[indices[i]] = scales[i] · source[i] (+ destination[indices[i]] when accumulating) after checking every
+    /// index (in range and distinct, so the result does not depend on the order of the rows). float32 throughout.
     /// </summary>
-    public static void AddScaledRows(CpuTensor source, CpuTensor indices, CpuTensor scales, CpuTensor accumulator)
+    public static void ScatterScaledRows(CpuTensor source, CpuTensor indices, CpuTensor scales, CpuTensor destination, bool accumulate)
     {
         ReadOnlySpan<int> rows = indices.AsIntSpan();
-        var seen = new HashSet<int>();
-        for (int i = 0; i < rows.Length; i++)
+        bool[] seen = System.Buffers.ArrayPool<bool>.Shared.Rent(destination.Rows);
+        try
         {
-            if ((uint)rows[i] >= (uint)accumulator.Rows || !seen.Add(rows[i]))
+            Array.Clear(seen, 0, destination.Rows);
+            for (int i = 0; i < rows.Length; i++)
             {
-                throw new ArgumentOutOfRangeException(
-                    "rowIndices", rows[i], $"row index {rows[i]} at row {i} is outside the {accumulator.Rows} rows of {accumulator} or repeats an earlier one.");
+                if ((uint)rows[i] >= (uint)destination.Rows || seen[rows[i]])
+                {
+                    throw new ArgumentOutOfRangeException(
+                        "rowIndices", rows[i], $"row index {rows[i]} at row {i} is outside the {destination.Rows} rows of {destination} or repeats an earlier one.");
+                }
+
+                seen[rows[i]] = true;
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<bool>.Shared.Return(seen);
         }
 
         for (int i = 0; i < rows.Length; i++)
         {
             float scale = scales.FloatRow(i)[0];
             ReadOnlySpan<float> from = source.FloatRow(i);
-            Span<float> to = accumulator.FloatRow(rows[i]);
+            Span<float> to = destination.FloatRow(rows[i]);
             for (int c = 0; c < from.Length; c++)
             {
-                to[c] += scale * from[c];
+                to[c] = accumulate ? to[c] + (scale * from[c]) : scale * from[c];
             }
         }
     }

@@ -177,20 +177,21 @@ public sealed partial class CudaBackend
         Kernels(type).SwiGlu(stream, As(g, type, SlotInputA), result);
     }
 
-    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator)
+    public void ScatterScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor destination, bool accumulate)
     {
+        // Indices are not range-checked on the device (that would need a download); MixtureOfExperts builds them.
         Enter();
         var src = Float(source, nameof(source));
         var rows = Index(rowIndices, nameof(rowIndices));
         var w = Float(scales, nameof(scales));
-        var acc = Float(accumulator, nameof(accumulator));
+        var acc = Float(destination, nameof(destination));
         if (rows.ElementCount != src.Rows || w.ElementCount != src.Rows || w.DType != DType.F32)
             throw new ArgumentException($"rowIndices {rows} and scales {w} (F32) must hold one entry per row of source {src}.", nameof(scales));
         if (acc.Cols != src.Cols || acc.DType != src.DType)
-            throw new ArgumentException($"accumulator {acc} must have the type and width of source {src}.", nameof(accumulator));
+            throw new ArgumentException($"destination {acc} must have the type and width of source {src}.", nameof(destination));
         if (src.ElementCount == 0)
             return;
-        Kernels(acc.DType).AddScaledRows(stream, src, rows, w, acc);
+        Kernels(acc.DType).ScatterScaledRows(stream, src, rows, w, acc, accumulate);
     }
 
     public void Argmax(DeviceTensor logits, DeviceTensor ids)

@@ -96,8 +96,12 @@ internal static class ElementwiseKernels
         }
     }
 
-    /// <summary>accumulator[indices[r]] += scales[r] · source[r]; one thread per element of source (indices are distinct).</summary>
-    public static void AddScaledRows<T, C>(ArrayView<T> source, ArrayView<int> indices, ArrayView<float> scales, ArrayView<T> accumulator, int rows, int cols)
+    /// <summary>
+    /// destination[indices[r]] = round(scales[r] · source[r]) (+ destination[indices[r]] when accumulate is 1); one
+    /// thread per element of source (indices are distinct). The product is rounded to T first, as torch's index_add_
+    /// of a bf16 expert output times its bf16 weight.
+    /// </summary>
+    public static void ScatterScaledRows<T, C>(ArrayView<T> source, ArrayView<int> indices, ArrayView<float> scales, ArrayView<T> destination, int rows, int cols, int accumulate)
         where T : unmanaged
         where C : struct, IElementCodec<T>
     {
@@ -109,7 +113,8 @@ internal static class ElementwiseKernels
             int r = i / cols;
             int c = i - r * cols;
             long target = (long)indices[r] * cols + c;
-            accumulator[target] = codec.Encode(codec.Decode(accumulator[target]) + scales[r] * codec.Decode(source[i]));
+            float product = codec.Decode(codec.Encode(scales[r] * codec.Decode(source[i])));
+            destination[target] = codec.Encode(accumulate != 0 ? codec.Decode(destination[target]) + product : product);
         }
     }
 

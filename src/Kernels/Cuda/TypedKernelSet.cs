@@ -30,7 +30,7 @@ internal abstract class TypedKernelSet
 
     public abstract void SwiGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
 
-    public abstract void AddScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor accumulator);
+    public abstract void ScatterScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor destination, bool accumulate);
 
     public abstract void GeluTanhGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output);
 
@@ -90,7 +90,7 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int>? writeKv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, int, int, int, int, int, float>? ropeWriteQkv;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? swiGlu;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>? addScaledRows;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int, int>? scatterScaledRows;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>? geluTanhGlu;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, int, float>? scale;
     private Action<AcceleratorStream, KernelConfig, ArrayView<T>, int, float>? softCap;
@@ -176,10 +176,10 @@ internal sealed class TypedKernelSet<T, C>(Accelerator accelerator) : TypedKerne
         swiGlu(stream, Elementwise(output.ElementCount), Data(gateUp), Data(output), output.Rows, output.Cols);
     }
 
-    public override void AddScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor accumulator)
+    public override void ScatterScaledRows(AcceleratorStream stream, CudaTensor source, CudaTensor indices, CudaTensor scales, CudaTensor destination, bool accumulate)
     {
-        addScaledRows ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int>(ElementwiseKernels.AddScaledRows<T, C>);
-        addScaledRows(stream, Elementwise(source.ElementCount), Data(source), indices.Ints, scales.Floats, Data(accumulator), source.Rows, source.Cols);
+        scatterScaledRows ??= accelerator.LoadKernel<ArrayView<T>, ArrayView<int>, ArrayView<float>, ArrayView<T>, int, int, int>(ElementwiseKernels.ScatterScaledRows<T, C>);
+        scatterScaledRows(stream, Elementwise(source.ElementCount), Data(source), indices.Ints, scales.Floats, Data(destination), source.Rows, source.Cols, accumulate ? 1 : 0);
     }
 
     public override void GeluTanhGlu(AcceleratorStream stream, CudaTensor gateUp, CudaTensor output)

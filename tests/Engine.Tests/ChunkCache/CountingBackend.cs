@@ -90,7 +90,7 @@ internal class CountingBackend(IComputeBackend inner) : IComputeBackend
 
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y) => Launch(() => inner.MatMul(x, weight, bias, y));
 
-    public void AddScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor accumulator) => Launch(() => inner.AddScaledRows(source, rowIndices, scales, accumulator));
+    public void ScatterScaledRows(DeviceTensor source, DeviceTensor rowIndices, DeviceTensor scales, DeviceTensor destination, bool accumulate) => Launch(() => inner.ScatterScaledRows(source, rowIndices, scales, destination, accumulate));
 
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => Launch(() => inner.SiluMul(gate, up, output));
 

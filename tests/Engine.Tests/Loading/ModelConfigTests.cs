@@ -92,6 +92,21 @@ public sealed class ModelConfigTests
     }
 
     [Fact]
+    public void A_phi3_config_naming_su_scaling_means_longrope_as_transformers_reads_it()
+    {
+        var c = Parse("{\"model_type\":\"phi3\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"original_max_position_embeddings\":64,\"max_position_embeddings\":256,\"rope_scaling\":{\"type\":\"su\",\"short_factor\":[1,1,1,1,1,1,1,1],\"long_factor\":[2,2,2,2,2,2,2,2]}}");
+        Assert.Equal("longrope", c.Rope.Type);
+        Assert.Equal(4, c.Rope.Factor);
+    }
+
+    [Fact]
+    public void Qwen_moe_with_zero_experts_is_a_dense_model()
+    {
+        var c = Parse("{\"model_type\":\"qwen2_moe\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"num_experts\":0}");
+        Assert.Null(c.Experts);
+    }
+
+    [Fact]
     public void Longrope_without_its_factor_lists_is_refused_naming_the_missing_list()
     {
         var e = Assert.Throws<ModelLoadException>(() => Parse("{" + Base + ",\"rope_scaling\":{\"rope_type\":\"longrope\",\"long_factor\":[1.0]}}"));

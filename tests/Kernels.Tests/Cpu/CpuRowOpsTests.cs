@@ -268,15 +268,16 @@ public sealed class CpuRowOpsTests
     public void Expert_outputs_are_scaled_and_added_to_their_rows()
     {
         using var backend = new CpuBackend(threads: 1);
-        InferMesh.Kernels.Tests.Cuda.KernelChecks.AddScaledRows(backend, 6, 11, 20, 19);
+        InferMesh.Kernels.Tests.Cuda.KernelChecks.ScatterScaledRows(backend, 6, 11, 20, 19, accumulate: true);
+        InferMesh.Kernels.Tests.Cuda.KernelChecks.ScatterScaledRows(backend, 3, 7, 12, 21, accumulate: false);
     }
 
     [Fact]
     public void Adding_two_rows_into_the_same_accumulator_row_is_refused()
     {
         using var backend = new CpuBackend(threads: 1);
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => backend.AddScaledRows(
-            backend.Tensor(new float[8], 2, 4), backend.Ints([3, 3], 2, 1), backend.Tensor([1f, 1f], 2, 1), backend.Tensor(new float[20], 5, 4)));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => backend.ScatterScaledRows(
+            backend.Tensor(new float[8], 2, 4), backend.Ints([3, 3], 2, 1), backend.Tensor([1f, 1f], 2, 1), backend.Tensor(new float[20], 5, 4), accumulate: true));
         Assert.Contains("repeats", error.Message);
     }
 }

@@ -187,29 +187,36 @@ internal static class KernelChecks
         Assert.Equal(expectedValues, Download(backend, vc));
     }
 
-    /// <summary>AddScaledRows of a few rows into shuffled distinct rows of a larger accumulator, against the same sum in float64.</summary>
-    public static void AddScaledRows(IComputeBackend backend, int rows, int accumulatorRows, int cols, int seed)
+    /// <summary>
+    /// ScatterScaledRows of a few rows into shuffled distinct rows of a larger destination, against the same sum (or
+    /// overwrite) in float64 with the product rounded to the backend's element type first; other rows stay untouched.
+    /// </summary>
+    public static void ScatterScaledRows(IComputeBackend backend, int rows, int destinationRows, int cols, int seed, bool accumulate)
     {
         var random = new Random(seed);
         var source = Bf16Random(random, rows * cols, 2f);
-        var before = Bf16Random(random, accumulatorRows * cols, 2f);
-        var pool = Enumerable.Range(0, accumulatorRows).ToArray();
+        var before = Bf16Random(random, destinationRows * cols, 2f);
+        var pool = Enumerable.Range(0, destinationRows).ToArray();
         random.Shuffle(pool);
         var indices = pool.Take(rows).ToArray();
         var scales = Enumerable.Range(0, rows).Select(_ => (float)random.NextDouble()).ToArray();
         using var ts = Upload(backend, source, rows, cols);
         using var ti = Upload(backend, indices, rows, 1);
         using var tw = Upload(backend, scales, rows, 1, DType.F32);
-        using var ta = Upload(backend, before, accumulatorRows, cols);
-        backend.AddScaledRows(ts, ti, tw, ta);
+        using var ta = Upload(backend, before, destinationRows, cols);
+        backend.ScatterScaledRows(ts, ti, tw, ta, accumulate);
         var expected = (float[])before.Clone();
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < cols; c++)
-                expected[indices[r] * cols + c] = (float)(before[indices[r] * cols + c] + (double)scales[r] * source[r * cols + c]);
+            {
+                double product = (double)scales[r] * source[r * cols + c];
+                int at = indices[r] * cols + c;
+                expected[at] = (float)(accumulate ? before[at] + product : product);
+            }
         }
 
-        AssertClose(Download(backend, ta), expected, Tolerance(backend), $"AddScaledRows {rows} rows into {accumulatorRows}x{cols}");
+        AssertClose(Download(backend, ta), expected, Tolerance(backend), $"ScatterScaledRows {rows} rows into {destinationRows}x{cols} accumulate={accumulate}");
     }
 
     /// <summary>SwiGlu over packed gate | up rows against silu(gate)·up in float64.</summary>

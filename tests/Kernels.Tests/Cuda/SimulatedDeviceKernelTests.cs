@@ -57,7 +57,8 @@ public abstract class SimulatedDeviceKernelTests(DType activationType) : IDispos
     [Fact]
     public void Expert_outputs_are_scaled_and_added_to_their_rows()
     {
-        KernelChecks.AddScaledRows(backend, 5, 13, 24, 18);
+        KernelChecks.ScatterScaledRows(backend, 5, 13, 24, 18, accumulate: true);
+        KernelChecks.ScatterScaledRows(backend, 4, 9, 16, 20, accumulate: false);
     }
 
     [Fact]
