@@ -9,7 +9,7 @@ namespace InferMesh.Engine.Loading;
 /// </summary>
 public sealed record ModelConfig
 {
-    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "gemma3", "mixtral", "qwen2_moe", "qwen3_moe"];
+    public static readonly string[] SupportedTypes = ["llama", "qwen2", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "gemma3", "mixtral", "qwen2_moe", "qwen3_moe", "smollm3", "granite"];
 
     public required string Path { get; init; }
 
@@ -51,6 +51,9 @@ public sealed record ModelConfig
 
     /// <summary>RMSNorm over each query and key head before RoPE, weights self_attn.q_norm / k_norm (qwen3).</summary>
     public bool QkNorm { get; init; }
+
+    /// <summary>Per layer, whether it applies RoPE (SmolLM3's NoPE layers); null when every layer does.</summary>
+    public IReadOnlyList<bool>? RopeLayers { get; init; }
 
     /// <summary>The mixture-of-experts layout, or null for a dense model.</summary>
     public ExpertConfig? Experts { get; init; }
@@ -101,6 +104,12 @@ public sealed record ModelConfig
 
     /// <summary>final_logit_softcapping: logits become tanh(l/cap)·cap; null for none.</summary>
     public float? FinalLogitSoftCap { get; init; }
+
+    /// <summary>Granite's residual_multiplier: each attention / MLP output is scaled by it before joining the residual; null for 1.</summary>
+    public float? ResidualMultiplier { get; init; }
+
+    /// <summary>Granite's logits_scaling: logits are divided by it; null for 1.</summary>
+    public float? LogitsDivisor { get; init; }
 
     /// <summary>Prefixes of the text model's tensors (embed_tokens, layers, norm), tried in order: "model." except for Gemma 3's multimodal checkpoints.</summary>
     public IReadOnlyList<string> WeightPrefixes { get; init; } = ["model."];
@@ -198,7 +207,7 @@ public sealed record ModelConfig
         var layers = Positive(r, "num_hidden_layers");
 
         // transformers' defaults when the key is absent (LlamaConfig 2048, MistralConfig 4096·32, Qwen2Config 32768).
-        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" or "mixtral" => 131072, "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe" => 32768, "phi3" => 4096, _ => 2048 };
+        var maxPositions = r.OptionalInt("max_position_embeddings") ?? type switch { "mistral" or "mixtral" => 131072, "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe" or "smollm3" => 32768, "phi3" => 4096, _ => 2048 };
         if (maxPositions <= 0)
         {
             throw r.Invalid("max_position_embeddings", $"must be positive (got {maxPositions})");
@@ -207,9 +216,10 @@ public sealed record ModelConfig
         var attentionBias = r.OptionalBool("attention_bias") ?? false;
 
         // Only mistral, phi3 and qwen2/qwen3 have a sliding window; qwen2/qwen3 use it only when use_sliding_window is true.
-        var qwen = type is "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe";
+        var qwen = type is "qwen2" or "qwen3" or "qwen2_moe" or "qwen3_moe" or "smollm3";
+        var ropeLayers = RopeLayerPattern.Read(r, type, layers);
         int? window = type is "mistral" or "mixtral" or "phi3" or "gemma2" or "gemma3_text" or "gemma3" || (qwen && r.OptionalBool("use_sliding_window") == true) ? r.OptionalInt("sliding_window") : null;
-        var layerTypes = r.OptionalStringList("layer_types") ?? (gemma ? GemmaConfigReader.DefaultLayerTypes(r, type, layers) : null);
+        var layerTypes = r.OptionalStringList("layer_types") ?? (gemma ? GemmaConfigReader.DefaultLayerTypes(r, type, layers) : RopeLayerPattern.DefaultLayerTypes(r, ropeLayers));
         if (layerTypes is not null)
         {
             if (layerTypes.Count != layers)
@@ -237,12 +247,13 @@ public sealed record ModelConfig
             VocabSize = Positive(r, "vocab_size"),
             RmsNormEps = (float)(r.OptionalDouble("rms_norm_eps") ?? 1e-6),
             MaxPositionEmbeddings = maxPositions,
-            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
-            QkvBias = type is "qwen2" or "qwen2_moe" || (type is "llama" or "qwen3" or "qwen3_moe" && attentionBias),
-            OutputBias = type is "llama" or "qwen3" or "qwen3_moe" && attentionBias,
+            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? type == "smollm3",
+            QkvBias = type is "qwen2" or "qwen2_moe" || (type is "llama" or "granite" or "smollm3" or "qwen3" or "qwen3_moe" && attentionBias),
+            OutputBias = type is "llama" or "granite" or "smollm3" or "qwen3" or "qwen3_moe" && attentionBias,
+            RopeLayers = ropeLayers,
             QkNorm = type is "qwen3" or "qwen3_moe",
             Experts = ExpertConfig.Read(r, type, layers),
-            MlpBias = type == "llama" && (r.OptionalBool("mlp_bias") ?? false),
+            MlpBias = type is "llama" or "granite" or "smollm3" && (r.OptionalBool("mlp_bias") ?? false),
             FusedProjections = type == "phi3",
             SlidingWindow = window is > 0 ? window : null,
             LayerTypes = layerTypes,
@@ -251,9 +262,9 @@ public sealed record ModelConfig
             BosTokenIds = bos,
             BosTokenId = bos is [var first, ..] ? first : null,
             TorchDtype = r.OptionalString("torch_dtype") ?? r.OptionalString("dtype"),
-            Rope = type is "gemma3_text" or "gemma3" ? new RopeScaling() : RopeConfigReader.Read(r, maxPositions, type),
+            Rope = type is "gemma3_text" or "gemma3" ? new RopeScaling() : RopeConfigReader.Read(r, maxPositions, type, defaultTheta: type == "smollm3" ? 2_000_000 : 10_000),
         };
-        return gemma ? GemmaConfigReader.Complete(r, config) : config;
+        return gemma ? GemmaConfigReader.Complete(r, config) : GraniteMultipliers.Complete(r, config);
     }
 
     private static int Positive(ConfigReader r, string name)
@@ -285,6 +296,8 @@ public sealed record ModelConfig
                 case "Gemma2ForCausalLM": return "gemma2";
                 case "Gemma3ForCausalLM": return "gemma3_text";
                 case "Gemma3ForConditionalGeneration": return "gemma3";
+                case "SmolLM3ForCausalLM": return "smollm3";
+                case "GraniteForCausalLM": return "granite";
             }
         }
 

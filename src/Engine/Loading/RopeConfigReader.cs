@@ -12,7 +12,7 @@ internal static class RopeConfigReader
 {
     private static readonly string[] Supported = ["default", "linear", "dynamic", "llama3", "yarn", "longrope"];
 
-    public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings, string? modelType = null)
+    public static RopeScaling Read(ConfigReader r, int maxPositionEmbeddings, string? modelType = null, double defaultTheta = 10_000)
     {
         // transformers: `rope_parameters = rope_scaling or rope_parameters`, so a non-empty rope_scaling wins.
         var field = r.Has("rope_scaling") && (r.Root.GetProperty("rope_scaling").ValueKind != JsonValueKind.Object || r.Root.GetProperty("rope_scaling").EnumerateObject().Any())
@@ -23,7 +23,7 @@ internal static class RopeConfigReader
         var topPartial = r.OptionalDouble("partial_rotary_factor");
         if (parameters is not { } p)
         {
-            return new RopeScaling { Theta = topTheta ?? 10000, PartialRotaryFactor = topPartial ?? 1 };
+            return new RopeScaling { Theta = topTheta ?? defaultTheta, PartialRotaryFactor = topPartial ?? 1 };
         }
 
         if (p.ValueKind != JsonValueKind.Object)
@@ -146,7 +146,7 @@ internal static class RopeConfigReader
         return new RopeScaling
         {
             Type = type,
-            Theta = Num("rope_theta") ?? topTheta ?? 10000,
+            Theta = Num("rope_theta") ?? topTheta ?? defaultTheta,
             Factor = factor,
             LowFreqFactor = low,
             HighFreqFactor = high,

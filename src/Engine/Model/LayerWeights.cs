@@ -51,6 +51,9 @@ public sealed class LayerWeights : IDisposable
     /// <summary>0 = full attention; otherwise this layer's sliding window.</summary>
     public int SlidingWindow { get; init; }
 
+    /// <summary>False for a layer that applies no rotary embedding (SmolLM3's NoPE layers).</summary>
+    public bool UsesRope { get; init; } = true;
+
     /// <summary>
     /// q|k|v of <paramref name="normed"/> into <paramref name="qkv"/>: the packed projection, then (qwen3) the per-head
     /// q/k RMSNorm that comes before RoPE.

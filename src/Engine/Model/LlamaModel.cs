@@ -26,6 +26,7 @@ public sealed class LlamaModel : IDisposable
     private readonly AttentionShape[] _layerShapes;
     private readonly float _ropeScaling;
     private readonly DeviceTensor? _slidingInvFreq;
+    private readonly DeviceTensor? _noRopeInvFreq;
     private readonly float _slidingRopeScaling;
     private readonly LeadingRows? _normed;
 
@@ -66,6 +67,14 @@ public sealed class LlamaModel : IDisposable
             backend.Upload(slidingInvFreq, _slidingInvFreq);
         }
 
+        if (c.RopeLayers?.Contains(false) == true)
+        {
+            // NoPE layers (SmolLM3): zero frequencies rotate by angle 0 — cos 1, sin 0 — so RopeWriteQkv only writes
+            // the cache, and re-rotating their cached keys by a position delta leaves them as they are.
+            _noRopeInvFreq = backend.Allocate(1, invFreq.Length, DType.F32);
+            backend.Upload(new float[invFreq.Length], _noRopeInvFreq);
+        }
+
         _normed = c.SandwichNorms ? new(backend.Allocate(maxTokens, c.HiddenSize)) : null;
 
         var qWidth = c.NumAttentionHeads * headDim;
@@ -103,7 +112,9 @@ public sealed class LlamaModel : IDisposable
     public DeviceTensor InvFreqForLayer(int layer) => Rotary(_weights.Layers[layer]).InvFreq;
 
     private (DeviceTensor InvFreq, float Scaling) Rotary(LayerWeights layer) =>
-        _slidingInvFreq is not null && layer.SlidingWindow > 0 ? (_slidingInvFreq, _slidingRopeScaling) : (_invFreq, _ropeScaling);
+        !layer.UsesRope ? (_noRopeInvFreq!, 1f)
+        : _slidingInvFreq is not null && layer.SlidingWindow > 0 ? (_slidingInvFreq, _slidingRopeScaling)
+        : (_invFreq, _ropeScaling);
 
     public LlamaWeights Weights => _weights;
 
@@ -203,7 +214,7 @@ public sealed class LlamaModel : IDisposable
             b.PagedAttention(q, cache.Keys(l), cache.Values(l), attentionBatch, _layerShapes[l], attn, lse);
             observer?.AfterAttention(l, q, lse, cache, _layerShapes[l]);
             b.MatMul(attn, w.OutputProjection, w.OutputBias, o);
-            b.AddRmsNorm(x, OutputNorm(o, w.AttentionOutputNorm, t), w.PostAttentionNorm, eps, h);
+            b.AddRmsNorm(x, ResidualScaled(OutputNorm(o, w.AttentionOutputNorm, t)), w.PostAttentionNorm, eps, h);
             DeviceTensor feedForward;
             if (w.Experts is { } experts)
             {
@@ -225,7 +236,7 @@ public sealed class LlamaModel : IDisposable
                 feedForward = o;
             }
 
-            var mlpOutput = OutputNorm(feedForward, w.MlpOutputNorm, t);
+            var mlpOutput = ResidualScaled(OutputNorm(feedForward, w.MlpOutputNorm, t));
             if (l + 1 < layers.Count)
             {
                 b.AddRmsNorm(x, mlpOutput, layers[l + 1].InputNorm, eps, h);
@@ -249,6 +260,11 @@ public sealed class LlamaModel : IDisposable
         b.GatherRows(x, rows, last);
         b.RmsNorm(last, _weights.FinalNorm!, eps, lastNorm);
         b.MatMul(lastNorm, _weights.LmHead!, null, logits);
+        if (Config.LogitsDivisor is { } divisor)
+        {
+            b.Scale(logits, 1f / divisor); // Granite's logits_scaling
+        }
+
         if (Config.FinalLogitSoftCap is { } cap)
         {
             b.SoftCap(logits, cap);
@@ -258,6 +274,17 @@ public sealed class LlamaModel : IDisposable
     }
 
     /// <summary>A sublayer's output as it joins the residual: normed first when the layer has that norm (Gemma 2/3), else as is.</summary>
+    /// <summary>Granite: a sublayer's output times residual_multiplier, in place, before it joins the residual.</summary>
+    private DeviceTensor ResidualScaled(DeviceTensor output)
+    {
+        if (Config.ResidualMultiplier is { } multiplier)
+        {
+            _backend.Scale(output, multiplier);
+        }
+
+        return output;
+    }
+
     private DeviceTensor OutputNorm(DeviceTensor output, DeviceTensor? norm, int rows)
     {
         if (norm is null)
@@ -296,6 +323,7 @@ public sealed class LlamaModel : IDisposable
         _invFreq.Dispose();
         _experts?.Dispose();
         _slidingInvFreq?.Dispose();
+        _noRopeInvFreq?.Dispose();
         _normed?.Dispose();
     }
 }

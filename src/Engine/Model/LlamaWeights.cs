@@ -101,6 +101,7 @@ public sealed class LlamaWeights : IDisposable
                 DownBias = experts is null ? LoadOptional(p + "mlp.down_proj.bias") : null,
                 Experts = experts,
                 SlidingWindow = config.SlidingWindowForLayer(firstLayer + i),
+                UsesRope = config.RopeLayers?[firstLayer + i] ?? true,
             };
             if (progress is not null && ((i + 1) % Math.Max(1, count / 4) == 0 || i + 1 == count))
             {

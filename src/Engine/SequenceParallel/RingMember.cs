@@ -38,9 +38,10 @@ public sealed class RingMember : IDisposable
             throw new ArgumentException($"member {index}: a ring member runs every layer; load all {weights.Config.NumHiddenLayers} layers (LlamaWeights.Load without a layer range).", nameof(weights));
         }
 
-        if (weights.Config.NormWeightsAreOffsets)
+        if (weights.Config.NormWeightsAreOffsets || weights.Config.RopeLayers is not null || weights.Config.ModelType == "granite")
         {
-            // The ring's layer loop (RingMemberLoop) is the Llama family's; Gemma's norms, activation and rope tables live in LlamaModel only.
+            // The ring's layer loop (RingMemberLoop) is the Llama family's; Gemma's norms, activation and rope tables,
+            // SmolLM3's NoPE layers and Granite's multipliers live in LlamaModel only.
             throw new NotSupportedException($"{weights.Config.Path}: TokenRing sequence-parallel prefill does not run {weights.Config.ModelType} models yet; prefill them on one device.");
         }
 

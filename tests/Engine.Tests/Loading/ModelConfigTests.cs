@@ -100,6 +100,17 @@ public sealed class ModelConfigTests
     }
 
     [Fact]
+    public void Smollm3_without_no_rope_layers_skips_rope_on_every_fourth_layer_and_slides_only_there()
+    {
+        var c = Parse("{\"architectures\":[\"SmolLM3ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":8,\"num_attention_heads\":4,\"vocab_size\":100,\"use_sliding_window\":true,\"sliding_window\":32}");
+        Assert.Equal("smollm3", c.ModelType);
+        Assert.Equal([true, true, true, false, true, true, true, false], c.RopeLayers);
+        Assert.Equal([0, 0, 0, 32, 0, 0, 0, 32], Enumerable.Range(0, 8).Select(c.SlidingWindowForLayer));
+        Assert.Equal(2_000_000, c.Rope.Theta); // SmolLM3Config's default rope_theta
+        Assert.True(c.TieWordEmbeddings);
+    }
+
+    [Fact]
     public void Qwen_moe_with_zero_experts_is_a_dense_model()
     {
         var c = Parse("{\"model_type\":\"qwen2_moe\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"num_experts\":0}");

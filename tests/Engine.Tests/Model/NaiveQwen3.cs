@@ -18,14 +18,15 @@ internal static class NaiveQwen3
     /// shared expert scaled by sigmoid(shared_expert_gate) when present; q/k/v biases are used when present and q/k
     /// norms only when present.
     /// </remarks>
-    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta, double[]? invFreq = null, double attentionScaling = 1, int topK = 0, bool normalizeTopK = false)
+    public static double[][] Logits(Dictionary<string, (float[] Data, long[] Shape)> w, int[] ids, int layers, int heads, int kvHeads, int headDim, double eps, double theta, double[]? invFreq = null, double attentionScaling = 1, int topK = 0, bool normalizeTopK = false, bool[]? ropeLayers = null, GraniteScalars? granite = null)
     {
         var frequencies = invFreq ?? Enumerable.Range(0, headDim / 2).Select(i => Math.Pow(theta, -2.0 * i / headDim)).ToArray();
         var embed = w["model.embed_tokens.weight"];
         var hidden = (int)embed.Shape[1];
         var vocab = (int)embed.Shape[0];
         var t = ids.Length;
-        var x = ids.Select(id => Enumerable.Range(0, hidden).Select(j => (double)embed.Data[(id * hidden) + j]).ToArray()).ToArray();
+        var g = granite ?? new GraniteScalars(1, 1 / Math.Sqrt(headDim), 1, 1);
+        var x = ids.Select(id => Enumerable.Range(0, hidden).Select(j => embed.Data[(id * hidden) + j] * g.Embedding).ToArray()).ToArray();
         for (var l = 0; l < layers; l++)
         {
             var p = $"model.layers.{l}.";
@@ -33,10 +34,11 @@ internal static class NaiveQwen3
             var q = h.Select(row => Linear(row, w[p + "self_attn.q_proj.weight"].Data, heads * headDim, Bias(w, p + "self_attn.q_proj.bias"))).ToArray();
             var k = h.Select(row => Linear(row, w[p + "self_attn.k_proj.weight"].Data, kvHeads * headDim, Bias(w, p + "self_attn.k_proj.bias"))).ToArray();
             var v = h.Select(row => Linear(row, w[p + "self_attn.v_proj.weight"].Data, kvHeads * headDim, Bias(w, p + "self_attn.v_proj.bias"))).ToArray();
+            var layerFrequencies = ropeLayers is null || ropeLayers[l] ? frequencies : []; // SmolLM3's NoPE layers: no rotation
             for (var i = 0; i < t; i++)
             {
-                NormHeadsAndRotate(q[i], heads, headDim, Bias(w, p + "self_attn.q_norm.weight"), eps, i, frequencies, attentionScaling);
-                NormHeadsAndRotate(k[i], kvHeads, headDim, Bias(w, p + "self_attn.k_norm.weight"), eps, i, frequencies, attentionScaling);
+                NormHeadsAndRotate(q[i], heads, headDim, Bias(w, p + "self_attn.q_norm.weight"), eps, i, layerFrequencies, attentionScaling);
+                NormHeadsAndRotate(k[i], kvHeads, headDim, Bias(w, p + "self_attn.k_norm.weight"), eps, i, layerFrequencies, attentionScaling);
             }
 
             var attention = new double[t][];
@@ -55,7 +57,7 @@ internal static class NaiveQwen3
                             dot += q[i][(head * headDim) + d] * k[j][(kv * headDim) + d];
                         }
 
-                        scores[j] = dot / Math.Sqrt(headDim);
+                        scores[j] = dot * g.Attention;
                     }
 
                     var max = scores.Max();
@@ -76,19 +78,19 @@ internal static class NaiveQwen3
                 var o = Linear(attention[i], w[p + "self_attn.o_proj.weight"].Data, hidden);
                 for (var j = 0; j < hidden; j++)
                 {
-                    x[i][j] += o[j];
+                    x[i][j] += o[j] * g.Residual;
                 }
 
                 var m = Norm(x[i], w[p + "post_attention_layernorm.weight"].Data, eps);
                 var down = w.ContainsKey(p + "mlp.gate.weight") ? SparseMlp(w, p + "mlp.", m, hidden, topK, normalizeTopK) : Mlp(w, p + "mlp.", m, hidden);
                 for (var j = 0; j < hidden; j++)
                 {
-                    x[i][j] += down[j];
+                    x[i][j] += down[j] * g.Residual;
                 }
             }
         }
 
-        return x.Select(row => Linear(Norm(row, w["model.norm.weight"].Data, eps), embed.Data, vocab)).ToArray();
+        return x.Select(row => Linear(Norm(row, w["model.norm.weight"].Data, eps), embed.Data, vocab).Select(l => l / g.LogitsScaling).ToArray()).ToArray();
     }
 
     private static float[]? Bias(Dictionary<string, (float[] Data, long[] Shape)> w, string name) => w.TryGetValue(name, out var t) ? t.Data : null;

@@ -13,7 +13,7 @@ namespace InferMesh.Engine.Tests.Model;
 /// </summary>
 public sealed class Qwen3ForwardTests : IDisposable
 {
-    private const int Hidden = 32, Heads = 4, KvHeads = 2, HeadDim = 16, Intermediate = 48, Layers = 2, Vocab = 96;
+    internal const int Hidden = 32, Heads = 4, KvHeads = 2, HeadDim = 16, Intermediate = 48, Layers = 2, Vocab = 96;
     private readonly string _folder = Path.Combine(Path.GetTempPath(), $"infermesh-qwen3-{Guid.NewGuid():N}");
 
     public void Dispose()
@@ -91,7 +91,7 @@ public sealed class Qwen3ForwardTests : IDisposable
     }
 
     /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>
-    private static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false, Action<JsonObject>? configure = null)
+    internal static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false, Action<JsonObject>? configure = null, bool qkNorm = true)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(seed);
@@ -115,8 +115,12 @@ public sealed class Qwen3ForwardTests : IDisposable
             Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
             Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
             Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
-            Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
-            if (!dropKNorm)
+            if (qkNorm)
+            {
+                Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
+            }
+
+            if (qkNorm && !dropKNorm)
             {
                 Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
             }
