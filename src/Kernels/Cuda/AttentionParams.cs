@@ -7,6 +7,9 @@ internal struct AttentionParams
     public int NumKvHeads;
     public int HeadDim;
     public float Scale;
+
+    /// <summary>Gemma 2's attn_logit_softcapping applied to the scaled scores, or 0 for none.</summary>
+    public float SoftCap;
     public int Window;
     public int BlockSize;
 

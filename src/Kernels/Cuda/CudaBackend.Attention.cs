@@ -26,7 +26,6 @@ public sealed partial class CudaBackend
         Enter();
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(shape);
-        RefuseUnsupported(shape);
         var q = Float(queries, nameof(queries));
         var kc = Float(keyCache, nameof(keyCache));
         var vc = Float(valueCache, nameof(valueCache));
@@ -49,6 +48,7 @@ public sealed partial class CudaBackend
             NumKvHeads = shape.NumKvHeads,
             HeadDim = shape.HeadDim,
             Scale = shape.Scale,
+            SoftCap = shape.SoftCap,
             Window = shape.SlidingWindow,
             BlockSize = shape.BlockSize,
             MaxBlocks = tables.Cols,
@@ -56,7 +56,7 @@ public sealed partial class CudaBackend
         };
         if (rows <= tables.Rows)
             Decode(qs, kc, vc, batch, target, scores, p, Math.Max(1, batch.MaxContext), null, rows);
-        else if (!TryPrefillWithGemm(qs, kc, vc, batch, target, scores, p))
+        else if (p.SoftCap != 0 || !TryPrefillWithGemm(qs, kc, vc, batch, target, scores, p))
             Prefill(qs, kc, vc, batch, target, scores, p);
         Finish(target, result);
     }
@@ -66,7 +66,8 @@ public sealed partial class CudaBackend
     {
         int group = p.NumHeads / p.NumKvHeads;
         int dim = p.HeadDim;
-        if (TryPagedDecodeWithMerge(q, kc, vc, batch, output, lse, p, maxContext, rowMap, mappedRows))
+        // The CUDA C decode kernel has no soft cap (Gemma 2); the ILGPU one below does.
+        if (p.SoftCap == 0 && TryPagedDecodeWithMerge(q, kc, vc, batch, output, lse, p, maxContext, rowMap, mappedRows))
             return;
         p.HeadsPerBlock = DecodeAttentionKernel.HeadsPerBlock;
         p.HeadBlocks = (group + p.HeadsPerBlock - 1) / p.HeadsPerBlock;

@@ -37,18 +37,19 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Attention soft capping (Gemma 2) is not in the CUDA attention kernels (neither the CUDA C flash/decode kernels
-    /// nor the ILGPU ones), so such shapes are refused; the CPU backend runs them.
+    /// Paged attention runs every shape: soft-capped ones (Gemma 2) go to the ILGPU decode and prefill kernels, which
+    /// cap the scaled scores; the CUDA C flash/decode kernels and the cuBLAS prefill path have no cap and are skipped.
     /// </summary>
     public bool SupportsAttention(AttentionShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        return shape.SoftCap == 0;
+        return true;
     }
 
+    /// <summary>Block attention (TokenRing's ring steps) has no soft cap on CUDA; ring prefill refuses Gemma models before reaching it.</summary>
     private static void RefuseUnsupported(AttentionShape shape)
     {
         if (shape.SoftCap != 0)
-            throw new NotSupportedException($"Attention logit soft capping ({shape.SoftCap}, Gemma 2's attn_logit_softcapping) is not implemented in the CUDA attention kernels; run this model on the CPU backend.");
+            throw new NotSupportedException($"Attention logit soft capping ({shape.SoftCap}, Gemma 2's attn_logit_softcapping) is not implemented in the CUDA block attention kernel (TokenRing prefill); prefill this model on one device.");
     }
 }

@@ -180,10 +180,10 @@ internal static class DecodeAttentionKernel
             if (part == 0 && key < tile)
             {
                 bool valid = key < count;
-                scores[key] = valid ? c0 : float.NegativeInfinity;
-                scores[tile + key] = valid ? c1 : float.NegativeInfinity;
-                scores[2 * tile + key] = valid ? c2 : float.NegativeInfinity;
-                scores[3 * tile + key] = valid ? c3 : float.NegativeInfinity;
+                scores[key] = valid ? DeviceMath.SoftCap(c0, p.SoftCap) : float.NegativeInfinity;
+                scores[tile + key] = valid ? DeviceMath.SoftCap(c1, p.SoftCap) : float.NegativeInfinity;
+                scores[2 * tile + key] = valid ? DeviceMath.SoftCap(c2, p.SoftCap) : float.NegativeInfinity;
+                scores[3 * tile + key] = valid ? DeviceMath.SoftCap(c3, p.SoftCap) : float.NegativeInfinity;
             }
 
             Group.Barrier();

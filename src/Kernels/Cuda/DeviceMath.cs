@@ -14,4 +14,13 @@ internal static class DeviceMath
     public static float Exp(float x) => IntrinsicMath.CPUOnly.Exp2(x * Log2E);
 
     public static float Log(float x) => IntrinsicMath.CPUOnly.Log2(x) * Ln2;
+
+    /// <summary>
+    /// tanh through the device exp: 1 − 2/(e^{2y} + 1), which saturates to ±1 without overflow trouble (e^{2y} = ∞
+    /// gives 1, 0 gives −1). Near 0 it loses relative precision (absolute error ~1e-7), far below a logit's bf16 step.
+    /// </summary>
+    public static float Tanh(float y) => 1f - 2f / (Exp(2f * y) + 1f);
+
+    /// <summary>Gemma 2's logit soft cap, tanh(s / cap) · cap; s itself when cap is 0 (no cap).</summary>
+    public static float SoftCap(float s, float cap) => cap > 0f ? Tanh(s / cap) * cap : s;
 }

@@ -141,6 +141,7 @@ internal static class PrefillAttentionKernel
                         s = 0f;
                         for (int d = 0; d < dim; d++)
                             s += q[vector * dim + d] * k[j * (dim + 1) + d];
+                        s = DeviceMath.SoftCap(s, p.SoftCap);
                     }
 
                     scores[e] = s;

@@ -99,6 +99,9 @@ internal static class ReferenceMath
                     for (int d = 0; d < shape.HeadDim; d++)
                         dot += (double)q[t * shape.QueryWidth + h * shape.HeadDim + d] * keyPool[slot * shape.KvWidth + kvHead * shape.HeadDim + d];
                     scores[j - low] = dot * shape.Scale;
+                    if (shape.SoftCap > 0)
+                        scores[j - low] = Math.Tanh(scores[j - low] / shape.SoftCap) * shape.SoftCap; // Gemma 2
+
                     max = Math.Max(max, scores[j - low]);
                 }
 

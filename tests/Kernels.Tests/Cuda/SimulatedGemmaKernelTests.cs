@@ -47,11 +47,14 @@ public abstract class SimulatedGemmaKernelTests(DType activationType) : IDisposa
     }
 
     [Fact]
-    public void Attention_with_a_soft_cap_is_refused_not_computed_without_it()
+    public void Decode_and_prefill_attention_cap_the_scaled_scores()
     {
-        var shape = new AttentionShape(2, 1, 16, 0.25f, 0, 16, SoftCap: 50f);
-        Assert.False(backend.SupportsAttention(shape));
-        Assert.True(backend.SupportsAttention(shape with { SoftCap = 0 }));
+        // A cap of 2 bends scores of q·k/√d ≈ ±3 hard, so a kernel that ignored it would miss by far more than tolerance.
+        var shape = new AttentionShape(4, 2, 16, 0.25f, 0, 16, SoftCap: 2f);
+        Assert.True(backend.SupportsAttention(shape));
+        KernelChecks.Attention(backend, PagedLayout.Create([40, 9], [1, 1], 16, new Random(25)), shape, 26);
+        KernelChecks.Attention(backend, PagedLayout.Create([40, 9], [12, 9], 16, new Random(27), shuffleRows: true), shape, 28);
+        KernelChecks.Attention(backend, PagedLayout.Create([300, 5], [1, 1], 16, new Random(29)), shape with { SlidingWindow = 64 }, 30);
     }
 }
 
