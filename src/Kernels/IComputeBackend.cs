@@ -112,6 +112,9 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     bool SupportsAttention(AttentionShape shape) => true;
 
+    /// <summary>Whether <see cref="BlockAttention"/> can compute attention of <paramref name="shape"/> (TokenRing prefill checks it up front).</summary>
+    bool SupportsBlockAttention(AttentionShape shape) => true;
+
     /// <summary>
     /// Causal attention of every query row over its sequence's paged KV (see <see cref="AttentionBatch"/>).
     /// output is [T × NumHeads·HeadDim]; lse is F32 [T × NumHeads], the natural log-sum-exp of the scaled scores,

@@ -13,7 +13,6 @@ namespace InferMesh.Engine.SequenceParallel;
 public sealed class RingMember : IDisposable
 {
     private readonly DeviceTensor[] _keys, _values;
-    private readonly AttentionShape[] _shapes;
     private readonly LeadingRows[] _inQueries, _inQueryPositions, _inKeys, _inValues, _inKeyPositions;
     private readonly LeadingRows _partialOutput, _partialLse;
     private readonly List<DeviceTensor> _owned = [];
@@ -38,13 +37,6 @@ public sealed class RingMember : IDisposable
             throw new ArgumentException($"member {index}: a ring member runs every layer; load all {weights.Config.NumHiddenLayers} layers (LlamaWeights.Load without a layer range).", nameof(weights));
         }
 
-        if (weights.Config.NormWeightsAreOffsets || weights.Config.RopeLayers is not null || weights.Config.ModelType == "granite")
-        {
-            // The ring's layer loop (RingMemberLoop) is the Llama family's; Gemma's norms, activation and rope tables,
-            // SmolLM3's NoPE layers and Granite's multipliers live in LlamaModel only.
-            throw new NotSupportedException($"{weights.Config.Path}: TokenRing sequence-parallel prefill does not run {weights.Config.ModelType} models yet; prefill them on one device.");
-        }
-
         Index = index;
         Backend = backend;
         Weights = weights;
@@ -61,10 +53,16 @@ public sealed class RingMember : IDisposable
         backend.Upload(tokenIds.ToArray(), Ids);
         Positions = Own(backend.Allocate(rows, 1, DType.I32));
         backend.Upload(positions.ToArray(), Positions);
-        var (invFreq, scaling) = RotaryFrequencies.ForWeights(weights);
-        InvFreq = Own(backend.Allocate(1, invFreq.Length, DType.F32));
-        backend.Upload(invFreq, InvFreq);
-        RopeScaling = scaling;
+        Blocks = new DecoderBlocks(backend, weights, rows, 16);
+        for (var l = 0; l < weights.Layers.Count; l++)
+        {
+            if (!backend.SupportsBlockAttention(Blocks.Shape(l)))
+            {
+                Blocks.Dispose();
+                throw new NotSupportedException($"{weights.Config.Path}: {backend.DeviceName}'s block attention cannot run layer {l}'s attention (soft cap {Blocks.Shape(l).SoftCap}), which TokenRing prefill needs; prefill this model on one device.");
+            }
+        }
+
         Hidden = Own(backend.Allocate(rows, c.HiddenSize));
         Normed = Own(backend.Allocate(rows, c.HiddenSize));
         OwnRows = Own(backend.Allocate(rows, 1, DType.I32));
@@ -76,17 +74,13 @@ public sealed class RingMember : IDisposable
         ReturnedOutput = Own(backend.Allocate(rows, qWidth));
         ReturnedLse = Own(backend.Allocate(rows, c.NumAttentionHeads, DType.F32));
         Projected = Own(backend.Allocate(rows, c.HiddenSize));
-        GateUp = Own(backend.Allocate(rows, 2 * c.IntermediateSize));
-        Gate = Own(backend.Allocate(rows, c.IntermediateSize));
 
         _keys = new DeviceTensor[weights.Layers.Count];
         _values = new DeviceTensor[weights.Layers.Count];
-        _shapes = new AttentionShape[weights.Layers.Count];
         for (var l = 0; l < _keys.Length; l++)
         {
             _keys[l] = Own(backend.Allocate(rows, kvWidth, backend.ActivationType));
             _values[l] = Own(backend.Allocate(rows, kvWidth, backend.ActivationType));
-            _shapes[l] = new AttentionShape(c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, 1f / MathF.Sqrt(c.HeadDim), weights.Layers[l].SlidingWindow, 16);
         }
 
         LeadingRows[] Pair(int cols, DType? type = null) => [new(Own(backend.Allocate(maxRows, cols, type))), new(Own(backend.Allocate(maxRows, cols, type)))];
@@ -97,11 +91,10 @@ public sealed class RingMember : IDisposable
         _inKeyPositions = Pair(1, DType.I32);
         _partialOutput = new(Own(backend.Allocate(maxRows, qWidth)));
         _partialLse = new(Own(backend.Allocate(maxRows, c.NumAttentionHeads, DType.F32)));
-        Experts = c.Experts is null ? null : new MixtureOfExperts(backend, c, rows);
     }
 
-    /// <summary>The expert feed-forward's buffers for this member's rows (mixture-of-experts models), or null.</summary>
-    public MixtureOfExperts? Experts { get; }
+    /// <summary>The layers' shared non-attention part (norms, MLP or experts, residuals, logits head, rotary tables), sized for this member's rows.</summary>
+    public DecoderBlocks Blocks { get; }
 
     public int Index { get; }
 
@@ -125,11 +118,6 @@ public sealed class RingMember : IDisposable
 
     /// <summary>I32 [Rows×1]: positions of the rows (rotary angles and the causal mask of both queries and keys).</summary>
     public DeviceTensor Positions { get; }
-
-    /// <summary>F32 [1×rotaryDim/2]: the checkpoint's rotary inverse frequencies on this device.</summary>
-    public DeviceTensor InvFreq { get; }
-
-    public float RopeScaling { get; }
 
     /// <summary>Query·key score pairs this member's BlockAttention calls have computed (any member's queries): its attention work.</summary>
     public long ScorePairsComputed { get; private set; }
@@ -158,12 +146,6 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor Projected { get; }
 
-    /// <summary>The packed gate | up projection of the rows.</summary>
-    public DeviceTensor GateUp { get; }
-
-    /// <summary>silu(gate)·up: the down projection's input.</summary>
-    public DeviceTensor Gate { get; }
-
     /// <summary>Rows member <paramref name="member"/> holds.</summary>
     public int RowsOf(int member) => Partition.Positions(member).Count;
 
@@ -172,7 +154,7 @@ public sealed class RingMember : IDisposable
 
     public DeviceTensor Values(int layer) => _values[layer];
 
-    public AttentionShape Shape(int layer) => _shapes[layer];
+    public AttentionShape Shape(int layer) => Blocks.Shape(layer);
 
     public DeviceTensor InboundQueries(int slot, int rows) => _inQueries[slot].Take(rows);
 
@@ -211,7 +193,7 @@ public sealed class RingMember : IDisposable
             t.Dispose();
         }
 
-        Experts?.Dispose();
+        Blocks.Dispose();
     }
 
     private DeviceTensor Own(DeviceTensor tensor)

@@ -3,9 +3,9 @@ using InferMesh.Kernels;
 namespace InferMesh.Engine.SequenceParallel;
 
 /// <summary>
-/// What one ring member runs, on its own, wherever it lives: the Llama layer stack of
-/// <see cref="Model.LlamaModel"/> (transformers' modeling_llama.py) over its own tokens — embedding, RMSNorm, QKV
-/// projections, RoPE at the tokens' absolute positions, O projection, SwiGLU MLP — with attention done by its part of
+/// What one ring member runs, on its own, wherever it lives: the layer stack of <see cref="Model.LlamaModel"/> over its
+/// own tokens — embedding, QKV projections, RoPE at the tokens' absolute positions, O projection, and the rest of each
+/// layer through the same <see cref="Model.DecoderBlocks"/> the engine uses — with attention done by its part of
 /// the <see cref="IRingSchedule"/>, exchanging blocks through its <see cref="RingLink"/>. Afterwards it holds the KV
 /// of its partition; the member holding the prompt's last position also returns that position's logits. For decode,
 /// the KV is then gathered to one member (<paramref name="gatherTo"/>): the others send each layer's keys and values
@@ -23,14 +23,14 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
         var config = m.Weights.Config;
         var sendKv = gatherTo is { } target && target != m.Index;
         var gatherSends = new List<Task>(sendKv ? 2 * config.NumHiddenLayers : 0);
-        b.Embedding(m.Weights.Embedding!, m.Ids, m.Hidden);
+        m.Blocks.Embed(m.Ids, m.Hidden, m.Normed);
         for (var l = 0; l < config.NumHiddenLayers; l++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var w = m.Weights.Layers[l];
-            b.RmsNorm(m.Hidden, w.InputNorm, config.RmsNormEps, m.Normed);
             w.ProjectQkv(b, m.Normed, m.Qkv, config);
-            b.RopeWriteQkv(m.Qkv, config.HeadDim, m.Positions, m.InvFreq, m.RopeScaling, m.Queries, m.Keys(l), m.Values(l), m.OwnRows);
+            var (invFreq, ropeScaling) = m.Blocks.Rotary.For(w);
+            b.RopeWriteQkv(m.Qkv, config.HeadDim, m.Positions, invFreq, ropeScaling, m.Queries, m.Keys(l), m.Values(l), m.OwnRows);
             if (sendKv)
             {
                 gatherSends.Add(link.SendAsync(gatherTo!.Value, new RingTag(l, 0, RingPayloadKind.GatherKeys), m.Keys(l), cancellationToken));
@@ -40,18 +40,7 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
             await schedule.AttendAsync(m, l, link, cancellationToken);
 
             b.MatMul(m.AttentionOutput, w.OutputProjection, w.OutputBias, m.Projected);
-            b.Add(m.Hidden, m.Projected);
-            b.RmsNorm(m.Hidden, w.PostAttentionNorm, config.RmsNormEps, m.Normed);
-            if (w.Experts is { } experts)
-            {
-                b.Add(m.Hidden, m.Experts!.Compute(experts, m.Normed));
-                continue;
-            }
-
-            b.MatMul(m.Normed, w.GateUpProjection!, w.GateUpBias, m.GateUp);
-            b.SwiGlu(m.GateUp, m.Gate);
-            b.MatMul(m.Gate, w.DownProjection!, w.DownBias, m.Projected);
-            b.Add(m.Hidden, m.Projected);
+            m.Blocks.AfterAttention(l, m.Projected, m.Hidden, m.Normed);
         }
 
         await link.WaitAsync(Task.WhenAll(gatherSends));
@@ -106,8 +95,7 @@ public sealed class RingMemberLoop(RingMember member, IRingSchedule schedule, in
         using var logits = b.Allocate(1, config.VocabSize, DType.F32);
         b.Upload([row], rowIndex);
         b.GatherRows(m.Hidden, rowIndex, last);
-        b.RmsNorm(last, m.Weights.FinalNorm!, config.RmsNormEps, lastNorm);
-        b.MatMul(lastNorm, m.Weights.LmHead!, null, logits);
+        m.Blocks.Logits(last, lastNorm, logits);
         var result = new float[config.VocabSize];
         b.Download(logits, result);
         return result;

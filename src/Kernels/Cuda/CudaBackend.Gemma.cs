@@ -46,7 +46,14 @@ public sealed partial class CudaBackend
         return true;
     }
 
-    /// <summary>Block attention (TokenRing's ring steps) has no soft cap on CUDA; ring prefill refuses Gemma models before reaching it.</summary>
+    /// <summary>Block attention (TokenRing's ring steps) has no soft cap on CUDA.</summary>
+    public bool SupportsBlockAttention(AttentionShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape.SoftCap == 0;
+    }
+
+    /// <summary>Block attention (TokenRing's ring steps) has no soft cap on CUDA; RingMember checks <see cref="SupportsBlockAttention"/> before reaching it.</summary>
     private static void RefuseUnsupported(AttentionShape shape)
     {
         if (shape.SoftCap != 0)

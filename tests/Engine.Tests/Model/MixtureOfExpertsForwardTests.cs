@@ -101,9 +101,13 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
     }
 
     /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>
-    private Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string type, int seed, Action<JsonObject>? configure = null, bool fuseExperts = false)
+    private Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string type, int seed, Action<JsonObject>? configure = null, bool fuseExperts = false) =>
+        Write(_folder, type, seed, configure, fuseExperts);
+
+    /// <summary>A tiny random mixtral / qwen2_moe / qwen3_moe checkpoint in <paramref name="folder"/>; returns its tensors by name.</summary>
+    internal static Dictionary<string, (float[] Data, long[] Shape)> Write(string folder, string type, int seed, Action<JsonObject>? configure = null, bool fuseExperts = false)
     {
-        Directory.CreateDirectory(_folder);
+        Directory.CreateDirectory(folder);
         var random = new Random(seed);
         var tensors = new Dictionary<string, (float[] Data, long[] Shape)>();
         void Add(string name, long[] shape, double scale, double offset = 0)
@@ -187,7 +191,7 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
         Add("model.norm.weight", [Hidden], 0.2, 1);
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
         SafetensorsWriter.Write(
-            Path.Combine(_folder, "model.safetensors"),
+            Path.Combine(folder, "model.safetensors"),
             names.Select(n => new SafetensorsWriter.Entry(n, DType.F32, tensors[n].Shape)).ToArray(),
             (i, offset, buffer) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensors[names[i]].Data.AsSpan()).Slice((int)offset, buffer.Length).CopyTo(buffer.Span));
         var config = new JsonObject
@@ -213,8 +217,8 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
             ["eos_token_id"] = 2,
         };
         configure?.Invoke(config);
-        File.WriteAllText(Path.Combine(_folder, "config.json"), config.ToJsonString());
-        File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(_folder, "tokenizer.json"), overwrite: true);
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(folder, "tokenizer.json"), overwrite: true);
         return tensors;
     }
 
