@@ -43,7 +43,7 @@ public static class ReasoningFormats
         var end = prompt.AsSpan().TrimEnd();
         return end.EndsWith(OpenTag, StringComparison.Ordinal) ? ReplyReasoning.StartsInside
             : end.EndsWith(CloseTag, StringComparison.Ordinal) ? ReplyReasoning.None
-            : format == DeepSeekR1 ? ReplyReasoning.StartsInside
+            : format == DeepSeekR1 ? ReplyReasoning.ReasonsWithOptionalTag
             : ReplyReasoning.MayOpenWithTag;
     }
 }

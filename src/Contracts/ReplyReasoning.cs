@@ -15,4 +15,10 @@ public enum ReplyReasoning
 
     /// <summary>The prompt opened the think block (DeepSeek-R1, QwQ): the reply is reasoning until <c>&lt;/think&gt;</c>, all of it when the tag never comes.</summary>
     StartsInside = 2,
+
+    /// <summary>
+    /// DeepSeek-R1's original template (the prompt opens no block): the reply is reasoning from its first token until
+    /// <c>&lt;/think&gt;</c>, and a <c>&lt;think&gt;</c> it opens with (after white space) is dropped, as vLLM's parser does.
+    /// </summary>
+    ReasonsWithOptionalTag = 3,
 }

@@ -24,12 +24,35 @@ public sealed class ResentReasoningTurnTests
     }
 
     [Fact]
-    public void A_reply_resent_with_its_reasoning_is_the_stored_turn_rendered_with_it()
+    public void A_reply_resent_with_its_reasoning_is_the_stored_turn_rendered_with_the_reasoning_as_the_client_sent_it()
     {
+        // Templates that do not strip newlines (Kimi-K2-Thinking writes <think>{{ reasoning }}</think>) render these bytes.
         var (history, added) = TurnPrompt.Resent([User, Stored], [User, Stored with { ReasoningContent = "\nTwo and two.\n" }, Next]);
 
         Assert.Equal([Next], added);
+        Assert.Equal("\nTwo and two.\n", history[1].ReasoningContent);
+    }
+
+    [Fact]
+    public void A_reply_resent_with_reasoning_after_an_earlier_content_only_resend_is_still_the_stored_turn()
+    {
+        // The content-only resend left the stored turn without its reasoning; the client now sends it back whole.
+        var (afterContentOnly, _) = TurnPrompt.Resent([User, Stored], [User, new ChatMessage("assistant", "4"), Next]);
+        var stored = afterContentOnly.Concat([Next, new ChatMessage("assistant", "6")]).ToArray();
+
+        var (history, added) = TurnPrompt.Resent(stored, [User, Stored, Next, new ChatMessage("assistant", "6"), new ChatMessage("user", "Thanks.")]);
+
+        Assert.Equal([new ChatMessage("user", "Thanks.")], added);
         Assert.Equal("Two and two.", history[1].ReasoningContent);
+    }
+
+    [Fact]
+    public void An_empty_reasoning_content_is_resent_as_none()
+    {
+        var (history, added) = TurnPrompt.Resent([User, Stored], [User, Stored with { ReasoningContent = "" }, Next]);
+
+        Assert.Equal([Next], added);
+        Assert.Null(history[1].ReasoningContent);
     }
 
     [Fact]

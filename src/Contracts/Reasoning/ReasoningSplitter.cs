@@ -18,6 +18,7 @@ public sealed class ReasoningSplitter
     private readonly StringBuilder _held = new();
     private readonly StringBuilder _reasoning = new();
     private readonly StringBuilder _content = new();
+    private readonly bool _leadingFallsToReasoning;
     private Phase _phase;
     private int _matched;
     private bool _skipNewlines;
@@ -27,9 +28,10 @@ public sealed class ReasoningSplitter
         _phase = start switch
         {
             ReplyReasoning.StartsInside => Phase.Reasoning,
-            ReplyReasoning.MayOpenWithTag => Phase.Leading,
+            ReplyReasoning.MayOpenWithTag or ReplyReasoning.ReasonsWithOptionalTag => Phase.Leading,
             _ => Phase.Content,
         };
+        _leadingFallsToReasoning = start == ReplyReasoning.ReasonsWithOptionalTag;
         _skipNewlines = _phase == Phase.Reasoning;
         Reasoned = _phase == Phase.Reasoning;
     }
@@ -84,7 +86,7 @@ public sealed class ReasoningSplitter
     {
         if (_phase == Phase.Leading)
         {
-            _content.Append(_held);
+            (_leadingFallsToReasoning ? _reasoning : _content).Append(_leadingFallsToReasoning ? _held.ToString().TrimStart('\n') : _held.ToString());
         }
         else if (_phase == Phase.Reasoning && _matched > 0)
         {
@@ -130,6 +132,17 @@ public sealed class ReasoningSplitter
                 _skipNewlines = true;
                 Reasoned = true;
             }
+        }
+        else if (_leadingFallsToReasoning)
+        {
+            // DeepSeek-R1 left the tag out: the reply is reasoning from its start, read again as such.
+            var replay = _held.Append(c).ToString();
+            _held.Clear();
+            _matched = 0;
+            _phase = Phase.Reasoning;
+            _skipNewlines = true;
+            Reasoned = true;
+            Add(replay);
         }
         else
         {

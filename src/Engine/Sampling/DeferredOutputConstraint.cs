@@ -163,7 +163,12 @@ public sealed class DeferredOutputConstraint : IOutputConstraint
         return false;
     }
 
-    /// <summary>Before the reply has decided: tokens that continue the opening, and (while only white space came) those the inner constraint allows.</summary>
+    /// <summary>
+    /// Before the reply has decided: tokens that advance the opening, and (while only white space came) those the inner
+    /// constraint allows. White space alone does not advance the opening, so it stays under the inner constraint's own
+    /// limit (JSON cursors cap runs of white space); otherwise a reply could pad with white space forever, or past a
+    /// schema cursor's cap that then leaves no token allowed.
+    /// </summary>
     private void MaskOpening(Span<float> logits)
     {
         Span<float> inner = default;
@@ -177,10 +182,13 @@ public sealed class DeferredOutputConstraint : IOutputConstraint
         for (var id = 0; id < logits.Length; id++)
         {
             var innerAllows = !inner.IsEmpty && !float.IsNegativeInfinity(inner[id]);
-            if (!innerAllows && !float.IsNegativeInfinity(logits[id]) && (id >= _tokens.Count || Opens(_tokens[id], _openingMatched, out _, out _) is null))
+            if (!innerAllows && !float.IsNegativeInfinity(logits[id]) && !AdvancesOpening(id))
             {
                 logits[id] = float.NegativeInfinity;
             }
         }
     }
+
+    private bool AdvancesOpening(int id) =>
+        id < _tokens.Count && Opens(_tokens[id], _openingMatched, out var matched, out _) is { } opened && (opened || matched > _openingMatched);
 }

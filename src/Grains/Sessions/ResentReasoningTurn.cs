@@ -8,9 +8,11 @@ namespace InferMesh.Grains.Sessions;
 /// model's reply is stored split: its content and its <c>reasoning_content</c> (see <see cref="ChoiceReply"/>); clients
 /// send it back with the content only (most OpenAI clients drop fields they do not know) or with the reasoning too.
 /// Both are the stored turn: the content must match (exactly, or as <see cref="ResentToolCallTurn"/> matches calls) and
-/// resent reasoning must equal the stored one (newlines at either end aside). The stored message is kept, with the
-/// reasoning only when the client resent it, so the prompt renders what the client's messages render through Hugging
-/// Face's apply_chat_template (Qwen3's template shows reasoning of turns after the last user message when it is given).
+/// resent reasoning must equal the stored one (newlines at either end aside), unless the stored turn no longer knows
+/// its reasoning (an earlier content-only resend replaced it). The stored message is kept with exactly the reasoning
+/// the client resent (none when it sent none or an empty string), so the prompt renders what the client's messages
+/// render through Hugging Face's apply_chat_template (Qwen3's template shows reasoning of turns after the last user
+/// message when it is given, and treats a missing and an empty reasoning_content alike).
 /// </summary>
 internal static class ResentReasoningTurn
 {
@@ -27,8 +29,8 @@ internal static class ResentReasoningTurn
             return null;
         }
 
-        var resentReasoning = string.IsNullOrWhiteSpace(resent.ReasoningContent) ? null : resent.ReasoningContent;
-        if (resentReasoning is not null && !SameReasoning(resentReasoning, stored.ReasoningContent))
+        var resentReasoning = string.IsNullOrEmpty(resent.ReasoningContent) ? null : resent.ReasoningContent;
+        if (resentReasoning is not null && stored.ReasoningContent is not null && !SameReasoning(resentReasoning, stored.ReasoningContent))
         {
             return null;
         }
@@ -39,9 +41,9 @@ internal static class ResentReasoningTurn
             return null;
         }
 
-        return resentReasoning is null ? stored with { ReasoningContent = null } : stored;
+        return stored with { ReasoningContent = resentReasoning };
     }
 
-    private static bool SameReasoning(string resent, string? stored) =>
-        stored is not null && resent.AsSpan().Trim('\n').SequenceEqual(stored.AsSpan().Trim('\n'));
+    private static bool SameReasoning(string resent, string stored) =>
+        resent.AsSpan().Trim('\n').SequenceEqual(stored.AsSpan().Trim('\n'));
 }

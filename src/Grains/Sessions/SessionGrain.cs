@@ -189,7 +189,7 @@ public sealed class SessionGrain(
     /// </summary>
     private static GenerationOptions ConstrainedAfterReasoning(TurnPrompt prompt, GenerationOptions options) =>
         !IsConstrained(options) ? options
-        : prompt.Reasoning == ReplyReasoning.StartsInside ? options with { ConstrainAfter = ReasoningFormats.CloseTag }
+        : prompt.Reasoning is ReplyReasoning.StartsInside or ReplyReasoning.ReasonsWithOptionalTag ? options with { ConstrainAfter = ReasoningFormats.CloseTag }
         : prompt.Reasoning == ReplyReasoning.MayOpenWithTag ? options with { ConstrainAfter = ReasoningFormats.CloseTag, ConstrainAfterOpening = ReasoningFormats.OpenTag }
         : options;
 

@@ -124,6 +124,23 @@ public sealed class DeferredOutputConstraintTests
     }
 
     [Fact]
+    public void White_space_before_the_reply_decides_stays_within_the_inner_constraints_limit()
+    {
+        // JsonCursor allows at most 48 bytes of white space in a run; the opening must not lift that cap.
+        var constraint = MayOpen();
+        var newline = Id("\n");
+
+        for (var i = 0; i < 200 && Allowed(constraint, newline); i++)
+        {
+            constraint.Advance(newline);
+        }
+
+        Assert.False(Allowed(constraint, newline));
+        Assert.True(Allowed(constraint, Id("<")));
+        Assert.True(Allowed(constraint, Id("{")));
+    }
+
+    [Fact]
     public void A_reply_that_answers_at_once_is_constrained_from_its_first_token()
     {
         var constraint = MayOpen();

@@ -29,7 +29,8 @@ public sealed class ReasoningFormatTests
     [InlineData(ReasoningFormats.Qwen3, "<|im_start|>assistant\n", ReplyReasoning.MayOpenWithTag)]
     [InlineData(ReasoningFormats.Qwen3, "<|im_start|>assistant\n<think>\n", ReplyReasoning.StartsInside)]
     [InlineData(ReasoningFormats.Qwen3, "<|im_start|>assistant\n<think>\n\n</think>\n\n", ReplyReasoning.None)]
-    [InlineData(ReasoningFormats.DeepSeekR1, "<｜Assistant｜>", ReplyReasoning.StartsInside)]
+    [InlineData(ReasoningFormats.DeepSeekR1, "<｜Assistant｜>", ReplyReasoning.ReasonsWithOptionalTag)]
+    [InlineData(ReasoningFormats.DeepSeekR1, "<｜Assistant｜><think>\n", ReplyReasoning.StartsInside)]
     [InlineData(ReasoningFormats.DeepSeekR1, "<｜Assistant｜></think>", ReplyReasoning.None)]
     [InlineData(ReasoningFormats.None, "<｜Assistant｜><think>\n", ReplyReasoning.None)]
     public void A_reply_begins_where_its_prompt_left_the_think_block(string format, string prompt, ReplyReasoning expected)

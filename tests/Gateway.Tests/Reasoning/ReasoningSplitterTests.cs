@@ -18,6 +18,11 @@ public sealed class ReasoningSplitterTests
     [InlineData("<think>R</think>C", ReplyReasoning.None, null, "<think>R</think>C")]
     [InlineData("R </thinking> S</think>C\n", ReplyReasoning.StartsInside, "R </thinking> S", "C\n")]
     [InlineData("R<</think>C", ReplyReasoning.StartsInside, "R<", "C")]
+    [InlineData("<think>\nTwo and two.\n</think>\n\n4", ReplyReasoning.ReasonsWithOptionalTag, "Two and two.", "4")]
+    [InlineData("\n <think>R</think>C", ReplyReasoning.ReasonsWithOptionalTag, "R", "C")]
+    [InlineData("\nTwo and two.\n</think>\n\n4", ReplyReasoning.ReasonsWithOptionalTag, "Two and two.", "4")]
+    [InlineData("<th>R</think>C", ReplyReasoning.ReasonsWithOptionalTag, "<th>R", "C")]
+    [InlineData("cut off thinking", ReplyReasoning.ReasonsWithOptionalTag, "cut off thinking", "")]
     public void A_whole_reply_splits_into_reasoning_and_content(string reply, ReplyReasoning start, string? reasoning, string content)
     {
         Assert.Equal((reasoning, content), ReasoningSplitter.Split(reply, start));
@@ -28,6 +33,9 @@ public sealed class ReasoningSplitterTests
     [InlineData("R<</think>\n<\n</think>x", ReplyReasoning.StartsInside)]
     [InlineData("\n\n<think><think>\n</think>", ReplyReasoning.MayOpenWithTag)]
     [InlineData("cut off in the tag </thi", ReplyReasoning.StartsInside)]
+    [InlineData("\n<think>\nR <x>\n</think>\n\nC", ReplyReasoning.ReasonsWithOptionalTag)]
+    [InlineData(" <thinking about it\n</think>C", ReplyReasoning.ReasonsWithOptionalTag)]
+    [InlineData("  <thi", ReplyReasoning.ReasonsWithOptionalTag)]
     public void Streamed_in_pieces_of_any_length_a_reply_splits_as_it_does_whole(string reply, ReplyReasoning start)
     {
         var whole = ReasoningSplitter.Split(reply, start);
