@@ -94,7 +94,6 @@ public sealed class ToolHostileInputTests(ToolGateway gateway) : IClassFixture<T
 
     [Theory]
     [InlineData("<tool_call>{\"name\": \"\\ud800\", \"arguments\": {}}</tool_call>")]
-    [InlineData("<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"\\udc00\"}}</tool_call>")]
     [InlineData("<tool_call>{\"name\": \"get_weather\", \"arguments\": \"{\\\"\\\\ud800\\\": 1}\"}</tool_call>")]
     public async Task A_reply_call_with_a_lone_surrogate_escape_is_content(string reply)
     {
@@ -106,6 +105,20 @@ public sealed class ToolHostileInputTests(ToolGateway gateway) : IClassFixture<T
         var choice = body.GetProperty("choices")[0];
         Assert.Equal(reply, choice.GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_lone_surrogate_escape_in_an_arguments_object_reaches_the_client_as_written()
+    {
+        // The call's header went out (streamed) when its arguments began, so the call stands; the escape is plain JSON text.
+        gateway.Engine.Reply = "<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"\\udc00\"}}</tool_call>";
+
+        var (status, body) = await PostAsync(gateway.Host, Body());
+
+        Assert.True(status == HttpStatusCode.OK, $"{status}: {body}");
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal("{\"city\": \"\\udc00\"}", choice.GetProperty("message").GetProperty("tool_calls")[0].GetProperty("function").GetProperty("arguments").GetString());
+        Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
     }
 
     [Fact]

@@ -47,6 +47,24 @@ internal static class ToolCallJson
         };
     }
 
+    /// <summary>
+    /// Arguments given as a JSON string (<paramref name="literal"/>, quotes included): its text when that is a JSON
+    /// object and every string in both is Unicode; else null.
+    /// </summary>
+    public static string? DecodeArgumentsString(string literal)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(literal, Options);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.String && JsonUnicode.IsValid(root) && root.GetString() is { } text && IsJsonObject(text) ? text : null;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     private static bool IsJsonObject(string text)
     {
         try

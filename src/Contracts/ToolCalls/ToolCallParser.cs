@@ -1,8 +1,11 @@
+using System.Text;
+
 namespace InferMesh.Contracts.ToolCalls;
 
 /// <summary>
-/// Reads the tool calls of one model family out of its reply text. Text that is not a well-formed call in the family's
-/// format stays content: a reply never fails because it looked like a call.
+/// Reads the tool calls of one model family out of its reply text, whole (<see cref="Parse"/>) or as it streams
+/// (<see cref="NewReader"/>): both run the same <see cref="ToolCallReader"/>, so they read alike. Text that is not a
+/// call in the family's format stays content: a reply never fails because it looked like a call.
 /// </summary>
 public abstract class ToolCallParser
 {
@@ -19,57 +22,44 @@ public abstract class ToolCallParser
     };
 
     /// <summary>
-    /// Splits a whole reply into its calls and the text outside them. With <paramref name="functions"/> (the names the
-    /// request lets the model call), a reply calling any other name makes no calls: it is all content, as is a reply
-    /// that only looks like a call (a JSON object answer with a "name" key). Null accepts any name (a stored reply
-    /// read back, whose request's tools are not known).
+    /// A reader for one streamed reply. With <paramref name="functions"/> (the names the request lets the model call),
+    /// a call naming any other function is no call: its text is content. Null accepts any name (a stored reply read
+    /// back, whose request's tools are not known).
     /// </summary>
+    public abstract ToolCallReader NewReader(IReadOnlyCollection<string>? functions = null);
+
+    /// <summary>Splits a whole reply into its calls and the text outside them (trimmed; null when none), as streaming it would.</summary>
     public ToolCallParse Parse(string text, IReadOnlyCollection<string>? functions = null)
     {
-        var parse = ParseCalls(text);
-        return functions is null || parse.Calls.All(c => functions.Contains(c.Name)) ? parse : ToolCallParse.PlainText(text);
+        var reader = NewReader(functions);
+        reader.Add(text);
+        reader.Finish();
+        var content = new StringBuilder();
+        var calls = new List<(string Id, string Name, StringBuilder Arguments)>();
+        foreach (var piece in reader.TakePieces())
+        {
+            switch (piece.Kind)
+            {
+                case ToolCallPieceKind.Content:
+                    content.Append(piece.Text);
+                    break;
+                case ToolCallPieceKind.Header:
+                    calls.Add((piece.Id!, piece.Text, new StringBuilder()));
+                    break;
+                default:
+                    calls[piece.CallIndex].Arguments.Append(piece.Text);
+                    break;
+            }
+        }
+
+        return calls.Count == 0
+            ? ToolCallParse.PlainText(text)
+            : new ToolCallParse(ToolCallParse.ContentOf(content.ToString()), [.. calls.Select(c => new ParsedToolCall(c.Id, c.Name, c.Arguments.ToString()))]);
     }
-
-    /// <summary>
-    /// While a reply streams: the index from which <paramref name="text"/> (the reply so far) is, or may become, a
-    /// tool call — text before it is content for sure and may be sent; <c>text.Length</c> when no call has begun.
-    /// Each call passes the reply so far (a longer prefix of the same reply each time) and the same
-    /// <paramref name="scan"/>, which keeps where the last call stopped so only new text is looked at. It may hold back
-    /// more than strictly needed (never less): <see cref="Parse"/> of the held text decides at the end.
-    /// </summary>
-    public abstract int CallStart(ReadOnlySpan<char> text, ToolCallScan scan);
-
-    /// <summary><see cref="CallStart(ReadOnlySpan{char}, ToolCallScan)"/> of one text on its own.</summary>
-    public int CallStart(string text) => CallStart(text, new ToolCallScan());
-
-    /// <summary>The calls in a whole reply and the text outside them, whatever the names they call.</summary>
-    protected abstract ToolCallParse ParseCalls(string text);
 
     /// <summary>A new call id: <c>call_</c> and 24 random letters and digits, as OpenAI's look.</summary>
     protected virtual string NewCallId() => "call_" + ToolCallIds.Random(24);
 
-    /// <summary>Where a trailing, unfinished <paramref name="marker"/> starts at the end of <paramref name="text"/>, else <c>text.Length</c>.</summary>
-    protected static int PartialMarkerAt(ReadOnlySpan<char> text, string marker)
-    {
-        for (var length = Math.Min(marker.Length - 1, text.Length); length > 0; length--)
-        {
-            if (text[(text.Length - length)..].SequenceEqual(marker.AsSpan(0, length)))
-            {
-                return text.Length - length;
-            }
-        }
-
-        return text.Length;
-    }
-
-    /// <summary>Index of the first character that is not white space, or <c>text.Length</c>.</summary>
-    protected static int SkipWhiteSpace(ReadOnlySpan<char> text, int from = 0)
-    {
-        while (from < text.Length && char.IsWhiteSpace(text[from]))
-        {
-            from++;
-        }
-
-        return from;
-    }
+    /// <summary>The id source a reader of this format uses.</summary>
+    private protected Func<string> CallIds => NewCallId;
 }

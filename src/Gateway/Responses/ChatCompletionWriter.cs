@@ -144,42 +144,47 @@ public static class ChatCompletionWriter
         await events.WriteDoneAsync(cancellationToken);
     }
 
-    /// <summary>Content as far as it is surely not a call; at the choice's end, the held text as calls (or as content).</summary>
+    /// <summary>Content as far as it is surely not a call, call headers and arguments as they are read; at the choice's end, what was held.</summary>
     private static async Task WriteWithToolsAsync(ServerSentEvents events, Chunk chunk, ToolCallStream stream, int index, string content, IReadOnlyList<TokenLogprobInfo> contentLogprobs, string? finishReason, CancellationToken cancellationToken)
     {
-        var (text, logprobs) = stream.AddWithLogprobs(content, contentLogprobs);
-        if (text.Length > 0 || logprobs.Count > 0)
-        {
-            await events.WriteAsync(WriteContentChunk, (chunk, index, text, logprobs), cancellationToken);
-        }
-
+        await WritePiecesAsync(events, chunk, index, stream.AddWithLogprobs(content, contentLogprobs), cancellationToken);
         if (finishReason is null)
         {
             return;
         }
 
-        var end = stream.Finish();
-        if (end.Text.Length > 0 || end.Logprobs.Count > 0)
-        {
-            await events.WriteAsync(WriteContentChunk, (chunk, index, end.Text, end.Logprobs), cancellationToken);
-        }
-
-        for (var k = 0; k < end.Calls.Count; k++)
-        {
-            await events.WriteAsync(WriteToolCallChunk, (chunk, index, k, end.Calls[k], true), cancellationToken);
-            await events.WriteAsync(WriteToolCallChunk, (chunk, index, k, end.Calls[k], false), cancellationToken);
-        }
-
-        await events.WriteAsync(WriteFinishChunk, (chunk, index, stream.FinishReason(end.Calls.Count, finishReason)), cancellationToken);
+        await WritePiecesAsync(events, chunk, index, stream.Finish(), cancellationToken);
+        await events.WriteAsync(WriteFinishChunk, (chunk, index, stream.FinishReason(finishReason)), cancellationToken);
     }
 
-    private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, int CallIndex, ParsedToolCall Call, bool Head) s)
+    /// <summary>Each piece as its own chunk, in order; the logprobs go with the first content piece.</summary>
+    private static async Task WritePiecesAsync(ServerSentEvents events, Chunk chunk, int index, ToolCallStreamOutput output, CancellationToken cancellationToken)
+    {
+        var logprobs = output.Logprobs;
+        foreach (var piece in output.Pieces)
+        {
+            if (piece.Kind == ToolCallPieceKind.Content)
+            {
+                if (piece.Text.Length > 0 || logprobs.Count > 0)
+                {
+                    await events.WriteAsync(WriteContentChunk, (chunk, index, piece.Text, logprobs), cancellationToken);
+                    logprobs = [];
+                }
+            }
+            else
+            {
+                await events.WriteAsync(WriteToolCallChunk, (chunk, index, piece), cancellationToken);
+            }
+        }
+    }
+
+    private static void WriteToolCallChunk(Utf8JsonWriter json, (Chunk Chunk, int Index, ToolCallPiece Piece) s)
     {
         s.Chunk.Begin(json);
         json.WriteStartObject();
         json.WriteNumber("index", s.Index);
         json.WriteStartObject("delta");
-        ToolCallsJson.WriteDeltaCall(json, s.CallIndex, s.Call, s.Head);
+        ToolCallsJson.WriteDeltaCall(json, s.Piece);
         json.WriteEndObject();
         json.WriteNull("logprobs");
         json.WriteNull("finish_reason");

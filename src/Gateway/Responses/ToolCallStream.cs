@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Text;
 using InferMesh.Contracts;
 using InferMesh.Contracts.ToolCalls;
 using InferMesh.Gateway.Tools;
@@ -6,95 +6,114 @@ using InferMesh.Gateway.Tools;
 namespace InferMesh.Gateway.Responses;
 
 /// <summary>
-/// One streamed choice of a request with tools. Text is passed on as content until the reply starts (or may be
-/// starting) a tool call in the parser's format; from there it is held back. When the choice finishes the held text is
-/// parsed: the calls it makes are returned to be sent as <c>delta.tool_calls</c>, and text that turned out not to be a
-/// call is released as content. Logprobs travel with the content they belong to; those of call text are dropped.
-/// Each delta costs its own length: the text grows in one buffer and the parser scans only what is new. Under a forced
-/// tool_choice the whole reply is JSON for the calls: nothing is sent as content until the end.
+/// One streamed choice of a request with tools, read by the format's <see cref="ToolCallReader"/>: content goes out as
+/// soon as it cannot be a call, each call's header as soon as it surely is one, then its arguments as the model writes
+/// them (see the reader for what counts). Logprobs travel with the content released with or after them; those of
+/// deltas that released only call text are dropped. With parallel_tool_calls false only the first call goes out.
+/// Under a forced tool_choice the reply is JSON for the calls, which may still turn out cut short or unconstrained:
+/// it is held whole and read at the end, as before.
 /// </summary>
 public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
 {
-    private readonly ArrayBufferWriter<char> _text = new(256);
-    private readonly ToolCallScan _scan = new();
+    private readonly ToolCallReader? _reader = calling.Forced ? null : parser?.NewReader(calling.Functions);
+    private readonly StringBuilder _forcedText = new();
     private readonly List<TokenLogprobInfo> _logprobs = [];
-    private int _sent;
 
     /// <summary>Whether <see cref="Finish"/> read the reply as a forced tool_choice's calls (they keep the reply's finish_reason).</summary>
     public bool FinishedForced { get; private set; }
 
-    /// <summary>The choice's finish_reason once <see cref="Finish"/> returned <paramref name="calls"/> calls (see <see cref="ToolCalling.FinishReason"/>).</summary>
-    public string FinishReason(int calls, string replyReason) => calling.FinishReason(calls, FinishedForced, replyReason);
+    /// <summary>Calls sent so far.</summary>
+    public int Calls { get; private set; }
 
-    /// <summary>Characters the parser has looked at so far (linear in the reply's length).</summary>
-    internal long CharactersScanned => _scan.CharactersScanned;
+    /// <summary>The choice's finish_reason once <see cref="Finish"/> has run (see <see cref="ToolCalling.FinishReason"/>).</summary>
+    public string FinishReason(string replyReason) => calling.FinishReason(Calls, FinishedForced, replyReason);
 
-    /// <summary>Adds a delta's text; returns the content (and its logprobs) that may be sent now.</summary>
-    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text, TokenLogprobInfo? logprob)
-    {
-        if (logprob is not null)
-        {
-            _logprobs.Add(logprob);
-        }
+    /// <summary>Characters the reader has looked at so far (linear in the reply's length).</summary>
+    internal long CharactersRead => _reader?.CharactersRead ?? 0;
 
-        return Add(text);
-    }
+    /// <summary>Adds a delta's text; returns what may be sent now.</summary>
+    public ToolCallStreamOutput Add(string text, TokenLogprobInfo? logprob) => AddWithLogprobs(text, logprob is null ? [] : [logprob]);
 
     /// <summary>Adds content text with the logprobs of the tokens it came from (several when a reasoning split held some back).</summary>
-    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) AddWithLogprobs(string text, IReadOnlyList<TokenLogprobInfo> logprobs)
+    public ToolCallStreamOutput AddWithLogprobs(string text, IReadOnlyList<TokenLogprobInfo> logprobs)
     {
         _logprobs.AddRange(logprobs);
-        return Add(text);
+        if (_reader is null)
+        {
+            if (calling.Forced)
+            {
+                _forcedText.Append(text);
+                return ToolCallStreamOutput.Nothing;
+            }
+
+            return text.Length > 0 || _logprobs.Count > 0 ? Out([new ToolCallPiece(ToolCallPieceKind.Content, -1, text)]) : ToolCallStreamOutput.Nothing;
+        }
+
+        _reader.Add(text);
+        return Out(_reader.TakePieces());
     }
 
-    private (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Add(string text)
+    /// <summary>At the choice's end: what was still held, as content or calls.</summary>
+    public ToolCallStreamOutput Finish()
     {
-        _text.Write(text.AsSpan());
-        var safe = calling.Forced ? _sent : parser is null ? _text.WrittenCount : Math.Max(_sent, parser.CallStart(_text.WrittenSpan, _scan));
-        return Release(safe);
-    }
+        if (!calling.Forced)
+        {
+            _reader?.Finish();
+            return Out(_reader?.TakePieces() ?? [], last: true);
+        }
 
-    /// <summary>At the choice's end: the content still held (text that was not a call) and the calls the reply made.</summary>
-    public (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs, IReadOnlyList<ParsedToolCall> Calls) Finish()
-    {
-        var length = _text.WrittenCount;
-        if (calling.ForcedCalls(new string(_text.WrittenSpan[_sent..])) is { } forced)
+        var text = _forcedText.ToString();
+        if (calling.ForcedCalls(text) is { } forced)
         {
             FinishedForced = true;
-            _sent = length;
             _logprobs.Clear();
-            return ("", [], forced);
+            var pieces = new List<ToolCallPiece>();
+            for (var i = 0; i < forced.Count; i++)
+            {
+                pieces.Add(new ToolCallPiece(ToolCallPieceKind.Header, i, forced[i].Name, forced[i].Id));
+                pieces.Add(new ToolCallPiece(ToolCallPieceKind.Arguments, i, forced[i].Arguments));
+            }
+
+            return Out(pieces, last: true);
         }
 
-        if (parser is null || _sent == length)
+        // Not of the forced shape (cut short, or decoded unconstrained): read in the model's own format.
+        if (parser?.NewReader(calling.Functions) is not { } reader)
         {
-            var rest = Release(length);
-            return (rest.Text, rest.Logprobs, []);
+            return Out([new ToolCallPiece(ToolCallPieceKind.Content, -1, text)], last: true);
         }
 
-        var parse = parser.Parse(new string(_text.WrittenSpan[_sent..]), calling.Functions);
-        if (parse.Calls.Count == 0)
-        {
-            var rest = Release(length);
-            return (rest.Text, rest.Logprobs, []);
-        }
-
-        _sent = length;
-        _logprobs.Clear();
-        return (parse.Content ?? "", [], calling.Allowed(parse.Calls));
+        reader.Add(text);
+        reader.Finish();
+        return Out(reader.TakePieces(), last: true);
     }
 
-    private (string Text, IReadOnlyList<TokenLogprobInfo> Logprobs) Release(int upTo)
+    private ToolCallStreamOutput Out(IReadOnlyList<ToolCallPiece> pieces, bool last = false)
     {
-        if (upTo <= _sent)
+        var allowed = calling.ParallelToolCalls ? pieces : [.. pieces.Where(p => p.Kind == ToolCallPieceKind.Content || p.CallIndex == 0)];
+        var hasContent = false;
+        foreach (var piece in allowed)
         {
-            return ("", []);
+            hasContent |= piece.Kind == ToolCallPieceKind.Content;
+            if (piece.Kind == ToolCallPieceKind.Header)
+            {
+                Calls++;
+            }
         }
 
-        var text = new string(_text.WrittenSpan[_sent..upTo]);
-        _sent = upTo;
-        IReadOnlyList<TokenLogprobInfo> logprobs = [.. _logprobs];
+        if (!hasContent)
+        {
+            // Logprobs of call text are not sent; those of text still held wait for it.
+            if (last || allowed.Count > 0)
+            {
+                _logprobs.Clear();
+            }
+
+            return allowed.Count == 0 ? ToolCallStreamOutput.Nothing : new ToolCallStreamOutput(allowed, []);
+        }
+
+        TokenLogprobInfo[] logprobs = [.. _logprobs];
         _logprobs.Clear();
-        return (text, logprobs);
+        return new ToolCallStreamOutput(allowed, logprobs);
     }
 }

@@ -26,27 +26,28 @@ public static class ToolCallsJson
     }
 
     /// <summary>
-    /// A streamed call's delta: <c>"tool_calls": [{"index", …}]</c> — the head (id, type, name, empty arguments) or,
-    /// with <paramref name="head"/> false, the arguments.
+    /// A streamed call's delta: <c>"tool_calls": [{"index", …}]</c> — for a header the id, type, name and empty
+    /// arguments, as vLLM sends it; for an arguments piece just the fragment.
     /// </summary>
-    public static void WriteDeltaCall(Utf8JsonWriter json, int index, ParsedToolCall call, bool head)
+    public static void WriteDeltaCall(Utf8JsonWriter json, ToolCallPiece piece)
     {
+        var head = piece.Kind == ToolCallPieceKind.Header;
         json.WriteStartArray("tool_calls");
         json.WriteStartObject();
-        json.WriteNumber("index", index);
+        json.WriteNumber("index", piece.CallIndex);
         if (head)
         {
-            json.WriteString("id", call.Id);
+            json.WriteString("id", piece.Id);
             json.WriteString("type", "function");
         }
 
         json.WriteStartObject("function");
         if (head)
         {
-            json.WriteString("name", call.Name);
+            json.WriteString("name", piece.Text);
         }
 
-        json.WriteString("arguments", head ? "" : call.Arguments);
+        json.WriteString("arguments", head ? "" : piece.Text);
         json.WriteEndObject();
         json.WriteEndObject();
         json.WriteEndArray();

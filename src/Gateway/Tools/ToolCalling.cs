@@ -23,6 +23,9 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IR
     /// <summary>The parser for a reply whose template pointed to <paramref name="detectedFormat"/>; null when calls are not looked for.</summary>
     public ToolCallParser? ParserFor(string? detectedFormat) => ToolCallParser.For(ForcedFormat(parserSetting) ?? detectedFormat);
 
+    /// <summary>Whether several calls may stand (else only the first is returned).</summary>
+    public bool ParallelToolCalls => parallelToolCalls;
+
     /// <summary>The names a call may have; null for any.</summary>
     public IReadOnlyCollection<string>? Functions => functions;
 

@@ -48,14 +48,33 @@ public sealed class HermesToolCallParserTests
     }
 
     [Fact]
-    public void Malformed_json_inside_the_tags_leaves_the_whole_reply_as_content()
+    public void Malformed_json_before_the_name_leaves_the_block_as_content()
     {
-        const string reply = "Sure <tool_call>\n{\"name\": \"search\", \"arguments\": {\"q\": }\n</tool_call>";
+        const string reply = "Sure <tool_call>\n{\"name\" \"search\", \"arguments\": {\"q\": 1}}\n</tool_call>";
 
         var parse = _parser.Parse(reply);
 
         Assert.Empty(parse.Calls);
         Assert.Equal(reply, parse.Content);
+    }
+
+    [Fact]
+    public void Arguments_broken_after_the_name_stay_a_call_with_the_arguments_as_written()
+    {
+        // Streamed, the header went out when the arguments began: the call stands, as a call cut short by max_tokens does.
+        var parse = _parser.Parse("Sure <tool_call>\n{\"name\": \"search\", \"arguments\": {\"q\": }\n</tool_call>");
+
+        Assert.Equal("{\"q\": }", Assert.Single(parse.Calls).Arguments);
+        Assert.Equal("Sure", parse.Content);
+    }
+
+    [Fact]
+    public void A_block_that_is_not_a_call_is_content_and_the_calls_before_it_stand()
+    {
+        var parse = _parser.Parse("<tool_call>{\"name\": \"f\"}</tool_call>\n<tool_call>{bad}</tool_call>");
+
+        Assert.Equal("f", Assert.Single(parse.Calls).Name);
+        Assert.Equal("<tool_call>{bad}</tool_call>", parse.Content);
     }
 
     [Fact]
@@ -86,6 +105,13 @@ public sealed class HermesToolCallParserTests
     [InlineData("a < b", 5)]
     public void Streaming_holds_back_from_where_a_call_begins_or_may_begin(string soFar, int expected)
     {
-        Assert.Equal(expected, _parser.CallStart(soFar));
+        Assert.Equal(soFar[..expected], Released(soFar));
+    }
+
+    private string Released(string soFar)
+    {
+        var reader = _parser.NewReader();
+        reader.Add(soFar);
+        return string.Concat(reader.TakePieces().Select(p => p.Text));
     }
 }

@@ -46,17 +46,29 @@ public sealed class Llama3JsonToolCallParserTests
     }
 
     [Fact]
-    public void Text_after_the_json_means_the_reply_is_content()
+    public void Text_after_the_call_is_content_and_the_call_stands()
     {
-        Assert.Empty(_parser.Parse("{\"name\": \"f\", \"parameters\": {}} and more").Calls);
+        var parse = _parser.Parse("{\"name\": \"f\", \"parameters\": {}} and more");
+
+        Assert.Equal("{}", Assert.Single(parse.Calls).Arguments);
+        Assert.Equal("and more", parse.Content);
     }
 
     [Fact]
-    public void Truncated_json_stays_content()
+    public void Json_cut_off_before_the_parameters_stays_content()
     {
-        const string reply = "{\"name\": \"f\", \"parameters\": {\"q\": \"unfinished";
+        const string reply = "{\"name\": \"f\", \"param";
 
         Assert.Equal(reply, _parser.Parse(reply).Content);
+        Assert.Empty(_parser.Parse(reply).Calls);
+    }
+
+    [Fact]
+    public void Json_cut_off_inside_the_parameters_is_a_call_with_the_parameters_written_so_far()
+    {
+        var parse = _parser.Parse("{\"name\": \"f\", \"parameters\": {\"q\": \"unfinished");
+
+        Assert.Equal("{\"q\": \"unfinished", Assert.Single(parse.Calls).Arguments);
     }
 
     [Fact]
@@ -73,6 +85,13 @@ public sealed class Llama3JsonToolCallParserTests
     [InlineData("The answer", 10)]
     public void Streaming_holds_back_only_a_reply_that_opens_like_a_call(string soFar, int expected)
     {
-        Assert.Equal(expected, _parser.CallStart(soFar));
+        Assert.Equal(soFar[..expected], Released(soFar));
+    }
+
+    private string Released(string soFar)
+    {
+        var reader = _parser.NewReader();
+        reader.Add(soFar);
+        return string.Concat(reader.TakePieces().Select(p => p.Text));
     }
 }

@@ -42,11 +42,20 @@ public sealed class MistralToolCallParserTests
     }
 
     [Fact]
-    public void Malformed_json_after_the_marker_stays_content()
+    public void Malformed_json_after_the_marker_before_a_name_stays_content()
     {
-        const string reply = "[TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {]";
+        const string reply = "[TOOL_CALLS] [{\"name\": 3, \"arguments\": {}}]";
 
         Assert.Equal(reply, _parser.Parse(reply).Content);
+    }
+
+    [Fact]
+    public void A_list_that_breaks_after_a_call_keeps_the_call_and_the_rest_is_content()
+    {
+        var parse = _parser.Parse("[TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {\"a\": 1}}, 5]");
+
+        Assert.Equal("{\"a\": 1}", Assert.Single(parse.Calls).Arguments);
+        Assert.Equal(", 5]", parse.Content);
     }
 
     [Theory]
@@ -55,6 +64,13 @@ public sealed class MistralToolCallParserTests
     [InlineData(" [{", 0)]
     public void Streaming_holds_back_from_the_marker_or_an_opening_list(string soFar, int expected)
     {
-        Assert.Equal(expected, _parser.CallStart(soFar));
+        Assert.Equal(soFar[..expected], Released(soFar));
+    }
+
+    private string Released(string soFar)
+    {
+        var reader = _parser.NewReader();
+        reader.Add(soFar);
+        return string.Concat(reader.TakePieces().Select(p => p.Text));
     }
 }

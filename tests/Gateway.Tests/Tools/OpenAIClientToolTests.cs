@@ -45,29 +45,31 @@ public sealed class OpenAIClientToolTests(ToolGateway gateway) : IClassFixture<T
     }
 
     [Fact]
-    public async Task Streamed_call_updates_assemble_into_the_call()
+    public async Task Streamed_call_updates_arrive_piece_by_piece_and_assemble_into_the_non_streamed_calls()
     {
-        gateway.Engine.Reply = CallReply;
-        string? id = null, name = null;
-        var arguments = "";
+        gateway.Engine.Reply = "Checking.\n" + CallReply + "\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Lyon\", \"days\": [1, 2]}}\n</tool_call>";
+        var whole = (await Client().CompleteChatAsync([new UserChatMessage("Weather in Paris and Lyon?")], Options(), Ct)).Value;
+        var calls = new SortedDictionary<int, (string? Id, string? Name, string Arguments)>();
+        var argumentUpdates = 0;
         ChatFinishReason? finish = null;
 
-        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], Options(), Ct))
+        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris and Lyon?")], Options(), Ct))
         {
             foreach (var part in update.ToolCallUpdates)
             {
-                Assert.Equal(0, part.Index);
-                id ??= part.ToolCallId;
-                name ??= part.FunctionName;
-                arguments += part.FunctionArgumentsUpdate?.ToString();
+                var call = calls.GetValueOrDefault(part.Index, (null, null, ""));
+                var fragment = part.FunctionArgumentsUpdate?.ToString() ?? "";
+                argumentUpdates += fragment.Length > 0 ? 1 : 0;
+                calls[part.Index] = (call.Id ?? part.ToolCallId, call.Name ?? part.FunctionName, call.Arguments + fragment);
             }
 
             finish ??= update.FinishReason;
         }
 
-        Assert.StartsWith("call_", id);
-        Assert.Equal("get_weather", name);
-        Assert.Equal("{\"city\": \"Paris\"}", arguments);
+        Assert.Equal(whole.ToolCalls.Select(c => (c.FunctionName, c.FunctionArguments.ToString())), calls.Values.Select(c => (c.Name!, c.Arguments)));
+        Assert.All(calls.Values, c => Assert.StartsWith("call_", c.Id));
+        Assert.Equal(["{\"city\": \"Paris\"}", "{\"city\": \"Lyon\", \"days\": [1, 2]}"], calls.Values.Select(c => c.Arguments));
+        Assert.True(argumentUpdates > calls.Count, $"{argumentUpdates} argument updates: not streamed piece by piece");
         Assert.Equal(ChatFinishReason.ToolCalls, finish);
     }
 

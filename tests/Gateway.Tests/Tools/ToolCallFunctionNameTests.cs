@@ -9,7 +9,6 @@ public sealed class ToolCallFunctionNameTests
 
     [Theory]
     [InlineData("hermes", "<tool_call>{\"name\": \"Alice\", \"arguments\": {}}</tool_call>")]
-    [InlineData("hermes", "<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call><tool_call>{\"name\": \"rm\", \"arguments\": {}}</tool_call>")]
     [InlineData("llama3_json", "{\"name\": \"Alice\", \"parameters\": {\"age\": 3}}")]
     [InlineData("mistral", "[TOOL_CALLS] [{\"name\": \"Alice\", \"arguments\": {}}]")]
     [InlineData("mistral", "{\"name\": \"Alice\", \"age\": 3}")]
@@ -19,6 +18,15 @@ public sealed class ToolCallFunctionNameTests
 
         Assert.Empty(parse.Calls);
         Assert.Equal(reply, parse.Content);
+    }
+
+    [Fact]
+    public void A_hermes_block_calling_a_function_not_offered_is_content_beside_the_calls_that_stand()
+    {
+        var parse = new HermesToolCallParser().Parse("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call><tool_call>{\"name\": \"rm\", \"arguments\": {}}</tool_call>", Offered);
+
+        Assert.Equal("get_time", Assert.Single(parse.Calls).Name);
+        Assert.Equal("<tool_call>{\"name\": \"rm\", \"arguments\": {}}</tool_call>", parse.Content);
     }
 
     [Theory]

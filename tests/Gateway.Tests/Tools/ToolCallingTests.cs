@@ -69,7 +69,7 @@ public sealed class ToolCallingTests(ToolGateway gateway) : IClassFixture<ToolGa
     [Fact]
     public async Task A_malformed_call_is_returned_as_content_not_an_error()
     {
-        gateway.Engine.Reply = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call>";
+        gateway.Engine.Reply = "<tool_call>\n{\"name\": \"get_weather\" \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>";
 
         var choice = (await PostAsync(Body())).GetProperty("choices")[0];
 
