@@ -89,6 +89,7 @@ public static class HostileCorpus
             new("message without role", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"content":"hi"}]}""", 400, "missing_required_parameter", "messages[0].role"),
             new("message with unknown role", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"wizard","content":"hi"}]}""", 400, "invalid_value", "messages[0].role"),
             new("message without content", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user"}]}""", 400, "missing_required_parameter", "messages[0].content"),
+            new("user message with null content", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":null}]}""", 400, "missing_required_parameter", "messages[0].content"),
             new("content is a number", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":3.5}]}""", 400, "invalid_type", "messages[0].content"),
             new("image content part", "POST", Chat, $$$"""{"model":"{{{Model}}}","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x"}}]}]}""", 400, "unsupported_content_type", "messages[0].content[0].type"),
             new("text part without text", "POST", Chat, $$"""{"model":"{{Model}}","messages":[{"role":"user","content":[{"type":"text"}]}]}""", 400, "missing_required_parameter", "messages[0].content[0].text"),

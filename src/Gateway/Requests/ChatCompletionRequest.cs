@@ -129,9 +129,10 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             throw new ApiErrorException(ApiError.Invalid($"Invalid '{path}.reasoning_content': only assistant messages carry reasoning, not '{role}' messages.", $"{path}.reasoning_content", "invalid_value"));
         }
 
-        // An assistant message that calls tools (or only reasoned: a reply cut off while thinking) often has no
-        // content (null); it renders as empty text, as vLLM does.
-        var content = (toolCalls is { Count: > 0 } || reasoning is not null) && fields.Raw("content") is null ? "" : ParseContent(fields.Raw("content"), $"{path}.content");
+        // An assistant message often has no content (null): it called tools, or only reasoned (a reply cut off while
+        // thinking, whose reasoning_content clients that do not know the field drop). It renders as empty text, as
+        // vLLM accepts it; other roles must say something.
+        var content = role == "assistant" && fields.Raw("content") is null ? "" : ParseContent(fields.Raw("content"), $"{path}.content");
         fields.String("name", 256);
         var toolCallId = fields.String("tool_call_id", 256);
         if (role == "tool" && toolCallId is null)

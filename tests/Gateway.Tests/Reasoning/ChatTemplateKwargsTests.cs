@@ -132,4 +132,16 @@ public sealed class ChatTemplateKwargsTests(ReasoningGateway gateway) : IClassFi
 
         Assert.Contains("<|im_start|>assistant\n<|im_end|>", gateway.Engine(ReasoningGateway.Qwen3).LastPrompt);
     }
+
+    [Fact]
+    public async Task An_assistant_message_with_only_null_content_is_accepted_as_an_empty_turn()
+    {
+        // What this gateway returns for a reply cut off while thinking, resent by a client that drops reasoning_content.
+        gateway.Engine(ReasoningGateway.Qwen3).Reply = "4";
+        var body = ReasoningClient.Body(ReasoningGateway.Qwen3, $"{User("hi")},{{\"role\":\"assistant\",\"content\":null}},{User("and?")}");
+
+        await PostAsync(gateway.Host, body);
+
+        Assert.Contains("<|im_start|>assistant\n<|im_end|>", gateway.Engine(ReasoningGateway.Qwen3).LastPrompt);
+    }
 }
