@@ -172,19 +172,5 @@ public sealed class GemmaForwardTests : IDisposable
         GlobalTheta = 1_000_000.0, LocalTheta = 10_000.0, GlobalLinearFactor = 8,
     };
 
-    private void AssertMatches(double[][] expected, int chunk)
-    {
-        var config = ModelConfig.Load(Path.Combine(_folder, "config.json"));
-        using var store = WeightStore.Open(_folder);
-        new WeightLayout(config).Validate(store);
-        using var backend = ComputeDevices.Open("cpu", 2);
-        using var weights = LlamaWeights.Load(backend, config, store);
-        using var tf = new TeacherForcing(backend, weights, chunk, 16, 256);
-        var (argmax, last) = tf.Run(Ids);
-
-        var lastExpected = expected[^1];
-        var maxDelta = last.Select((v, i) => Math.Abs(v - lastExpected[i])).Max();
-        Assert.True(maxDelta < 1e-4, $"max |Δlogit| {maxDelta}");
-        Assert.Equal(expected.Select(row => Array.IndexOf(row, row.Max())), argmax);
-    }
+    private void AssertMatches(double[][] expected, int chunk) => TeacherForcedCheck.AssertMatches(_folder, Ids, expected, chunk);
 }
