@@ -33,6 +33,9 @@ internal sealed class ReplyScriptEngine(string modelName, string templateFile, s
 
     public int PieceLength { get; set; } = 3;
 
+    /// <summary>How the scripted reply ends (Length: as if max_tokens cut it).</summary>
+    public FinishReason Finish { get; set; } = FinishReason.Stop;
+
     /// <summary>The last request as the engine got it (its output constraint included).</summary>
     public GenerationRequest? LastRequest { get; private set; }
 
@@ -55,7 +58,7 @@ internal sealed class ReplyScriptEngine(string modelName, string templateFile, s
             {
                 TokenId = 100 + i,
                 TextDelta = pieces[i],
-                Finish = last ? FinishReason.Stop : FinishReason.None,
+                Finish = last ? Finish : FinishReason.None,
                 PromptTokens = last ? request.PromptTokenIds.Count : 0,
                 CompletionTokens = last ? pieces.Count : 0,
             };

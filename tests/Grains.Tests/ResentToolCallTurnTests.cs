@@ -51,6 +51,21 @@ public sealed class ResentToolCallTurnTests
     }
 
     [Fact]
+    public void A_reply_mixing_a_requested_and_an_unrequested_call_matches_its_resent_turn()
+    {
+        // The gateway returned get_weather as a call and the get_time block (not a requested tool) as content.
+        const string raw = "<tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}</tool_call><tool_call>{\"name\":\"get_time\",\"arguments\":{}}</tool_call>";
+        var parser = new HermesToolCallParser();
+        var returned = parser.Parse(raw, ["get_weather"]);
+        var stored = new ChatMessage("assistant", raw);
+        var resent = Resent(returned.Content ?? "", ("get_weather", "{\"city\":\"Paris\"}"));
+
+        var added = TurnPrompt.NewMessages([User, stored], [User, resent, Result], parser);
+
+        Assert.Equal([Result], added);
+    }
+
+    [Fact]
     public void A_different_function_name_is_a_divergence()
     {
         var stored = new ChatMessage("assistant", "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>");

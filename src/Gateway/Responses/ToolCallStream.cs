@@ -104,9 +104,9 @@ public sealed class ToolCallStream(ToolCallParser? parser, ToolCalling calling)
         if (!hasContent)
         {
             // Logprobs of call text are not sent; those of text still held wait for it.
-            if (last || allowed.Count > 0)
+            if (last || pieces.Count > 0)
             {
-                _logprobs.Clear();
+                _logprobs.Clear(); // also those of calls parallel_tool_calls false filtered out
             }
 
             return allowed.Count == 0 ? ToolCallStreamOutput.Nothing : new ToolCallStreamOutput(allowed, []);

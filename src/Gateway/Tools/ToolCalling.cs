@@ -42,10 +42,11 @@ public sealed class ToolCalling(string parserSetting, bool parallelToolCalls, IR
     /// <summary>
     /// The finish_reason of a reply with <paramref name="calls"/> calls, as vLLM's serving_chat answers: "tool_calls"
     /// when the model's own call format was read, and under "required" when the reply stopped on its own; a named
-    /// function keeps the reply's reason ("stop", as OpenAI answers a forced function).
+    /// function keeps the reply's reason ("stop", as OpenAI answers a forced function). A reply cut off by max_tokens
+    /// stays "length", as OpenAI reports it, so clients do not run a call whose arguments may be cut short.
     /// </summary>
     public string FinishReason(int calls, bool readAsForced, string replyReason) =>
-        calls == 0 ? replyReason
+        calls == 0 || replyReason == "length" ? replyReason
         : !readAsForced ? "tool_calls"
         : choice == ToolChoiceMode.Required && replyReason == "stop" ? "tool_calls"
         : replyReason;

@@ -38,7 +38,10 @@ internal static class ResentToolCallTurn
             return false;
         }
 
-        var parse = parser.Parse(stored.Content);
+        // Read as the gateway read it: only the request's functions are calls. The stored turn does not keep that list,
+        // so the resent calls' names stand for it — a block naming another function then stays text, and must equal
+        // the resent content (a reply mixing requested and unrequested calls).
+        var parse = parser.Parse(stored.Content, calls.Select(c => c.Name).ToHashSet(StringComparer.Ordinal));
         if (parse.Calls.Count != calls.Count || !string.IsNullOrWhiteSpace(resent.Content) && !SameText(resent.Content, parse.Content ?? ""))
         {
             return false;

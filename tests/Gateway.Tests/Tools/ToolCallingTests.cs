@@ -43,6 +43,28 @@ public sealed class ToolCallingTests(ToolGateway gateway) : IClassFixture<ToolGa
         Assert.Equal("Paris", JsonDocument.Parse(arguments.GetString()!).RootElement.GetProperty("city").GetString());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_call_cut_off_by_max_tokens_finishes_with_length_so_clients_do_not_run_it(bool stream)
+    {
+        gateway.Engine.Reply = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Par";
+        gateway.Engine.Finish = InferMesh.Engine.Serving.FinishReason.Length;
+        try
+        {
+            using var response = await gateway.Host.Http.SendAsync(Requests.Post("/v1/chat/completions", Body(stream ? "\"stream\":true" : "")), Ct);
+            var text = await response.Content.ReadAsStringAsync(Ct);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("\"finish_reason\":\"length\"", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"finish_reason\":\"tool_calls\"", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            gateway.Engine.Finish = InferMesh.Engine.Serving.FinishReason.Stop;
+        }
+    }
+
     [Fact]
     public async Task A_reply_that_is_only_calls_has_null_content()
     {
