@@ -37,6 +37,12 @@ internal sealed class CallObjectReader(ToolCallReader owner, string argumentsKey
     /// <summary>The object's closing brace was read (or, once committed, text that cannot continue it: the rest is not read).</summary>
     public bool Done => _step == Step.Done;
 
+    /// <summary>
+    /// The last character given to <see cref="Read"/> broke the object after its call was announced: the call stands
+    /// as it is, and the character is not part of it — the reader around it reads it again (as text after the call).
+    /// </summary>
+    public bool Rejected { get; private set; }
+
     /// <summary>The text is not a call (decided before any header went out).</summary>
     public bool Failed => _step == Step.Failed;
 
@@ -305,7 +311,11 @@ internal sealed class CallObjectReader(ToolCallReader owner, string argumentsKey
         _step = Committed ? Step.Done : Step.Failed;
     }
 
-    private void Fail() => _step = Committed ? Step.Done : Step.Failed;
+    private void Fail()
+    {
+        Rejected = Committed;
+        _step = Committed ? Step.Done : Step.Failed;
+    }
 
     private static bool IsWhiteSpace(char c) => c is ' ' or '\t' or '\n' or '\r';
 }

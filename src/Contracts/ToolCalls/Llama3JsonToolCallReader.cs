@@ -111,6 +111,10 @@ internal sealed class Llama3JsonToolCallReader(IReadOnlyCollection<string>? func
             if (call.Done)
             {
                 _step = Step.Between;
+                if (call.Rejected)
+                {
+                    Read(c); // not part of the broken call: it is what follows it
+                }
             }
         }
     }

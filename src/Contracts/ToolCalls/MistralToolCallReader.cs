@@ -220,6 +220,10 @@ internal sealed class MistralToolCallReader(IReadOnlyCollection<string>? functio
             if (call.Done)
             {
                 _step = _inList ? Step.ListNext : Step.AfterCalls;
+                if (call.Rejected)
+                {
+                    Read(c); // not part of the broken call: it is what follows it
+                }
             }
         }
     }

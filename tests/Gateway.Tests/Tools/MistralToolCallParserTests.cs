@@ -58,6 +58,17 @@ public sealed class MistralToolCallParserTests
         Assert.Equal(", 5]", parse.Content);
     }
 
+    [Fact]
+    public void The_character_that_breaks_an_announced_call_object_is_kept_as_the_content_after_it()
+    {
+        // The call object never closes: the call stands as written and "Sure!" is what follows it, first letter included
+        // (the space before it was still white space inside the object).
+        var parse = _parser.Parse("[TOOL_CALLS] {\"name\": \"f\", \"arguments\": {} Sure!");
+
+        Assert.Equal("{}", Assert.Single(parse.Calls).Arguments);
+        Assert.Equal("Sure!", parse.Content);
+    }
+
     [Theory]
     [InlineData("Sure.", 5)]
     [InlineData("Sure. [TOOL_", 6)]
