@@ -311,6 +311,35 @@ internal sealed class CallObjectReader(ToolCallReader owner, string argumentsKey
         _step = Committed ? Step.Done : Step.Failed;
     }
 
+    /// <summary>
+    /// Reads <paramref name="c"/>, keeping it in <paramref name="held"/> while the call is not yet announced (the text to
+    /// give back as content should the object fail); once announced, what was held is dropped (it went out as the call).
+    /// </summary>
+    public CallReadOutcome ReadHeld(char c, StringBuilder held)
+    {
+        if (!Committed)
+        {
+            held.Append(c);
+        }
+
+        Read(c);
+        if (Failed)
+        {
+            return CallReadOutcome.Failed;
+        }
+
+        if (Committed)
+        {
+            held.Clear();
+            if (Done)
+            {
+                return Rejected ? CallReadOutcome.EndedBefore : CallReadOutcome.Ended;
+            }
+        }
+
+        return CallReadOutcome.Reading;
+    }
+
     private void Fail()
     {
         Rejected = Committed;

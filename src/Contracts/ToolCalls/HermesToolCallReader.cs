@@ -132,13 +132,8 @@ internal sealed class HermesToolCallReader(IReadOnlyCollection<string>? function
             return;
         }
 
-        if (!call.Committed)
-        {
-            _block.Append(c);
-        }
-
-        call.Read(c);
-        if (call.Failed)
+        // Text after an announced call's object inside its block is dropped, so only a failure needs handling.
+        if (call.ReadHeld(c, _block) == CallReadOutcome.Failed)
         {
             Content(_block);
             _block.Clear();

@@ -94,27 +94,17 @@ internal sealed class Llama3JsonToolCallReader(IReadOnlyCollection<string>? func
 
     private void ReadObject(char c)
     {
-        var call = _call!;
-        if (!call.Committed)
-        {
-            _held.Append(c);
-        }
-
-        call.Read(c);
-        if (call.Failed)
+        var outcome = _call!.ReadHeld(c, _held);
+        if (outcome == CallReadOutcome.Failed)
         {
             NoCall();
         }
-        else if (call.Committed)
+        else if (outcome != CallReadOutcome.Reading)
         {
-            _held.Clear();
-            if (call.Done)
+            _step = Step.Between;
+            if (outcome == CallReadOutcome.EndedBefore)
             {
-                _step = Step.Between;
-                if (call.Rejected)
-                {
-                    Read(c); // not part of the broken call: it is what follows it
-                }
+                Read(c); // not part of the broken call: it is what follows it
             }
         }
     }

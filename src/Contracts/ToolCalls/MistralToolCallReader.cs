@@ -203,27 +203,17 @@ internal sealed class MistralToolCallReader(IReadOnlyCollection<string>? functio
 
     private void ReadObject(char c)
     {
-        var call = _call!;
-        if (!call.Committed)
-        {
-            _held.Append(c);
-        }
-
-        call.Read(c);
-        if (call.Failed)
+        var outcome = _call!.ReadHeld(c, _held);
+        if (outcome == CallReadOutcome.Failed)
         {
             AttemptFailed();
         }
-        else if (call.Committed)
+        else if (outcome != CallReadOutcome.Reading)
         {
-            _held.Clear();
-            if (call.Done)
+            _step = _inList ? Step.ListNext : Step.AfterCalls;
+            if (outcome == CallReadOutcome.EndedBefore)
             {
-                _step = _inList ? Step.ListNext : Step.AfterCalls;
-                if (call.Rejected)
-                {
-                    Read(c); // not part of the broken call: it is what follows it
-                }
+                Read(c); // not part of the broken call: it is what follows it
             }
         }
     }

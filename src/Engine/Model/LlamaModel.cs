@@ -55,10 +55,7 @@ public sealed class LlamaModel : IDisposable
 
     public ModelConfig Config { get; }
 
-    /// <summary>The frequencies keys were rotated with (re-rotating cached keys by a position delta needs them); see <see cref="InvFreqForLayer"/> for models with per-layer rope.</summary>
-    public DeviceTensor InvFreq => _blocks.Rotary.Main;
-
-    /// <summary>The frequencies the keys of this stage's layer <paramref name="layer"/> were rotated with.</summary>
+    /// <summary>The frequencies the keys of this stage's layer <paramref name="layer"/> were rotated with (re-rotating cached keys by a position delta needs them).</summary>
     public DeviceTensor InvFreqForLayer(int layer) => _blocks.Rotary.For(_weights.Layers[layer]).InvFreq;
 
     public LlamaWeights Weights => _weights;

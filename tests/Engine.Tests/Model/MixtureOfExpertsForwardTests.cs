@@ -98,51 +98,40 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
     /// <summary>A tiny random mixtral / qwen2_moe / qwen3_moe checkpoint in <paramref name="folder"/>; returns its tensors by name.</summary>
     internal static Dictionary<string, (float[] Data, long[] Shape)> Write(string folder, string type, int seed, Action<JsonObject>? configure = null, bool fuseExperts = false)
     {
-        Directory.CreateDirectory(folder);
-        var random = new Random(seed);
-        var tensors = new Dictionary<string, (float[] Data, long[] Shape)>();
-        void Add(string name, long[] shape, double scale, double offset = 0)
-        {
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (var i = 0; i < data.Length; i++)
-            {
-                data[i] = (float)(offset + (scale * ((random.NextDouble() * 2) - 1)));
-            }
-
-            tensors[name] = (data, shape);
-        }
+        var checkpoint = new RandomCheckpointTensors(seed);
+        var tensors = checkpoint.Tensors;
 
         void AddMlp(string prefix, int inter, string gate = "gate_proj", string up = "up_proj", string down = "down_proj")
         {
-            Add($"{prefix}{gate}.weight", [inter, Hidden], 0.3);
-            Add($"{prefix}{up}.weight", [inter, Hidden], 0.3);
-            Add($"{prefix}{down}.weight", [Hidden, inter], 0.3);
+            checkpoint.Add($"{prefix}{gate}.weight", [inter, Hidden], 0.3);
+            checkpoint.Add($"{prefix}{up}.weight", [inter, Hidden], 0.3);
+            checkpoint.Add($"{prefix}{down}.weight", [Hidden, inter], 0.3);
         }
 
         var mixtral = type == "mixtral";
-        Add("model.embed_tokens.weight", [Vocab, Hidden], 1.0);
+        checkpoint.Add("model.embed_tokens.weight", [Vocab, Hidden], 1.0);
         for (var l = 0; l < Layers; l++)
         {
             var p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", [Hidden], 0.2, 1);
-            Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
-            Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
-            Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "input_layernorm.weight", [Hidden], 0.2, 1);
+            checkpoint.Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
             if (type == "qwen2_moe")
             {
-                Add(p + "self_attn.q_proj.bias", [Heads * HeadDim], 0.2);
-                Add(p + "self_attn.k_proj.bias", [KvHeads * HeadDim], 0.2);
-                Add(p + "self_attn.v_proj.bias", [KvHeads * HeadDim], 0.2);
+                checkpoint.Add(p + "self_attn.q_proj.bias", [Heads * HeadDim], 0.2);
+                checkpoint.Add(p + "self_attn.k_proj.bias", [KvHeads * HeadDim], 0.2);
+                checkpoint.Add(p + "self_attn.v_proj.bias", [KvHeads * HeadDim], 0.2);
             }
 
             if (type == "qwen3_moe")
             {
-                Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
-                Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
+                checkpoint.Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
+                checkpoint.Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
             }
 
-            Add(p + "self_attn.o_proj.weight", [Hidden, Heads * HeadDim], 0.3);
-            Add(p + "post_attention_layernorm.weight", [Hidden], 0.2, 1);
+            checkpoint.Add(p + "self_attn.o_proj.weight", [Hidden, Heads * HeadDim], 0.3);
+            checkpoint.Add(p + "post_attention_layernorm.weight", [Hidden], 0.2, 1);
             var sparse = mixtral || !(configure is not null && l == 1 && type == "qwen3_moe" && IsDenseLayerOne(configure));
             if (!sparse)
             {
@@ -151,11 +140,11 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
             }
 
             var moe = mixtral ? p + "block_sparse_moe." : p + "mlp.";
-            Add(moe + "gate.weight", [Experts, Hidden], 1.0);
+            checkpoint.Add(moe + "gate.weight", [Experts, Hidden], 1.0);
             if (fuseExperts)
             {
-                Add(moe + "experts.gate_up_proj", [Experts, 2 * Expert, Hidden], 0.3);
-                Add(moe + "experts.down_proj", [Experts, Hidden, Expert], 0.3);
+                checkpoint.Add(moe + "experts.gate_up_proj", [Experts, 2 * Expert, Hidden], 0.3);
+                checkpoint.Add(moe + "experts.down_proj", [Experts, Hidden, Expert], 0.3);
             }
             else
             {
@@ -175,16 +164,12 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
             if (type == "qwen2_moe")
             {
                 AddMlp(moe + "shared_expert.", Shared);
-                Add(moe + "shared_expert_gate.weight", [1, Hidden], 0.5);
+                checkpoint.Add(moe + "shared_expert_gate.weight", [1, Hidden], 0.5);
             }
         }
 
-        Add("model.norm.weight", [Hidden], 0.2, 1);
-        var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
-        SafetensorsWriter.Write(
-            Path.Combine(folder, "model.safetensors"),
-            names.Select(n => new SafetensorsWriter.Entry(n, DType.F32, tensors[n].Shape)).ToArray(),
-            (i, offset, buffer) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensors[names[i]].Data.AsSpan()).Slice((int)offset, buffer.Length).CopyTo(buffer.Span));
+        checkpoint.Add("model.norm.weight", [Hidden], 0.2, 1);
+        checkpoint.Write(folder);
         var config = new JsonObject
         {
             ["model_type"] = type,
@@ -209,7 +194,6 @@ public sealed class MixtureOfExpertsForwardTests : IDisposable
         };
         configure?.Invoke(config);
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
-        File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(folder, "tokenizer.json"), overwrite: true);
         return tensors;
     }
 

@@ -84,51 +84,36 @@ public sealed class Qwen3ForwardTests : IDisposable
     /// <summary>Writes config.json, model.safetensors (fp32) and the golden tokenizer; returns the tensors by name.</summary>
     internal static Dictionary<string, (float[] Data, long[] Shape)> WriteCheckpoint(string folder, int seed, bool dropKNorm = false, Action<JsonObject>? configure = null, bool qkNorm = true)
     {
-        Directory.CreateDirectory(folder);
-        var random = new Random(seed);
-        var tensors = new Dictionary<string, (float[] Data, long[] Shape)>();
-        void Add(string name, long[] shape, double scale, double offset = 0)
-        {
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (var i = 0; i < data.Length; i++)
-            {
-                data[i] = (float)(offset + (scale * ((random.NextDouble() * 2) - 1)));
-            }
+        var checkpoint = new RandomCheckpointTensors(seed);
+        var tensors = checkpoint.Tensors;
 
-            tensors[name] = (data, shape);
-        }
-
-        Add("model.embed_tokens.weight", [Vocab, Hidden], 1.0);
+        checkpoint.Add("model.embed_tokens.weight", [Vocab, Hidden], 1.0);
         for (var l = 0; l < Layers; l++)
         {
             var p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", [Hidden], 0.2, 1);
-            Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
-            Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
-            Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "input_layernorm.weight", [Hidden], 0.2, 1);
+            checkpoint.Add(p + "self_attn.q_proj.weight", [Heads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "self_attn.k_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
+            checkpoint.Add(p + "self_attn.v_proj.weight", [KvHeads * HeadDim, Hidden], 0.3);
             if (qkNorm)
             {
-                Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
+                checkpoint.Add(p + "self_attn.q_norm.weight", [HeadDim], 0.5, 1);
             }
 
             if (qkNorm && !dropKNorm)
             {
-                Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
+                checkpoint.Add(p + "self_attn.k_norm.weight", [HeadDim], 0.5, 1);
             }
 
-            Add(p + "self_attn.o_proj.weight", [Hidden, Heads * HeadDim], 0.3);
-            Add(p + "post_attention_layernorm.weight", [Hidden], 0.2, 1);
-            Add(p + "mlp.gate_proj.weight", [Intermediate, Hidden], 0.3);
-            Add(p + "mlp.up_proj.weight", [Intermediate, Hidden], 0.3);
-            Add(p + "mlp.down_proj.weight", [Hidden, Intermediate], 0.3);
+            checkpoint.Add(p + "self_attn.o_proj.weight", [Hidden, Heads * HeadDim], 0.3);
+            checkpoint.Add(p + "post_attention_layernorm.weight", [Hidden], 0.2, 1);
+            checkpoint.Add(p + "mlp.gate_proj.weight", [Intermediate, Hidden], 0.3);
+            checkpoint.Add(p + "mlp.up_proj.weight", [Intermediate, Hidden], 0.3);
+            checkpoint.Add(p + "mlp.down_proj.weight", [Hidden, Intermediate], 0.3);
         }
 
-        Add("model.norm.weight", [Hidden], 0.2, 1);
-        var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
-        SafetensorsWriter.Write(
-            Path.Combine(folder, "model.safetensors"),
-            names.Select(n => new SafetensorsWriter.Entry(n, DType.F32, tensors[n].Shape)).ToArray(),
-            (i, offset, buffer) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensors[names[i]].Data.AsSpan()).Slice((int)offset, buffer.Length).CopyTo(buffer.Span));
+        checkpoint.Add("model.norm.weight", [Hidden], 0.2, 1);
+        checkpoint.Write(folder);
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray("Qwen3ForCausalLM"),
@@ -152,7 +137,6 @@ public sealed class Qwen3ForwardTests : IDisposable
         };
         configure?.Invoke(config);
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
-        File.Copy(Path.Combine(RepoPaths.Golden("tiny-llama"), "tokenizer.json"), Path.Combine(folder, "tokenizer.json"));
         return tensors;
     }
 }

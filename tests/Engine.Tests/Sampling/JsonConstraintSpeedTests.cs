@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using InferMesh.Engine.Sampling;
 using InferMesh.Engine.Tokenization;
 
@@ -25,34 +24,10 @@ public sealed class JsonConstraintSpeedTests(ITestOutputHelper output)
         // SentencePiece starts the text with "▁", which mid-output is a space: leading whitespace, which JSON allows.
         var ids = Phi3.Encode(Document).ToArray();
 
-        var jsonObject = PerStep(() => new JsonOutputConstraint(tokens, ends), ids, tokens.Count);
-        var jsonSchema = PerStep(() => new JsonSchemaConstraint(schema, trie, ends), ids, tokens.Count);
+        var jsonObject = MaskTiming.PerStep(() => new JsonOutputConstraint(tokens, ends), ids, tokens.Count);
+        var jsonSchema = MaskTiming.PerStep(() => new JsonSchemaConstraint(schema, trie, ends), ids, tokens.Count);
 
         output.WriteLine($"phi-3 ({tokens.Count} ids, {trie.NodeCount} trie nodes), {ids.Length} steps: json_object {jsonObject:F2} ms/step, json_schema {jsonSchema:F2} ms/step (best of 3)");
         Assert.True(jsonObject < 25 && jsonSchema < 25, $"json_object {jsonObject:F1} ms, json_schema {jsonSchema:F1} ms per step");
-    }
-
-    private static double PerStep(Func<IOutputConstraint> create, int[] ids, int vocabulary)
-    {
-        var logits = new float[vocabulary];
-        var best = double.MaxValue;
-        for (var run = 0; run < 3; run++)
-        {
-            var constraint = create();
-            var watch = new Stopwatch();
-            foreach (var id in ids)
-            {
-                Array.Clear(logits);
-                watch.Start();
-                constraint.Mask(logits);
-                watch.Stop();
-                Assert.False(float.IsNegativeInfinity(logits[id]), $"token {id} of the document was masked");
-                constraint.Advance(id);
-            }
-
-            best = Math.Min(best, watch.Elapsed.TotalMilliseconds / ids.Length);
-        }
-
-        return best;
     }
 }
